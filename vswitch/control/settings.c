@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Port settings: parsing and validation shared by set-port, add-port and the config file. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+void vs_settings_default(struct vs_port_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->mtu = VS_MTU_DEFAULT;
+	s->vlan.mode = VS_VLAN_UNTAGGED;
+}
+
+/* Accept "123" or 123; the config file stores integers, vswitchctl sends strings. */
+static int value_u32(json_t *v, const char *key, uint32_t min, uint32_t max, uint32_t *out,
+	char *err, size_t errlen)
+{
+	int ret;
+
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i < min || i > max)
+			goto range;
+		*out = (uint32_t)i;
+		return 0;
+	}
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "%s: expected a number", key);
+		return -EINVAL;
+	}
+	ret = vsw_parse_u32(json_string_value(v), min, max, out);
+	if (ret == -ERANGE)
+		goto range;
+	if (ret) {
+		snprintf(err, errlen, "%s: '%s' is not a number", key, json_string_value(v));
+		return -EINVAL;
+	}
+	return 0;
+range:
+	snprintf(err, errlen, "%s: out of range (%u-%u)", key, min, max);
+	return -EINVAL;
+}
+
+struct vlan_keys {
+	json_t *mode, *tag, *trunks, *native;
+};
+
+static int mode_from_keys(const struct vs_port_settings *cur, const struct vlan_keys *k,
+	enum vs_vlan_mode *mode, char *err, size_t errlen)
+{
+	if (k->mode) {
+		if (!json_is_string(k->mode) || vs_vlan_mode_parse(json_string_value(k->mode), mode)) {
+			snprintf(err, errlen, "vlan_mode: expected untagged, access or trunk");
+			return -EINVAL;
+		}
+	} else if (k->tag) {
+		*mode = VS_VLAN_ACCESS;
+	} else if (k->trunks || k->native) {
+		*mode = VS_VLAN_TRUNK;
+	} else {
+		*mode = (enum vs_vlan_mode)cur->vlan.mode;
+	}
+	if (k->tag && *mode != VS_VLAN_ACCESS) {
+		snprintf(err, errlen, "tag: only access ports have a tag (trunks take native=)");
+		return -EINVAL;
+	}
+	if ((k->trunks || k->native) && *mode != VS_VLAN_TRUNK) {
+		snprintf(err, errlen, "trunks/native: only trunk ports take them");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_vlan(const struct vs_port_settings *cur, const struct vlan_keys *k,
+	struct vs_vlan_cfg *out, char *err, size_t errlen)
+{
+	enum vs_vlan_mode mode;
+	uint32_t v;
+	int ret;
+
+	ret = mode_from_keys(cur, k, &mode, err, errlen);
+	if (ret)
+		return ret;
+	if (mode != cur->vlan.mode) {
+		/* a new mode starts from its defaults: trunk of all VLANs, native = untagged */
+		memset(out, 0, sizeof(*out));
+		out->mode = (uint8_t)mode;
+		out->all = mode == VS_VLAN_TRUNK;
+	}
+	if (k->tag) {
+		ret = value_u32(k->tag, "tag", 1, VSW_VLAN_MAX, &v, err, errlen);
+		if (ret)
+			return ret;
+		out->vlan = (uint16_t)v;
+	}
+	if (k->native) {
+		ret = value_u32(k->native, "native", 0, VSW_VLAN_MAX, &v, err, errlen);
+		if (ret)
+			return ret;
+		out->vlan = (uint16_t)v;
+	}
+	if (k->trunks) {
+		const char *list = json_string_value(k->trunks);
+		char why[96];
+
+		if (list == NULL) {
+			snprintf(err, errlen, "trunks: expected a VLAN list such as 10,20-30");
+			return -EINVAL;
+		}
+		memset(out->trunks, 0, sizeof(out->trunks));
+		out->all = list[0] == '\0';
+		if (!out->all && vsw_vlan_list_parse(list, out->trunks, why, sizeof(why))) {
+			snprintf(err, errlen, "trunks: %s", why);
+			return -EINVAL;
+		}
+	}
+	if (mode == VS_VLAN_ACCESS && out->vlan == 0) {
+		snprintf(err, errlen, "vlan_mode=access needs tag=1-%d", VSW_VLAN_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs_port_settings *out,
+	char *err, size_t errlen)
+{
+	struct vlan_keys k = {0};
+	const char *key;
+	json_t *v;
+	uint32_t mtu;
+	int ret;
+
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "settings must be KEY=VALUE pairs");
+		return -EINVAL;
+	}
+	*out = *cur;
+	json_object_foreach(obj, key, v) {
+		if (strcmp(key, "mtu") == 0) {
+			ret = value_u32(v, "mtu", VS_MTU_MIN, VS_MTU_MAX, &mtu, err, errlen);
+			if (ret)
+				return ret;
+			out->mtu = (uint16_t)mtu;
+		} else if (strcmp(key, "vlan_mode") == 0) {
+			k.mode = v;
+		} else if (strcmp(key, "tag") == 0) {
+			k.tag = v;
+		} else if (strcmp(key, "trunks") == 0) {
+			k.trunks = v;
+		} else if (strcmp(key, "native") == 0) {
+			k.native = v;
+		} else {
+			snprintf(err, errlen,
+				"unknown setting '%s' (known: mtu, vlan_mode, tag, trunks, native)",
+				key);
+			return -EINVAL;
+		}
+	}
+	return apply_vlan(cur, &k, &out->vlan, err, errlen);
+}
+
+int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj)
+{
+	char trunks[VSW_VLAN_MAX * 5 + 1] = "";
+	int ret = 0;
+
+	if (s->vlan.mode == VS_VLAN_TRUNK && !s->vlan.all &&
+		vsw_vlan_list_format(s->vlan.trunks, trunks, sizeof(trunks)) < 0)
+		return -ENOSPC;
+	ret |= json_object_set_new(obj, "mtu", json_integer(s->mtu));
+	ret |= json_object_set_new(obj, "vlan_mode",
+		json_string(vs_vlan_mode_name((enum vs_vlan_mode)s->vlan.mode)));
+	ret |= json_object_set_new(obj, "tag",
+		json_integer(s->vlan.mode == VS_VLAN_ACCESS ? s->vlan.vlan : 0));
+	ret |= json_object_set_new(obj, "trunks", json_string(trunks));
+	ret |= json_object_set_new(obj, "native",
+		json_integer(s->vlan.mode == VS_VLAN_TRUNK ? s->vlan.vlan : 0));
+	return ret ? -ENOMEM : 0;
+}

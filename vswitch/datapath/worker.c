@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Datapath worker: polls its ports' receive queues, switches each burst, and sleeps with
+ * exponential backoff when idle. Never blocks on control, never allocates (apart from mbufs),
+ * never logs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+
+#include "frame.h"
+#include "internal.h"
+
+#define IDLE_SPINS 256		/* empty polls before the first sleep */
+#define SLEEP_MIN_US 8
+#define LEARN_RESEND_HZ_DIV 10	/* re-request a pending MAC at most every 100 ms */
+
+struct burst_ctx {
+	struct vs_worker *w;
+	const struct vs_dp_config *dp;
+	const struct vs_dp_port *in;
+	uint16_t in_slot;
+	uint64_t now;
+};
+
+static inline void drop(struct vs_worker *w, uint16_t slot, enum vs_drop why, struct rte_mbuf *m)
+{
+	w->stats[slot].drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline uint8_t link_up(const struct vs_worker *w, uint16_t slot)
+{
+	return __atomic_load_n(&w->sw->link_up[slot], __ATOMIC_RELAXED);
+}
+
+static void txb_flush(struct vs_worker *w, const struct vs_dp_config *dp, uint16_t slot)
+{
+	const struct vs_dp_port *p = &dp->port[slot];
+	struct vs_txbuf *b = &w->txb[slot];
+	uint16_t q = (uint16_t)(w->id % p->n_txq), sent, i;
+	uint64_t bytes = 0;
+
+	for (i = 0; i < b->n; i++)
+		bytes += b->pkts[i]->pkt_len;
+	if (p->txq_shared)
+		rte_spinlock_lock(&p->txq_locks[q]);
+	sent = rte_eth_tx_burst(p->eth_port, q, b->pkts, b->n);
+	if (p->txq_shared)
+		rte_spinlock_unlock(&p->txq_locks[q]);
+	for (i = sent; i < b->n; i++) {
+		bytes -= b->pkts[i]->pkt_len;
+		drop(w, slot, VS_DROP_TX_FULL, b->pkts[i]);
+	}
+	w->stats[slot].tx_packets += sent;
+	w->stats[slot].tx_bytes += bytes;
+	b->n = 0;
+}
+
+static void txb_flush_all(struct vs_worker *w, const struct vs_dp_config *dp)
+{
+	uint16_t i;
+
+	for (i = 0; i < w->n_dirty; i++) {
+		w->txb[w->dirty[i]].queued = false;
+		txb_flush(w, dp, w->dirty[i]);
+	}
+	w->n_dirty = 0;
+}
+
+/* Put a frame in the shape 'eg' asks for. 'tagged' says whether it carries a tag now. */
+static inline int retag(struct rte_mbuf **mp, bool tagged, enum vs_vlan_egress eg, uint16_t vlan)
+{
+	struct rte_mbuf *m = *mp;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (eg == VS_EGRESS_TAGGED) {
+		if (tagged) {
+			/* rewrite the VID, keep the priority bits */
+			d[14] = (uint8_t)((d[14] & 0xf0) | (vlan >> 8));
+			d[15] = (uint8_t)vlan;
+			return 0;
+		}
+		m->vlan_tci = vlan;
+		return rte_vlan_insert(mp);
+	}
+	if (tagged) {
+		memmove(d + VS_VLAN_HLEN, d, 12);
+		rte_pktmbuf_adj(m, VS_VLAN_HLEN);
+	}
+	return 0;
+}
+
+static inline void send_one(struct burst_ctx *c, uint16_t out, struct rte_mbuf *m, bool tagged,
+	uint32_t plain_len, enum vs_vlan_egress eg, uint16_t vlan)
+{
+	struct vs_worker *w = c->w;
+	struct vs_txbuf *b;
+
+	if (plain_len > c->dp->port[out].max_plain_len) {
+		drop(w, out, VS_DROP_MTU_EXCEEDED, m);
+		return;
+	}
+	if (retag(&m, tagged, eg, vlan)) {
+		drop(w, out, VS_DROP_NO_MBUF, m);
+		return;
+	}
+	m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	b = &w->txb[out];
+	if (!b->queued) {
+		b->queued = true;
+		w->dirty[w->n_dirty++] = out;
+	}
+	b->pkts[b->n++] = m;
+	if (b->n == VS_BURST) {
+		txb_flush(w, c->dp, out);
+		/* keep it in the dirty list: flushing an empty buffer is a no-op */
+	}
+}
+
+static void flood(struct burst_ctx *c, struct rte_mbuf *m, bool tagged, uint32_t plain_len,
+	uint16_t vlan)
+{
+	const struct vs_dp_config *dp = c->dp;
+	uint16_t outs[VS_MAX_PORTS], n = 0, slot, i;
+	enum vs_vlan_egress egs[VS_MAX_PORTS];
+	struct rte_mbuf *copy;
+
+	for (slot = 0; slot < dp->n_slots; slot++) {
+		enum vs_vlan_egress eg;
+
+		if (slot == c->in_slot || !dp->port[slot].present || !link_up(c->w, slot))
+			continue;
+		eg = vs_vlan_egress(&dp->port[slot].vlan, vlan);
+		if (eg == VS_EGRESS_NONE)
+			continue;
+		egs[n] = eg;
+		outs[n++] = slot;
+	}
+	if (n == 0) {
+		drop(c->w, c->in_slot, VS_DROP_NO_DESTINATION, m);
+		return;
+	}
+	for (i = 0; i + 1 < n; i++) {
+		copy = rte_pktmbuf_copy(m, c->w->sw->pool, 0, UINT32_MAX);
+		if (copy == NULL) {
+			c->w->stats[outs[i]].drops[VS_DROP_NO_MBUF]++;
+			continue;
+		}
+		send_one(c, outs[i], copy, tagged, plain_len, egs[i], vlan);
+	}
+	send_one(c, outs[n - 1], m, tagged, plain_len, egs[n - 1], vlan);
+}
+
+static void learn_request(struct burst_ctx *c, const struct vs_fdb_key *key)
+{
+	struct vs_worker *w = c->w;
+	uint64_t k, h;
+	struct vs_learn_req req;
+
+	memcpy(&k, key, sizeof(k));
+	h = (k * UINT64_C(0x9e3779b97f4a7c15)) >> 56; /* 8 bits: VS_LEARN_CACHE */
+	if (w->learn_cache_key[h] == k &&
+		c->now - w->learn_cache_tsc[h] < w->sw->hz / LEARN_RESEND_HZ_DIV)
+		return;
+	w->learn_cache_key[h] = k;
+	w->learn_cache_tsc[h] = c->now;
+	req.key = *key;
+	req.port = c->in_slot;
+	if (rte_ring_sp_enqueue_elem(w->learn, &req, sizeof(req)) != 0)
+		return; /* control is behind; the MAC is requested again on a later frame */
+	if (__atomic_exchange_n(&w->sw->learn_pending, 1, __ATOMIC_ACQ_REL) == 0) {
+		uint64_t one = 1;
+
+		if (write(w->sw->learn_efd, &one, sizeof(one)) < 0) {
+			/* the eventfd counter cannot overflow here; control also polls */
+		}
+	}
+}
+
+static inline void learn_src(struct burst_ctx *c, struct vs_fdb_entry *e,
+	const struct vs_fdb_key *key)
+{
+	if (e == NULL) {
+		learn_request(c, key);
+		return;
+	}
+	if (vs_fdb_entry_port(e) != c->in_slot)
+		__atomic_store_n(&e->port, c->in_slot, __ATOMIC_RELAXED); /* MAC move */
+	/* write the shared entry at most once a second per MAC, to keep its line clean */
+	if (c->now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED) > c->w->sw->hz)
+		__atomic_store_n(&e->last_seen, c->now, __ATOMIC_RELAXED);
+}
+
+static void forward(struct burst_ctx *c, struct rte_mbuf *m, const struct vs_frame *f,
+	uint16_t vlan, struct vs_fdb_entry *dst)
+{
+	const struct vs_dp_config *dp = c->dp;
+	enum vs_vlan_egress eg;
+	uint16_t out;
+
+	if (dst == NULL || vs_mac_is_multicast(f->dst))
+		goto flood;
+	out = vs_fdb_entry_port(dst);
+	if (out == c->in_slot) {
+		drop(c->w, c->in_slot, VS_DROP_HAIRPIN, m);
+		return;
+	}
+	if (out >= dp->n_slots || !dp->port[out].present)
+		goto flood;
+	eg = vs_vlan_egress(&dp->port[out].vlan, vlan);
+	if (eg == VS_EGRESS_NONE)
+		goto flood; /* learned before a VLAN change */
+	if (!link_up(c->w, out)) {
+		drop(c->w, out, VS_DROP_PORT_DOWN, m);
+		return;
+	}
+	send_one(c, out, m, f->tag_in_frame, f->plain_len, eg, vlan);
+	return;
+flood:
+	flood(c, m, f->tag_in_frame, f->plain_len, vlan);
+}
+
+static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vs_port_counters *st = &c->w->stats[c->in_slot];
+	struct vs_fdb_key src[VS_BURST], dst[VS_BURST];
+	const void *src_p[VS_BURST], *dst_p[VS_BURST];
+	void *src_d[VS_BURST], *dst_d[VS_BURST];
+	uint64_t src_hit = 0, dst_hit = 0;
+	struct vs_frame fr[VS_BURST];
+	uint16_t vlans[VS_BURST], i, k = 0;
+	struct vs_fdb *fdb = c->w->sw->fdb;
+
+	st->rx_packets += n;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		int ret;
+
+		st->rx_bytes += m->pkt_len;
+		ret = vs_frame_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, m->pkt_len,
+			m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED, m->vlan_tci, &fr[k]);
+		if (ret == 0 && fr[k].plain_len > c->in->max_plain_len)
+			ret = -(VS_DROP_OVERSIZE + 1);
+		if (ret == 0)
+			ret = vs_vlan_ingress(&c->in->vlan, fr[k].tagged, fr[k].vid);
+		if (ret < 0) {
+			drop(c->w, c->in_slot, (enum vs_drop)(-ret - 1), m);
+			continue;
+		}
+		vlans[k] = (uint16_t)ret;
+		memcpy(src[k].mac, fr[k].src, 6);
+		memcpy(dst[k].mac, fr[k].dst, 6);
+		src[k].vlan = dst[k].vlan = vlans[k];
+		src_p[k] = &src[k];
+		dst_p[k] = &dst[k];
+		pkts[k++] = m;
+	}
+	if (k == 0)
+		return;
+	rte_hash_lookup_bulk_data(fdb->hash, src_p, k, &src_hit, src_d);
+	rte_hash_lookup_bulk_data(fdb->hash, dst_p, k, &dst_hit, dst_d);
+	for (i = 0; i < k; i++) {
+		struct vs_fdb_entry *se = NULL, *de = NULL;
+
+		if (src_hit >> i & 1)
+			se = &fdb->entries[(uintptr_t)src_d[i]];
+		if (dst_hit >> i & 1)
+			de = &fdb->entries[(uintptr_t)dst_d[i]];
+		learn_src(c, se, &src[i]);
+		forward(c, pkts[i], &fr[i], vlans[i], de);
+	}
+}
+
+static uint16_t poll_ports(struct vs_worker *w, const struct vs_dp_config *dp)
+{
+	struct rte_mbuf *pkts[VS_BURST];
+	struct burst_ctx c = {.w = w, .dp = dp, .now = rte_rdtsc()};
+	uint16_t i, n, total = 0;
+
+	for (i = 0; i < dp->rx[w->id].n; i++) {
+		const struct vs_dp_rxq *q = &dp->rx[w->id].q[i];
+
+		c.in = &dp->port[q->slot];
+		c.in_slot = q->slot;
+		n = rte_eth_rx_burst(c.in->eth_port, q->queue, pkts, VS_BURST);
+		if (n == 0)
+			continue;
+		switch_burst(&c, pkts, n);
+		txb_flush_all(w, dp);
+		total += n;
+	}
+	return total;
+}
+
+static void idle_sleep(struct vs_worker *w, unsigned int us)
+{
+	struct timespec ts = {0, (long)us * 1000};
+	uint64_t t0 = rte_rdtsc();
+
+	/* an offline thread does not hold back RCU grace periods while it sleeps */
+	rte_rcu_qsbr_thread_offline(w->sw->qs, w->id);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(w->sw->qs, w->id);
+	w->sleep_cycles += rte_rdtsc() - t0;
+}
+
+int vs_worker_main(void *arg)
+{
+	struct vs_worker *w = arg;
+	struct vs_switch *sw = w->sw;
+	unsigned int spins = 0, sleep_us = SLEEP_MIN_US;
+	unsigned int sleep_max = sw->opts->idle_sleep_max_us;
+
+	/* nanosleep() would otherwise round short sleeps up to the default 50 us slack */
+	prctl(PR_SET_TIMERSLACK, 1000UL);
+	rte_rcu_qsbr_thread_register(sw->qs, w->id);
+	rte_rcu_qsbr_thread_online(sw->qs, w->id);
+	while (!__atomic_load_n(&sw->quit, __ATOMIC_RELAXED)) {
+		const struct vs_dp_config *dp;
+		uint64_t t0, t1;
+		uint16_t n;
+
+		rte_rcu_qsbr_quiescent(sw->qs, w->id);
+		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
+		t0 = rte_rdtsc();
+		n = poll_ports(w, dp);
+		t1 = rte_rdtsc();
+		if (n) {
+			w->busy_cycles += t1 - t0;
+			w->packets += n;
+			spins = 0;
+			sleep_us = SLEEP_MIN_US;
+			continue;
+		}
+		w->idle_cycles += t1 - t0;
+		if (++spins < IDLE_SPINS || sleep_max == 0)
+			continue;
+		idle_sleep(w, sleep_us);
+		sleep_us = RTE_MIN(sleep_us * 2, sleep_max);
+	}
+	rte_rcu_qsbr_thread_offline(sw->qs, w->id);
+	rte_rcu_qsbr_thread_unregister(sw->qs, w->id);
+	return 0;
+}
