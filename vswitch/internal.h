@@ -83,8 +83,9 @@ void vs_settings_default(struct vs_port_settings *s);
 int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs_port_settings *out,
 	char *err, size_t errlen);
 
-/* Add the settings' keys to a JSON object (as stored in the config and shown by list-ports). */
-int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj);
+/* Add the settings' keys to a JSON object: those of the port's VLAN mode (as stored in the
+ * config file, and accepted back by vs_settings_apply) or, with 'all_keys', every key. */
+int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_keys);
 
 /* ---- configuration file (control/config.c) ---- */
 

@@ -93,7 +93,7 @@ static json_t *port_json(struct vs_switch *sw, const struct vs_port *p)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "name", p->name, "devargs",
 		p->devargs, "driver", p->driver, "state", port_state(sw, p), "error", p->error,
 		"mac", mac, "dpdk_port", p->attached ? p->eth_port : -1, "worker", p->worker);
-	if (o && vs_settings_to_json(&p->set, o)) {
+	if (o && vs_settings_to_json(&p->set, o, true)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -139,7 +139,7 @@ char *vs_config_dump(const struct vs_config *cfg)
 	for (i = 0; i < cfg->n_ports; i++) {
 		jp = json_pack("{s:s, s:s}", "name", cfg->ports[i].name, "devargs",
 			cfg->ports[i].devargs);
-		if (jp == NULL || vs_settings_to_json(&cfg->ports[i].set, jp) ||
+		if (jp == NULL || vs_settings_to_json(&cfg->ports[i].set, jp, false) ||
 			json_array_append_new(ports, jp))
 			goto out;
 	}

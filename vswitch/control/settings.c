@@ -162,21 +162,24 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 	return apply_vlan(cur, &k, &out->vlan, err, errlen);
 }
 
-int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj)
+int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_keys)
 {
 	char trunks[VSW_VLAN_MAX * 5 + 1] = "";
+	bool access = s->vlan.mode == VS_VLAN_ACCESS, trunk = s->vlan.mode == VS_VLAN_TRUNK;
 	int ret = 0;
 
-	if (s->vlan.mode == VS_VLAN_TRUNK && !s->vlan.all &&
+	if (trunk && !s->vlan.all &&
 		vsw_vlan_list_format(s->vlan.trunks, trunks, sizeof(trunks)) < 0)
 		return -ENOSPC;
 	ret |= json_object_set_new(obj, "mtu", json_integer(s->mtu));
 	ret |= json_object_set_new(obj, "vlan_mode",
 		json_string(vs_vlan_mode_name((enum vs_vlan_mode)s->vlan.mode)));
-	ret |= json_object_set_new(obj, "tag",
-		json_integer(s->vlan.mode == VS_VLAN_ACCESS ? s->vlan.vlan : 0));
-	ret |= json_object_set_new(obj, "trunks", json_string(trunks));
-	ret |= json_object_set_new(obj, "native",
-		json_integer(s->vlan.mode == VS_VLAN_TRUNK ? s->vlan.vlan : 0));
+	/* the config file holds only the keys its mode accepts back */
+	if (access || all_keys)
+		ret |= json_object_set_new(obj, "tag", json_integer(access ? s->vlan.vlan : 0));
+	if (trunk || all_keys) {
+		ret |= json_object_set_new(obj, "trunks", json_string(trunks));
+		ret |= json_object_set_new(obj, "native", json_integer(trunk ? s->vlan.vlan : 0));
+	}
 	return ret ? -ENOMEM : 0;
 }

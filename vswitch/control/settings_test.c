@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int apply(const struct vs_port_settings *cur, const char *json, struct vs_port_settings *out,
+	char *err)
+{
+	json_t *o = json_loads(json, 0, NULL);
+	int ret;
+
+	assert_non_null(o);
+	err[0] = '\0';
+	ret = vs_settings_apply(cur, o, out, err, 160);
+	json_decref(o);
+	return ret;
+}
+
+static void defaults_are_untagged_1500(void **state)
+{
+	struct vs_port_settings s;
+
+	vs_settings_default(&s);
+	assert_int_equal(s.mtu, 1500);
+	assert_int_equal(s.vlan.mode, VS_VLAN_UNTAGGED);
+	assert_int_equal(s.vlan.vlan, 0);
+}
+
+static void tag_alone_makes_an_access_port(void **state)
+{
+	struct vs_port_settings def, s;
+	char err[160];
+
+	vs_settings_default(&def);
+	assert_int_equal(apply(&def, "{\"tag\": \"10\"}", &s, err), 0);
+	assert_int_equal(s.vlan.mode, VS_VLAN_ACCESS);
+	assert_int_equal(s.vlan.vlan, 10);
+	assert_int_equal(apply(&def, "{\"tag\": 4094, \"mtu\": 9000}", &s, err), 0);
+	assert_int_equal(s.vlan.vlan, 4094);
+	assert_int_equal(s.mtu, 9000);
+}
+
+static void trunks_alone_make_a_trunk(void **state)
+{
+	struct vs_port_settings def, s;
+	char err[160];
+
+	vs_settings_default(&def);
+	assert_int_equal(apply(&def, "{\"trunks\": \"10,20-30\", \"native\": \"5\"}", &s, err), 0);
+	assert_int_equal(s.vlan.mode, VS_VLAN_TRUNK);
+	assert_false(s.vlan.all);
+	assert_int_equal(s.vlan.vlan, 5);
+	assert_true(vsw_bitmap_test(s.vlan.trunks, 25));
+	assert_int_equal(apply(&def, "{\"vlan_mode\": \"trunk\"}", &s, err), 0);
+	assert_true(s.vlan.all);
+	assert_int_equal(s.vlan.vlan, 0);
+	assert_int_equal(apply(&def, "{\"trunks\": \"\"}", &s, err), 0);
+	assert_true(s.vlan.all);
+}
+
+static void changing_mode_resets_the_other_fields(void **state)
+{
+	struct vs_port_settings def, trunk, s;
+	char err[160];
+
+	vs_settings_default(&def);
+	assert_int_equal(apply(&def, "{\"trunks\": \"7\", \"native\": 3}", &trunk, err), 0);
+	assert_int_equal(apply(&trunk, "{\"vlan_mode\": \"untagged\"}", &s, err), 0);
+	assert_int_equal(s.vlan.mode, VS_VLAN_UNTAGGED);
+	assert_int_equal(s.vlan.vlan, 0);
+	assert_false(vsw_bitmap_test(s.vlan.trunks, 7));
+	/* keys of the current mode keep the rest */
+	assert_int_equal(apply(&trunk, "{\"native\": 9}", &s, err), 0);
+	assert_true(vsw_bitmap_test(s.vlan.trunks, 7));
+	assert_int_equal(s.vlan.vlan, 9);
+}
+
+static void invalid_settings_are_refused_with_a_reason(void **state)
+{
+	const char *bad[] = {
+		"{\"tag\": \"0\"}",
+		"{\"tag\": \"4095\"}",
+		"{\"tag\": -1}",
+		"{\"tag\": \"ten\"}",
+		"{\"trunks\": \"5000\"}",
+		"{\"trunks\": \"10-5\"}",
+		"{\"trunks\": 10}",
+		"{\"native\": 4095}",
+		"{\"mtu\": \"20\"}",
+		"{\"mtu\": 10000}",
+		"{\"mtu\": \"9199\"}",
+		"{\"vlan_mode\": \"access\"}",
+		"{\"vlan_mode\": \"hybrid\"}",
+		"{\"vlan_mode\": \"trunk\", \"tag\": 5}",
+		"{\"vlan_mode\": \"access\", \"tag\": 5, \"trunks\": \"6\"}",
+		"{\"vlan_mode\": \"untagged\", \"native\": 5}",
+		"{\"colour\": \"blue\"}",
+	};
+	struct vs_port_settings def, s;
+	char err[160];
+	size_t i;
+
+	vs_settings_default(&def);
+	for (i = 0; i < VSW_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(apply(&def, bad[i], &s, err), -EINVAL);
+		assert_true(strlen(err) > 5);
+	}
+}
+
+static void settings_round_trip_through_json(void **state)
+{
+	struct vs_port_settings def, s, back;
+	json_t *o = json_object();
+	char err[160];
+
+	vs_settings_default(&def);
+	assert_int_equal(apply(&def, "{\"trunks\": \"1-3,100\", \"native\": 7, \"mtu\": 9000}", &s,
+				 err), 0);
+	assert_int_equal(vs_settings_to_json(&s, o, false), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "trunks")), "1-3,100");
+	assert_int_equal(vs_settings_apply(&def, o, &back, err, sizeof(err)), 0);
+	assert_memory_equal(&s, &back, sizeof(s));
+	json_decref(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_are_untagged_1500),
+		cmocka_unit_test(tag_alone_makes_an_access_port),
+		cmocka_unit_test(trunks_alone_make_a_trunk),
+		cmocka_unit_test(changing_mode_resets_the_other_fields),
+		cmocka_unit_test(invalid_settings_are_refused_with_a_reason),
+		cmocka_unit_test(settings_round_trip_through_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
