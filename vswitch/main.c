@@ -128,6 +128,8 @@ static int eal_start(struct vs_opts *o, char *argv0)
 	argv[argc++] = prefix;
 	argv[argc++] = lcores;
 	argv[argc++] = "--main-lcore=0";
+	/* no multi-process files: a killed switch leaves nothing that blocks its restart */
+	argv[argc++] = "--no-shconf";
 	argv[argc++] = o->verbose ? "--log-level=*:info" : "--log-level=*:notice";
 	if (use_hugepages(o)) {
 		/* files are unlinked once mapped: a killed switch leaves no hugepage behind */

@@ -36,6 +36,13 @@ static json_t *fail(struct api_ctx *c, int status, const char *fmt, ...)
 	return NULL;
 }
 
+/* The callee already wrote the reason into c->err. */
+static json_t *refused(struct api_ctx *c, int status)
+{
+	c->status = status;
+	return NULL;
+}
+
 static const char *arg_str(struct api_ctx *c, const char *key)
 {
 	return json_string_value(json_object_get(c->args, key));
@@ -160,7 +167,7 @@ static json_t *cmd_add_port(struct api_ctx *c)
 		return NULL;
 	ret = vs_port_add(c->sw, name, devargs, &set, false, c->err, c->errlen);
 	if (ret)
-		return fail(c, -ret, "%s", c->err);
+		return refused(c, -ret);
 	return json_null();
 }
 
@@ -188,7 +195,7 @@ static json_t *cmd_set_port(struct api_ctx *c)
 		return NULL;
 	ret = vs_port_set(c->sw, p, &set, c->err, c->errlen);
 	if (ret)
-		return fail(c, -ret, "%s", c->err);
+		return refused(c, -ret);
 	return json_null();
 }
 

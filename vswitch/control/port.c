@@ -182,6 +182,25 @@ static void port_detach(struct vs_port *p)
 	p->attached = false;
 }
 
+/*
+ * af_packet opens its ETH_P_ALL socket and ring before binding it to the interface, so frames of
+ * any interface of the namespace can be queued during probe. Nothing polls the queue before the
+ * port is published, so discard what is there now.
+ */
+static void port_rx_discard(struct vs_port *p)
+{
+	struct rte_mbuf *pkts[VS_BURST];
+	unsigned int i;
+	uint16_t n;
+
+	for (i = 0; i < 1024; i++) {
+		n = rte_eth_rx_burst(p->eth_port, 0, pkts, VS_BURST);
+		if (n == 0)
+			break;
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+}
+
 static int port_attach(struct vs_switch *sw, struct vs_port *p, char *err, size_t errlen)
 {
 	char probe[VS_DEVARGS_MAX + 64];
@@ -221,6 +240,7 @@ static int port_attach(struct vs_switch *sw, struct vs_port *p, char *err, size_
 	ret = port_mtu_apply(p, p->set.mtu, err, errlen);
 	if (ret)
 		goto err_detach;
+	port_rx_discard(p);
 	return 0;
 err_detach:
 	port_detach(p);
