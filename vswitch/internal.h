@@ -227,6 +227,8 @@ int vs_port_del(struct vs_switch *sw, struct vs_port *p);
 int vs_port_set(struct vs_switch *sw, struct vs_port *p, const struct vs_port_settings *set,
 	char *err, size_t errlen);
 void vs_port_poll_link(struct vs_switch *sw);
+/* Stop, close and remove the DPDK device (which also unloads af_xdp's XDP program). */
+void vs_port_detach(struct vs_port *p);
 void vs_port_counters_sum(struct vs_switch *sw, uint16_t slot, struct vs_port_counters *out);
 
 /* control/publish.c */

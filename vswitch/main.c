@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,10 +243,8 @@ static void switch_stop(struct vs_switch *sw)
 	for (i = 0; i < VS_MAX_PORTS; i++) {
 		struct vs_port *p = sw->ports[i];
 
-		if (p && p->attached) {
-			rte_eth_dev_stop(p->eth_port);
-			rte_eth_dev_close(p->eth_port);
-		}
+		if (p && p->attached)
+			vs_port_detach(p);
 	}
 }
 
@@ -302,6 +302,7 @@ int main(int argc, char **argv)
 	static struct vs_config cfg;
 	static struct vs_switch sw;
 	struct vs_opts o;
+	sigset_t sigs;
 	char err[512];
 	int ret, ready_fd = -1;
 
@@ -329,6 +330,12 @@ int main(int argc, char **argv)
 		if (ready_fd < 0)
 			return 1;
 	}
+	/* every thread EAL creates inherits this mask; SIGINT/SIGTERM are read by the control
+	 * thread's signalfd, so a stop always goes through the clean shutdown */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (o.pidfile[0] && pidfile_write(o.pidfile))
 		fprintf(stderr, "vswitchd: cannot write pidfile %s\n", o.pidfile);
 	if (eal_start(&o, argv[0]) < 0) {
@@ -347,6 +354,7 @@ int main(int argc, char **argv)
 		rte_eal_remote_launch(vs_worker_main, sw.workers[i], sw.workers[i]->lcore);
 	ret = vs_server_run(&sw, ready_fd);
 	switch_stop(&sw);
+	VS_LOG(NOTICE, "stopped");
 out:
 	if (o.pidfile[0])
 		unlink(o.pidfile);

@@ -168,7 +168,7 @@ fail:
 	return ret < 0 ? ret : -ret;
 }
 
-static void port_detach(struct vs_port *p)
+void vs_port_detach(struct vs_port *p)
 {
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
@@ -243,7 +243,7 @@ static int port_attach(struct vs_switch *sw, struct vs_port *p, char *err, size_
 	port_rx_discard(p);
 	return 0;
 err_detach:
-	port_detach(p);
+	vs_port_detach(p);
 	return ret;
 }
 
@@ -353,7 +353,7 @@ int vs_port_del(struct vs_switch *sw, struct vs_port *p)
 	vs_learn_drain(sw);
 	vs_fdb_flush(sw->fdb, -1, p->slot);
 	if (p->attached)
-		port_detach(p);
+		vs_port_detach(p);
 	VS_LOG(INFO, "port %s: deleted", p->name);
 	free(p->txq_locks);
 	free(p);
