@@ -33,6 +33,24 @@ struct vs_port *vs_port_lookup(struct vs_switch *sw, const char *name)
 	return NULL;
 }
 
+/* Every argument after the device name must be KEY=VALUE with both non-empty: some PMDs crash on
+ * a bare key (net_af_packet,iface), so the shape is checked before DPDK sees it. */
+static bool devargs_args_valid(const char *args)
+{
+	const char *p = args;
+
+	while (p && *p == ',') {
+		const char *end = strchr(p + 1, ','), *eq;
+		size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
+
+		eq = memchr(p + 1, '=', len);
+		if (eq == NULL || eq == p + 1 || eq == p + len)
+			return false;
+		p = end;
+	}
+	return true;
+}
+
 /*
  * Turn the operator's devargs into what rte_dev_probe() takes. A virtual device's name gets the
  * port name appended so one driver can back many ports; af_packet gets ring frames large enough
@@ -48,8 +66,7 @@ static int devargs_rewrite(const struct vs_port *p, char *probe, size_t size, ch
 	bool af_packet = strncmp(p->devargs, "net_af_packet", 13) == 0;
 	int n;
 
-	if (tok_len == 0 || strpbrk(p->devargs, " \t\n\"'") ||
-		(args && (args[1] == '\0' || strstr(args, ",,")))) {
+	if (tok_len == 0 || strpbrk(p->devargs, " \t\n\"'") || !devargs_args_valid(args)) {
 		snprintf(err, errlen, "malformed devargs '%s'", p->devargs);
 		return -EINVAL;
 	}
