@@ -20,7 +20,7 @@
 #include "frame.h"
 #include "internal.h"
 
-#define IDLE_SPINS 256		/* empty polls before the first sleep */
+#define IDLE_BEFORE_SLEEP_US 200	/* busy-poll this long without frames before sleeping */
 #define SLEEP_MIN_US 8
 #define LEARN_RESEND_HZ_DIV 10	/* re-request a pending MAC at most every 100 ms */
 
@@ -318,8 +318,9 @@ int vs_worker_main(void *arg)
 {
 	struct vs_worker *w = arg;
 	struct vs_switch *sw = w->sw;
-	unsigned int spins = 0, sleep_us = SLEEP_MIN_US;
+	unsigned int sleep_us = SLEEP_MIN_US;
 	unsigned int sleep_max = sw->opts->idle_sleep_max_us;
+	uint64_t idle_grace = sw->hz / 1000000 * IDLE_BEFORE_SLEEP_US, last_busy = rte_rdtsc();
 
 	/* nanosleep() would otherwise round short sleeps up to the default 50 us slack */
 	prctl(PR_SET_TIMERSLACK, 1000UL);
@@ -338,12 +339,13 @@ int vs_worker_main(void *arg)
 		if (n) {
 			w->busy_cycles += t1 - t0;
 			w->packets += n;
-			spins = 0;
+			last_busy = t1;
 			sleep_us = SLEEP_MIN_US;
 			continue;
 		}
 		w->idle_cycles += t1 - t0;
-		if (++spins < IDLE_SPINS || sleep_max == 0)
+		/* a closed loop under load sees empty polls between bursts: do not sleep on them */
+		if (t1 - last_busy < idle_grace || sleep_max == 0)
 			continue;
 		idle_sleep(w, sleep_us);
 		sleep_us = RTE_MIN(sleep_us * 2, sleep_max);
