@@ -113,8 +113,7 @@ bg_register() { _BG_PIDS="$_BG_PIDS $*"; }
 bg_stop() {
     local pid=$1 sig=${2:-TERM}
     kill -"$sig" "$pid" 2>/dev/null
-    local i
-    for i in $(seq 1 25); do
+    for _ in $(seq 1 25); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.2
     done

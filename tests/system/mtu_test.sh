@@ -23,9 +23,9 @@ expect_json "p1 and p2 at mtu 9000" 'all(.[]; .mtu == 9000)' list-ports
 
 log "jumbo: ping -M do -s 8972 both ways"
 cap_start 2 eth0 jumbo icmp
-ping_ok 1 10.1.0.2 -M do -s 8972
+ping_ok 1 10.1.0.2 -M "do" -s 8972
 cap_stop "$CAP_PID"
-ping_ok 2 10.1.0.1 -M do -s 8972
+ping_ok 2 10.1.0.1 -M "do" -s 8972
 cap_text jumbo | grep -F '10.1.0.1 > 10.1.0.2: ICMP echo request' | grep -q 'length 9014:' ||
     fail "no 9014-byte echo request captured at h2: $(cap_text jumbo | head -n 5)"
 log "jumbo: 4 MiB TCP copy with a 9000-byte MTU, content checked"
@@ -37,8 +37,8 @@ expect_json "p2 at mtu 1500" '.[] | select(.name == "p2") | .mtu == 1500' list-p
 [ "$(kmtu "$(hsw 2)")" = 1500 ] || fail "switch did not set $(hsw 2) MTU to 1500 (it is $(kmtu "$(hsw 2)"))"
 before=$(port_stat p2 .drops.mtu_exceeded)
 cap_start 2 eth0 big icmp
-ping_fail 1 10.1.0.2 -M do -s 8972
-ping_fail 1 10.1.0.2 -M do -s 1473    # 1515-byte frame: one byte too many
+ping_fail 1 10.1.0.2 -M "do" -s 8972
+ping_fail 1 10.1.0.2 -M "do" -s 1473    # 1515-byte frame: one byte too many
 cap_stop "$CAP_PID"
 after=$(port_stat p2 .drops.mtu_exceeded)
 [ "$after" -ge $((before + 6)) ] ||
@@ -47,7 +47,7 @@ after=$(port_stat p2 .drops.mtu_exceeded)
 tx_dropped=$(port_stat p2 .tx_dropped)
 [ "$tx_dropped" -ge 6 ] || fail "p2 tx_dropped is $tx_dropped, expected >= 6 with mtu_exceeded drops"
 log "egress boundary: ping -M do -s 1472 (1514-byte frame) passes p2 at mtu 1500"
-ping_ok 1 10.1.0.2 -M do -s 1472
+ping_ok 1 10.1.0.2 -M "do" -s 1472
 
 log "ingress p1 at mtu 1500: oversize on p1"
 vsctl_ok set-port p1 mtu=1500 >/dev/null
@@ -58,8 +58,8 @@ ip link set "$(hsw 1)" mtu 9000 || fail "ip link set $(hsw 1) mtu 9000"
 ip link set "$(hsw 2)" mtu 9000 || fail "ip link set $(hsw 2) mtu 9000"
 before=$(port_stat p1 .drops.oversize)
 cap_start 2 eth0 big2 icmp
-ping_fail 1 10.1.0.2 -M do -s 8972
-ping_fail 1 10.1.0.2 -M do -s 1473
+ping_fail 1 10.1.0.2 -M "do" -s 8972
+ping_fail 1 10.1.0.2 -M "do" -s 1473
 cap_stop "$CAP_PID"
 after=$(port_stat p1 .drops.oversize)
 [ "$after" -ge $((before + 6)) ] ||
@@ -67,7 +67,7 @@ after=$(port_stat p1 .drops.oversize)
 [ -z "$(cap_text big2)" ] || fail "oversize frames reached h2 (truncated?): $(cap_text big2 | head -n 5)"
 rx_dropped=$(port_stat p1 .rx_dropped)
 [ "$rx_dropped" -ge 6 ] || fail "p1 rx_dropped is $rx_dropped, expected >= 6 with oversize drops"
-ping_ok 1 10.1.0.2 -M do -s 1472
+ping_ok 1 10.1.0.2 -M "do" -s 1472
 ip link set "$(hsw 1)" mtu 1500
 ip link set "$(hsw 2)" mtu 1500
 

@@ -72,7 +72,7 @@ echo "$before" | jq -e '.[] | select(.name == "p3") | .trunks == "10,20-30" and 
     fail "p3 not configured as asked before the restart: $before"
 
 check_traffic() {
-    ping_ok 1 10.1.0.2 -M do -s 8972
+    ping_ok 1 10.1.0.2 -M "do" -s 8972
     vping_ok "trunk p3 VID 10 -> h1 ($1)" 10 3 --mac "$(hmac 3)" --ip 10.1.0.3 --dst 10.1.0.1 --vid 10 --size 3000 >/dev/null
 }
 check_traffic "before the restart"
