@@ -148,7 +148,10 @@ def cmd_measure(args):
         problems.append("no packets came back")
     elif min(per_dir) < 0.01 * max(per_dir):
         problems.append("one direction stalled")
-    if args.expect_len and rx_pkts and abs(bpp - args.expect_len) > 0.01:
+    # Packet and byte counters are read while the forwarding lcore updates them, so
+    # the average is exact only up to a few packets at the window edges: allow 0.5 %.
+    # Corrupted or chained jumbo frames show up as whole-buffer differences.
+    if args.expect_len and rx_pkts and abs(bpp - args.expect_len) > 0.005 * args.expect_len:
         problems.append(f"bytes per packet {bpp:.2f} != {args.expect_len}")
     res["ok"] = not problems
     if problems:

@@ -19,7 +19,7 @@ REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 # Every default can also be set through the environment (e.g. ROUNDS=5 bench/run.sh).
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-3}"
-DURATION="${DURATION:-6}"
+DURATION="${DURATION:-8}"
 FRAMES="${FRAMES:-64 1518 9000}"
 CONTENDERS="${CONTENDERS:-vswitchd ovs testpmd}"
 BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
@@ -33,13 +33,14 @@ VSW_QUEUES="${VSW_QUEUES:-1}"        # queue pairs A offers to vswitchd (its mem
 VSW_MEM="${VSW_MEM:-1024}"        # vswitchd -m (MiB); raised to VSW_MEM_JUMBO for 9000-byte frames
 VSW_MEM_JUMBO="${VSW_MEM_JUMBO:-2048}"
 OVS_QUEUES="${OVS_QUEUES:-2}"        # OVS needs the client to offer 2 queue pairs, and n_rxq=2
-TESTPMD_QUEUES="${TESTPMD_QUEUES:-2}"
+TESTPMD_QUEUES="${TESTPMD_QUEUES:-1}"  # same loop as vswitchd; 2 active pairs halve testpmd at 1518 B
 OVS_MEM_LIMIT="${OVS_MEM_LIMIT:-4608}"  # dpdk-socket-limit (MiB); MTU 9000 needs 3.5-3.9 GiB
 A_MEM="${A_MEM:-1024}"          # testpmd A -m (MiB)
 B_TESTPMD_MEM="${B_TESTPMD_MEM:-1024}"  # testpmd B -m (MiB)
 TX_FIRST="${TX_FIRST:-32}"
 LINK_TIMEOUT="${LINK_TIMEOUT:-15}"     # seconds for both memif links to come up
 LINK_ATTEMPTS="${LINK_ATTEMPTS:-6}"     # generator starts when one link fails its handshake
+KEEPFD="${KEEPFD:-1}"              # 1: preload keepfd.so into the generator (see keepfd.c)
 OVS_VSWITCHD="${OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}"
 OVS_SCHEMA="${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}"
 
@@ -61,6 +62,8 @@ Usage: $0 [options]            (run as root)
   -q N        queue pairs testpmd A offers to vswitchd (default $VSW_QUEUES)
   -C          skip the core-to-core cache-line round-trip estimate
   -h          this help
+Exit status: 0 all rounds measured, 3 some rounds failed (still reported), 1 setup error,
+130 interrupted.
 Environment: every variable in the defaults block at the top of this script,
   e.g. CPU_A CPU_B TESTPMD_QUEUES OVS_MEM_LIMIT VSW_MEM_JUMBO TX_FIRST LINK_ATTEMPTS
 EOF
@@ -116,6 +119,11 @@ if [[ " $CONTENDERS " == *" vswitchd "* ]]; then
 	[ -x "$VSWITCHD" ] && [ -x "$VSWITCHCTL" ] ||
 		die "vswitchd not built: cd $REPO_DIR && meson setup $BUILD_DIR && ninja -C $BUILD_DIR (or -c to leave it out)"
 fi
+# vswitchd's EAL runtime directory is /var/run/dpdk/vsw-NAME; never share or
+# delete another instance's.
+if [ -e "/var/run/dpdk/vsw-$VSW_NAME" ]; then
+	VSW_NAME="$VSW_NAME$$"
+fi
 for cpu in "$CPU_A" "$CPU_B"; do
 	[ -d "/sys/devices/system/cpu/cpu$cpu" ] || die "no CPU $cpu"
 done
@@ -135,7 +143,7 @@ HUGE_MOUNTED=""
 A_PID="" A_FD=""
 B_TESTPMD_PID="" B_FD=""
 OVS_DIR=$T/ovs OVSDB_PID="" OVS_PID=""
-VSW_PID="" VSW_SOCK=$T/vsw.sock VSW_STARTED=""
+VSW_PID="" VSW_SOCK=$T/vsw.sock VSW_STARTED="" VSW_VERSION_DONE=""
 CLEANING=""
 
 # OVS tools find their files through these; everything stays in the temp dir.
@@ -180,11 +188,15 @@ read_pidfile() { [ -s "$1" ] && tr -dc 0-9 <"$1"; }
 cleanup() {
 	[ -n "$CLEANING" ] && return
 	CLEANING=1
-	trap '' INT TERM
-	stop_a
+	trap '' INT TERM HUP
+	# Same order as after a round: the generator stops sending, the switch goes
+	# (a memif server polling while its client disconnects can crash), then the
+	# generator quits.
+	a_cmd stop
 	stop_b_testpmd
 	stop_b_ovs
 	stop_b_vswitchd
+	stop_a
 	if [ -n "$KEEP_LOGS" ]; then
 		mkdir -p "$KEEP_LOGS" && cp -r "$LOGS"/. "$KEEP_LOGS"/ && cp "$RESULTS" "$KEEP_LOGS"/ &&
 			log "logs kept in $KEEP_LOGS"
@@ -242,12 +254,12 @@ frame_params() {
 	if [ "$L2_LEN" -gt 2048 ]; then
 		JUMBO=1
 		MEMIF_BSIZE=",bsize=9216"
-		MBUF_ARG="--mbuf-size=9344"
+		MBUF_ARG=(--mbuf-size=9344)
 		MTU=9000
 	else
 		JUMBO=""
 		MEMIF_BSIZE=""
-		MBUF_ARG=""
+		MBUF_ARG=()
 		MTU=1500
 	fi
 	if [ "$L2_LEN" -gt $((MTU + 14)) ]; then
@@ -274,17 +286,17 @@ start_a() { # QUEUES TAG
 	mkfifo "$fifo"
 	exec {A_FD}<>"$fifo"
 	# Main lcore and forwarding lcore share CPU_A; the main lcore sleeps in the prompt.
-	taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}a" \
+	LD_PRELOAD=$A_PRELOAD taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}a" \
 		--huge-dir "$HUGE" -m "$A_MEM" --no-pci --single-file-segments \
 		--vdev "net_memif0,role=client,socket=$T/m0.sock,socket-abstract=no,id=0,zero-copy=yes,mac=$MAC_A0$MEMIF_BSIZE" \
 		--vdev "net_memif1,role=client,socket=$T/m1.sock,socket-abstract=no,id=0,zero-copy=yes,mac=$MAC_A1$MEMIF_BSIZE" \
 		-- -i --forward-mode=mac --rxq="$q" --txq="$q" --nb-cores=1 --total-num-mbufs=32768 \
-		$MBUF_ARG --txpkts="$L2_LEN" --eth-peer=0,$MAC_A1 --eth-peer=1,$MAC_A0 \
+		"${MBUF_ARG[@]}" --txpkts="$L2_LEN" --eth-peer=0,$MAC_A1 --eth-peer=1,$MAC_A0 \
 		<&"$A_FD" >"$LOGS/A-$tag.log" 2>&1 &
 	A_PID=$!
 }
 
-a_cmd() { [ -n "$A_FD" ] && printf '%s\n' "$@" >&"$A_FD" 2>/dev/null; }
+a_cmd() { [ -n "$A_FD" ] && printf '%s\n' "$@" 1>&"$A_FD" 2>/dev/null; }
 
 stop_a() {
 	if [ -n "$A_PID" ]; then
@@ -312,7 +324,7 @@ start_b_testpmd() { # TAG
 		-m "$B_TESTPMD_MEM" --no-pci \
 		--vdev "net_memif0,$(memif_server_args 0)" --vdev "net_memif1,$(memif_server_args 1)" \
 		-- -i --forward-mode=io --rxq="$TESTPMD_QUEUES" --txq="$TESTPMD_QUEUES" --nb-cores=1 \
-		--total-num-mbufs=32768 $MBUF_ARG \
+		--total-num-mbufs=32768 "${MBUF_ARG[@]}" \
 		<&"$B_FD" >"$LOGS/B-testpmd-$tag.log" 2>&1 &
 	B_TESTPMD_PID=$!
 	# Forwarding starts in b_ready_testpmd, once the links are up: a forwarding
@@ -331,7 +343,7 @@ b_ready_testpmd() {
 
 stop_b_testpmd() {
 	if [ -n "$B_TESTPMD_PID" ]; then
-		[ -n "$B_FD" ] && printf 'stop\nquit\n' >&"$B_FD" 2>/dev/null
+		[ -n "$B_FD" ] && printf 'stop\nquit\n' 1>&"$B_FD" 2>/dev/null
 		wait_gone "$B_TESTPMD_PID" 10 || log "testpmd B did not quit"
 		stop_pid "$B_TESTPMD_PID" "testpmd B" 3
 	fi
@@ -373,16 +385,16 @@ start_b_ovs() { # TAG
 		--log-file="$OVS_DIR/ovs-vswitchd.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
 		{ B_ERR="ovs-vswitchd-dpdk did not start"; return 1; }
 	OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
-	local mtu_req=""
-	[ -n "$JUMBO" ] && mtu_req="mtu_request=$MTU"
+	local mtu_req=()
+	[ -n "$JUMBO" ] && mtu_req=("mtu_request=$MTU")
 	{
 		vsctl add-br br0 -- set bridge br0 datapath_type=netdev &&
 			vsctl add-port br0 m0 -- set Interface m0 type=dpdk \
 				"options:dpdk-devargs=net_memif0,$(memif_server_args 0)" \
-				options:n_rxq="$OVS_QUEUES" $mtu_req &&
+				options:n_rxq="$OVS_QUEUES" "${mtu_req[@]}" &&
 			vsctl add-port br0 m1 -- set Interface m1 type=dpdk \
 				"options:dpdk-devargs=net_memif1,$(memif_server_args 1)" \
-				options:n_rxq="$OVS_QUEUES" $mtu_req
+				options:n_rxq="$OVS_QUEUES" "${mtu_req[@]}"
 	} >>"$LOGS/ovs-$tag.log" 2>&1 || { B_ERR="adding the OVS bridge or ports failed"; return 1; }
 	for i in m0 m1; do
 		local err
@@ -396,8 +408,13 @@ start_b_ovs() { # TAG
 	return 0
 }
 
-ovs_stats() { # TAG: B-side view after a round, into the log
+ovs_stats() { # TAG: B-side view after a round, into the log; prints {"b_busy_pct": [..]}
+	# from the PMD's processing-cycles share since pmd-stats-clear at traffic start
+	local pmd
+	pmd=$(ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" --timeout=10 dpif-netdev/pmd-stats-show 2>&1)
 	{
+		echo "== pmd-stats since traffic start"
+		echo "$pmd"
 		echo "== interfaces"
 		for i in m0 m1; do
 			vsctl --columns=name,link_state,mtu,statistics list Interface "$i"
@@ -407,6 +424,8 @@ ovs_stats() { # TAG: B-side view after a round, into the log
 		echo "== pmd"
 		ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" --timeout=10 dpif-netdev/pmd-rxq-show
 	} >>"$LOGS/ovs-$1.log" 2>&1
+	awk '/processing cycles:/ { gsub(/[(%)]/, "", $4); v = v (v == "" ? "" : ",") $4 }
+	     END { if (v != "") print "{\"b_busy_pct\":[" v "]}" }' <<<"$pmd"
 }
 
 b_ready_ovs() {
@@ -474,12 +493,16 @@ start_b_vswitchd() { # TAG
 		vctl add-port "m$i" "net_memif,$(memif_server_args $i)" >>"$LOGS/vswitchctl-$tag.log" 2>&1 ||
 			{ B_ERR="vswitchctl add-port m$i failed: $(tail -1 "$LOGS/vswitchctl-$tag.log")"; return 1; }
 		if [ -n "$JUMBO" ]; then
-			vctl set-port "m$i" mtu=$MTU >>"$LOGS/vswitchctl-$tag.log" 2>&1 ||
+			vctl set-port "m$i" "mtu=$MTU" >>"$LOGS/vswitchctl-$tag.log" 2>&1 ||
 				{ B_ERR="vswitchctl set-port m$i mtu=$MTU failed: $(tail -1 "$LOGS/vswitchctl-$tag.log")"; return 1; }
 		fi
 	done
 	wait_for_sockets 30 || { B_ERR="vswitchd did not create the memif sockets"; return 1; }
 	vctl --json list-ports >>"$LOGS/vswitchctl-$tag.log" 2>&1
+	if [ -z "$VSW_VERSION_DONE" ]; then
+		VSW_VERSION_DONE=1
+		vctl --json version 2>/dev/null | jq -c '{type:"vswitchd_version"} + .' >>"$RESULTS" 2>/dev/null
+	fi
 	return 0
 }
 
@@ -496,17 +519,28 @@ b_ready_vswitchd() {
 	done
 }
 
-vsw_stats() { # TAG: B-side view after a round; prints nonzero drop counters as JSON
+vsw_stats() { # TAG WORKER-STATS-AT-START: B-side view after a round, into the log;
+	# prints a JSON object with the nonzero drop counters per port and each worker's busy
+	# percentage over the traffic (warm-up and measurement; vswitchd's own busy_pct
+	# counts from its start)
+	local ps ws ws0=${2:-[]}
+	ps=$(vctl --json port-stats 2>&1)
+	ws=$(vctl --json worker-stats 2>&1)
 	{
 		echo "== port-stats"
-		vctl --json port-stats
+		echo "$ps"
 		echo "== fdb"
 		vctl fdb-show
 		echo "== workers"
-		vctl --json worker-stats
+		echo "$ws"
 	} >>"$LOGS/vswitchctl-$1.log" 2>&1
-	vctl --json port-stats 2>/dev/null |
-		jq -c '[.[] | {(.name): (.drops | with_entries(select(.value != 0)))}] | add // {}' 2>/dev/null
+	jq -cn --argjson p "$ps" --argjson w "$ws" --argjson w0 "$ws0" \
+		'def cyc: .busy_cycles + .idle_cycles + .sleep_cycles;
+		 {b_drops: ([$p[] | {(.name): (.drops | with_entries(select(.value != 0)))}] | add // {}),
+		  b_busy_pct: [$w[] | . as $x | ($w0[] | select(.worker == $x.worker)) as $y
+		               | (($x | cyc) - ($y | cyc)) as $d
+		               | if $d > 0 then (100 * ($x.busy_cycles - $y.busy_cycles) / $d * 10 | round / 10)
+		                 else null end]}' 2>/dev/null
 }
 
 stop_b_vswitchd() {
@@ -544,12 +578,11 @@ run_one() { # CONTENDER FRAME ROUND
 		return
 	fi
 	# DPDK 22.11 memif zero-copy client: the first port to connect closes the EAL's
-	# hugepage file descriptor (memif_connect() closes zero-copy region fds), which the
-	# second port still has to pass to its server. If the second port's handshake has
-	# not sent that region yet, the server gets a stale or reused fd ("memif_connect():
-	# mmap failed: No such device") and that link stays down. It is a race, lost in
-	# roughly a quarter to a third of starts here; a fresh generator usually wins it,
-	# so try up to LINK_ATTEMPTS times.
+	# hugepage file descriptor, which the second port may still have to pass to its
+	# server; the server then gets a stale or reused fd ("memif_connect(): mmap
+	# failed: No such device") and that link stays down. keepfd.so prevents it; in
+	# case it is off or fails, a fresh generator usually wins the race, so try up to
+	# LINK_ATTEMPTS times.
 	local attempt link_up="" why=""
 	for ((attempt = 1; attempt <= LINK_ATTEMPTS; attempt++)); do
 		start_a "$q" "$tag"
@@ -577,24 +610,28 @@ run_one() { # CONTENDER FRAME ROUND
 		"stop_b_$c"
 		return
 	fi
+	local ws0="[]"
+	[ "$c" = vswitchd ] && ws0=$(vctl --json worker-stats 2>/dev/null || echo "[]")
+	[ "$c" = ovs ] && ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" --timeout=10 \
+		dpif-netdev/pmd-stats-clear >/dev/null 2>&1
 	a_cmd "start tx_first $TX_FIRST"
 	local meta
 	meta=$(jq -cn --arg c "$c" --argjson f "$frame" --argjson r "$round" --argjson l "$L2_LEN" \
 		--argjson q "$q" --argjson a "$attempt" \
 		'{type:"round", contender:$c, frame:$f, round:$r, l2_len:$l, a_queues:$q, link_attempts:$a}')
-	line=$(taskset -c "$CPU_A" timeout $((WARMUP + DURATION + 30)) python3 "$BENCH_DIR/pktrate.py" \
+	line=$(taskset -c "$CPU_A" timeout --foreground $((WARMUP + DURATION + 30)) python3 "$BENCH_DIR/pktrate.py" \
 		measure --socket "$(A_TELEMETRY)" --warmup "$WARMUP" --duration "$DURATION" \
 		--expect-len "$L2_LEN" --meta "$meta" 2>>"$LOGS/A-$tag.log")
 	if [ -z "$line" ]; then
 		record_failure "$c" "$frame" "$round" "telemetry sampling failed (see A-$tag.log)"
 	else
 		case $c in
-		vswitchd) drops=$(vsw_stats "$tag") ;;
-		ovs) ovs_stats "$tag" ;;
+		vswitchd) drops=$(vsw_stats "$tag" "$ws0") ;;
+		ovs) drops=$(ovs_stats "$tag") ;;
 		esac
-		[ -n "$drops" ] && line=$(jq -c --argjson d "$drops" '. + {b_drops:$d}' <<<"$line" 2>/dev/null || echo "$line")
+		[ -n "$drops" ] && line=$(jq -c --argjson d "$drops" '. + $d' <<<"$line" 2>/dev/null || echo "$line")
 		echo "$line" >>"$RESULTS"
-		log "  $c frame $frame round $round: $(jq -r '"\(.mpps) Mpps (\(.mpps_per_port|map(tostring)|join(" + "))), \(.bytes_per_pkt) B/pkt" + (if .ok then "" else ", PROBLEM: " + .problem end)' <<<"$line")"
+		log "  $c frame $frame round $round: $(jq -r '"\(.mpps) Mpps (\(.mpps_per_port|map(tostring)|join(" + "))), \(.bytes_per_pkt) B/pkt" + (if .b_busy_pct then ", switch busy \(.b_busy_pct|map(tostring)|join("/")) %" else "" end) + (if .ok then "" else ", PROBLEM: " + .problem end)' <<<"$line")"
 	fi
 	# Teardown order: generator stops sending, the switch goes, then the generator
 	# quits; a memif server polling while its client disconnects can crash.
@@ -610,21 +647,37 @@ n_frames=$(wc -w <<<"$FRAMES")
 est=$((n_contenders * n_frames * ROUNDS * (WARMUP + DURATION + 6)))
 log "workdir $T; $n_contenders contenders x $n_frames frame sizes x $ROUNDS rounds, ~$((est / 60)) min $((est % 60)) s"
 
-vsw_version=""
-{
-	jq -cn --arg date "$(date -Is)" --arg host "$(hostname)" --arg kernel "$(uname -r)" \
-		--arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
-		--arg dpdk "$(pkg-config --modversion libdpdk 2>/dev/null || echo unknown)" \
-		--arg ovs "$("$OVS_VSWITCHD" --version 2>/dev/null | head -1)" \
-		--arg git "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)" \
-		--argjson rounds "$ROUNDS" --argjson warmup "$WARMUP" --argjson dur "$DURATION" \
-		--arg frames "$FRAMES" --arg contenders "$CONTENDERS" \
-		--argjson cpua "$CPU_A" --argjson cpub "$CPU_B" --argjson txf "$TX_FIRST" \
-		'{type:"meta", date:$date, host:$host, kernel:$kernel, cpu:$cpu, dpdk:$dpdk, ovs:$ovs,
-		  git:$git, rounds:$rounds, warmup_s:$warmup, duration_s:$dur, frames:$frames,
-		  contenders:$contenders, cpu_generator:$cpua, cpu_switch:$cpub, tx_first:$txf}'
-} >>"$RESULTS"
+[ "$est" -le 600 ] || log "warning: this is more than 10 minutes"
 
+# See keepfd.c: keeps the generator's hugepage descriptors open for its second
+# zero-copy memif port. Without it the start is retried (LINK_ATTEMPTS).
+A_PRELOAD=""
+if [ "$KEEPFD" = 1 ]; then
+	if gcc -O2 -shared -fPIC -o "$T/keepfd.so" "$BENCH_DIR/keepfd.c" -ldl 2>>"$LOGS/keepfd.log"; then
+		A_PRELOAD=$T/keepfd.so
+	else
+		log "cannot compile keepfd.c; generator starts may need retries"
+	fi
+fi
+
+jq -cn --arg date "$(date -Is)" --arg host "$(hostname)" --arg kernel "$(uname -r)" \
+	--arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
+	--arg dpdk "$(pkg-config --modversion libdpdk 2>/dev/null || echo unknown)" \
+	--arg ovs "$("$OVS_VSWITCHD" --version 2>/dev/null | head -1)" \
+	--arg git "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)" \
+	--argjson rounds "$ROUNDS" --argjson warmup "$WARMUP" --argjson dur "$DURATION" \
+	--arg frames "$FRAMES" --arg contenders "$CONTENDERS" \
+	--argjson cpua "$CPU_A" --argjson cpub "$CPU_B" --argjson txf "$TX_FIRST" \
+	--argjson qv "$VSW_QUEUES" --argjson qo "$OVS_QUEUES" --argjson qt "$TESTPMD_QUEUES" \
+	--arg keepfd "${A_PRELOAD:+yes}" \
+	'{type:"meta", date:$date, host:$host, kernel:$kernel, cpu:$cpu, dpdk:$dpdk, ovs:$ovs,
+	  git:$git, rounds:$rounds, warmup_s:$warmup, duration_s:$dur, frames:$frames,
+	  contenders:$contenders, cpu_generator:$cpua, cpu_switch:$cpub, tx_first:$txf,
+	  generator_queue_pairs:{vswitchd:$qv, ovs:$qo, testpmd:$qt},
+	  generator_keepfd:($keepfd == "yes")}' >>"$RESULTS"
+
+# Cache-line ping-pong between the generator's and the switch's CPU, before any
+# poller occupies them.
 if [ -n "$DO_C2C" ]; then
 	if gcc -O2 -pthread -o "$T/c2c" "$BENCH_DIR/c2c.c" 2>>"$LOGS/c2c.log"; then
 		timeout 30 "$T/c2c" "$CPU_A" "$CPU_B" >>"$RESULTS" 2>>"$LOGS/c2c.log" ||
@@ -653,3 +706,9 @@ python3 "$BENCH_DIR/pktrate.py" report "$RESULTS" | tee "$T/report.txt"
 if [ -n "$JSON_OUT" ]; then
 	grep '^{' "$T/report.txt" >"$JSON_OUT" && log "JSON lines written to $JSON_OUT"
 fi
+n_bad=$(jq -s '[.[] | select(.type == "round" and .ok == false)] | length' "$RESULTS" 2>/dev/null || echo 0)
+if [ "${n_bad:-0}" -gt 0 ]; then
+	log "$n_bad round(s) failed, see above"
+	exit 3
+fi
+exit 0
