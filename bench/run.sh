@@ -30,8 +30,8 @@ CPU_A="${CPU_A:-0}"
 CPU_B="${CPU_B:-1}"
 VSW_NAME="${VSW_NAME:-bench}"
 VSW_QUEUES="${VSW_QUEUES:-1}"        # queue pairs A offers to vswitchd (its memif ports have 1 rxq/txq per worker)
-VSW_MEM="${VSW_MEM:-1024}"        # vswitchd -m (MiB); raised to VSW_MEM_JUMBO for 9000-byte frames
-VSW_MEM_JUMBO="${VSW_MEM_JUMBO:-2048}"
+VSW_MEM="${VSW_MEM:-1024}"        # vswitchd -m (MiB); VSW_MEM_JUMBO for 9000-byte frames
+VSW_MEM_JUMBO="${VSW_MEM_JUMBO:-1024}"
 OVS_QUEUES="${OVS_QUEUES:-2}"        # OVS needs the client to offer 2 queue pairs, and n_rxq=2
 TESTPMD_QUEUES="${TESTPMD_QUEUES:-1}"  # same loop as vswitchd; 2 active pairs halve testpmd at 1518 B
 OVS_MEM_LIMIT="${OVS_MEM_LIMIT:-4608}"  # dpdk-socket-limit (MiB); MTU 9000 needs 3.5-3.9 GiB
@@ -443,7 +443,6 @@ b_ready_ovs() {
 }
 
 stop_b_ovs() {
-	local pid
 	if [ -z "$OVS_PID" ] && [ -s "$OVS_DIR/ovs-vswitchd.pid" ]; then
 		OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
 	fi
