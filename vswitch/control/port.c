@@ -352,8 +352,9 @@ int vs_port_add(struct vs_switch *sw, const char *name, const char *devargs,
 	for (q = 0; p->txq_locks && q < p->n_txq; q++)
 		rte_spinlock_init(&p->txq_locks[q]);
 	vs_port_counters_sum(sw, p->slot, &sw->base[p->slot]);
-	__atomic_store_n(&sw->link_up[p->slot], p->attached, __ATOMIC_RELAXED);
 	sw->ports[slot] = p;
+	/* report the device's real link state from the start, not "up" until the next poll */
+	vs_port_poll_link(sw);
 	vs_dp_publish(sw);
 	if (p->attached)
 		VS_LOG(INFO, "port %s: attached %s (%s, dpdk port %u, worker %u)", p->name,
