@@ -57,18 +57,16 @@ static int print_reply(const struct ctl_cmd *cmd, const char *text, bool json)
 		return EXIT_REFUSED;
 	}
 	result = json_object_get(r, "result");
+	if (strcmp(cmd->name, "version") == 0)
+		json_object_set_new(result, "vswitchctl", json_string(CTL_VERSION));
 	if (cmd->print == NULL && !json) {
 		/* nothing to show for a change that worked */
 	} else if (json) {
-		if (strcmp(cmd->name, "version") == 0)
-			json_object_set_new(result, "vswitchctl", json_string(CTL_VERSION));
 		char *out = json_dumps(result ? result : json_null(),
 			JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 		puts(out ? out : "null");
 		free(out);
 	} else {
-		if (strcmp(cmd->name, "version") == 0)
-			json_object_set_new(result, "vswitchctl", json_string(CTL_VERSION));
 		cmd->print(result);
 	}
 	json_decref(r);

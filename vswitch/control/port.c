@@ -56,7 +56,7 @@ static bool devargs_args_valid(const char *args)
  * port name appended so one driver can back many ports; af_packet gets ring frames large enough
  * for 9216-byte frames unless told otherwise, because its receive path cannot chain buffers.
  */
-static int devargs_rewrite(const struct vs_port *p, char *probe, size_t size, char *err,
+static int devargs_rewrite(struct vs_port *p, char *probe, size_t size, char *err,
 	size_t errlen)
 {
 	const char *args = strchr(p->devargs, ',');
@@ -83,7 +83,7 @@ static int devargs_rewrite(const struct vs_port *p, char *probe, size_t size, ch
 		snprintf(err, errlen, "devargs too long");
 		return -EINVAL;
 	}
-	snprintf(((struct vs_port *)p)->devname, sizeof(p->devname), "%s", devname);
+	snprintf(p->devname, sizeof(p->devname), "%s", devname);
 	return 0;
 }
 
@@ -349,7 +349,14 @@ int vs_port_add(struct vs_switch *sw, const char *name, const char *devargs,
 		VS_LOG(ERR, "port %s: %s", p->name, err);
 	}
 	p->txq_locks = calloc(p->n_txq ? p->n_txq : 1, sizeof(*p->txq_locks));
-	for (q = 0; p->txq_locks && q < p->n_txq; q++)
+	if (p->txq_locks == NULL) {
+		if (p->attached)
+			vs_port_detach(p);
+		free(p);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (q = 0; q < p->n_txq; q++)
 		rte_spinlock_init(&p->txq_locks[q]);
 	vs_port_counters_sum(sw, p->slot, &sw->base[p->slot]);
 	sw->ports[slot] = p;

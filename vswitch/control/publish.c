@@ -28,7 +28,7 @@ int vs_dp_publish(struct vs_switch *sw)
 	for (slot = 0; slot < VS_MAX_PORTS; slot++) {
 		const struct vs_port *p = sw->ports[slot];
 
-		if (p == NULL || !p->attached || p->txq_locks == NULL)
+		if (p == NULL || !p->attached)
 			continue;
 		dp_port_fill(&dp->port[slot], p, sw->n_workers);
 		dp->n_slots = (uint16_t)(slot + 1);

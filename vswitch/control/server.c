@@ -163,7 +163,7 @@ static void client_read(struct server *s, struct client *c)
 			return;
 		ret = vsw_ctl_hdr_check(&c->hdr, VSW_CTL_MAX_REQUEST);
 		if (ret) {
-			reply(c, -ret == EPROTO ? EPROTO : EMSGSIZE,
+			reply(c, -ret,
 				ret == -EPROTO ? "protocol version mismatch (vswitchctl and vswitchd "
 						 "must be the same version)"
 					       : "request too large",
