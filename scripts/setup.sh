@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(gcc pkg-config meson ninja-build dpdk dpdk-dev libcmocka-dev libjansson-dev
+pkgs=(gcc clang pkg-config meson ninja-build dpdk dpdk-dev libcmocka-dev libjansson-dev libseccomp-dev
       iproute2 iputils-ping iperf3 tcpdump jq python3 procps util-linux ethtool kmod)
 [[ "${1:-}" == "--bench" ]] && pkgs+=(openvswitch-switch-dpdk)
 
