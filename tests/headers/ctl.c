@@ -1,0 +1,2 @@
+/* Proves include/vsw/ctl.h is self-contained. */
+#include <vsw/ctl.h>

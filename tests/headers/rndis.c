@@ -1,0 +1,2 @@
+/* Proves include/vsw/proto/rndis.h is self-contained. */
+#include <vsw/proto/rndis.h>
