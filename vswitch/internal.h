@@ -172,6 +172,7 @@ struct vs_worker {
 	/* worker private */
 	uint64_t learn_cache_key[VS_LEARN_CACHE];
 	uint64_t learn_cache_tsc[VS_LEARN_CACHE];
+	struct vs_fdb_cache fdb_cache;
 	uint16_t n_dirty;
 	uint16_t dirty[VS_MAX_PORTS];
 	struct vs_txbuf txb[VS_MAX_PORTS];

@@ -139,8 +139,15 @@ full:
 
 static void entry_delete(struct vs_fdb *fdb, const struct vs_fdb_key *key, uint32_t idx)
 {
-	int32_t pos = rte_hash_del_key(fdb->hash, key);
+	int32_t pos;
 
+	/*
+	 * Bump the generation before the delete starts its grace period: a worker that reports a
+	 * quiescent state for that grace period then sees the new generation and drops the cached
+	 * index before the entry can be reused.
+	 */
+	__atomic_store_n(&fdb->gen, fdb->gen + 1, __ATOMIC_RELEASE);
+	pos = rte_hash_del_key(fdb->hash, key);
 	if (pos < 0)
 		return;
 	fdb->n_entries--;

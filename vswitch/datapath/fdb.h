@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
@@ -47,6 +48,7 @@ struct vs_fdb {
 	uint32_t pool_size;
 	uint32_t free_head;
 	bool rcu;		      /* readers are registered on an RCU variable */
+	uint64_t gen;		      /* bumped after every delete; control: rw, workers: ro */
 	struct vs_fdb_stats stats;    /* control only */
 };
 
@@ -78,6 +80,66 @@ static inline struct vs_fdb_entry *vs_fdb_lookup(struct vs_fdb *fdb, const struc
 	if (rte_hash_lookup_data(fdb->hash, key, &data) < 0)
 		return NULL;
 	return &fdb->entries[(uintptr_t)data];
+}
+
+/*
+ * Per-worker exact-match cache in front of the hash (the idea of OVS's EMC): a direct-mapped
+ * array of key -> entry index that turns most lookups into one compare. An entry index stays
+ * valid until its key is deleted; deletions bump fdb->gen and a worker clears its cache when it
+ * sees a new generation (at the top of its loop, after its quiescent state, so an index is never
+ * used across an entry's reuse).
+ */
+#define VS_FDB_CACHE_SIZE 1024u /* power of two */
+
+struct vs_fdb_cache {
+	uint64_t gen;
+	struct {
+		uint64_t key;
+		uint32_t idx_plus1; /* 0 = empty */
+		uint32_t pad;
+	} slot[VS_FDB_CACHE_SIZE];
+};
+
+static inline uint64_t vs_fdb_key_word(const struct vs_fdb_key *key)
+{
+	uint64_t k;
+
+	memcpy(&k, key, sizeof(k));
+	return k;
+}
+
+static inline uint32_t vs_fdb_cache_hash(uint64_t k)
+{
+	return (uint32_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> 54); /* 10 bits */
+}
+
+/* Clear the cache if the table lost keys since it was filled. Worker, once per loop. */
+static inline void vs_fdb_cache_sync(struct vs_fdb_cache *c, const struct vs_fdb *fdb)
+{
+	uint64_t gen = __atomic_load_n(&fdb->gen, __ATOMIC_ACQUIRE);
+
+	if (gen != c->gen) {
+		memset(c->slot, 0, sizeof(c->slot));
+		c->gen = gen;
+	}
+}
+
+static inline struct vs_fdb_entry *vs_fdb_cache_lookup(const struct vs_fdb_cache *c,
+	struct vs_fdb *fdb, uint64_t k)
+{
+	uint32_t h = vs_fdb_cache_hash(k);
+
+	if (c->slot[h].key == k && c->slot[h].idx_plus1 != 0)
+		return &fdb->entries[c->slot[h].idx_plus1 - 1];
+	return NULL;
+}
+
+static inline void vs_fdb_cache_put(struct vs_fdb_cache *c, uint64_t k, uint32_t idx)
+{
+	uint32_t h = vs_fdb_cache_hash(k);
+
+	c->slot[h].key = k;
+	c->slot[h].idx_plus1 = idx + 1;
 }
 
 static inline uint16_t vs_fdb_entry_port(const struct vs_fdb_entry *e)

@@ -174,6 +174,36 @@ static void walk_sees_every_entry(void **state)
 	assert_int_equal(count, 5);
 }
 
+static struct vs_fdb_cache cache; /* 16 KiB: keep it off the stack */
+
+static void cache_hit_after_put_and_cleared_by_delete(void **state)
+{
+	struct vs_fdb *fdb = *state;
+	struct vs_fdb_key k = key(7, 10), other = key(8, 10);
+	struct vs_fdb_entry *e;
+	uint32_t idx;
+
+	memset(&cache, 0, sizeof(cache));
+	vs_fdb_cache_sync(&cache, fdb);
+	assert_int_equal(vs_fdb_learn(fdb, &k, 2, 0), 0);
+	assert_int_equal(vs_fdb_learn(fdb, &other, 3, 0), 0);
+	assert_null(vs_fdb_cache_lookup(&cache, fdb, vs_fdb_key_word(&k)));
+	e = vs_fdb_lookup(fdb, &k);
+	idx = (uint32_t)(e - fdb->entries);
+	vs_fdb_cache_put(&cache, vs_fdb_key_word(&k), idx);
+	assert_ptr_equal(vs_fdb_cache_lookup(&cache, fdb, vs_fdb_key_word(&k)), e);
+	/* a learn that adds a key leaves cached indexes valid */
+	vs_fdb_cache_sync(&cache, fdb);
+	assert_ptr_equal(vs_fdb_cache_lookup(&cache, fdb, vs_fdb_key_word(&k)), e);
+	/* a delete of any key invalidates the cache at the next sync */
+	assert_int_equal(vs_fdb_flush(fdb, -1, 3), 1);
+	assert_ptr_equal(vs_fdb_cache_lookup(&cache, fdb, vs_fdb_key_word(&k)), e);
+	vs_fdb_cache_sync(&cache, fdb);
+	assert_null(vs_fdb_cache_lookup(&cache, fdb, vs_fdb_key_word(&k)));
+	/* an empty slot never matches the all-zero key */
+	assert_null(vs_fdb_cache_lookup(&cache, fdb, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +215,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(flush_by_port_and_vlan, setup, teardown),
 		cmocka_unit_test(full_table_refuses_and_recovers),
 		cmocka_unit_test_setup_teardown(walk_sees_every_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(cache_hit_after_put_and_cleared_by_delete, setup,
+			teardown),
 	};
 
 	if (vsw_test_eal_init("fdb_test") < 0)

@@ -230,17 +230,51 @@ flood:
 	flood(c, m, f->tag_in_frame, f->plain_len, vlan);
 }
 
+/*
+ * Resolve 'n' keys to entries: the worker's exact-match cache first, then one bulk hash lookup
+ * for the misses, whose hits are cached.
+ */
+static void fdb_lookup_burst(struct vs_worker *w, const struct vs_fdb_key *keys, uint16_t n,
+	struct vs_fdb_entry **out)
+{
+	struct vs_fdb *fdb = w->sw->fdb;
+	const void *miss_p[VS_BURST * 2];
+	void *miss_d[VS_BURST * 2];
+	uint16_t miss_i[VS_BURST * 2], n_miss = 0, i;
+	uint64_t hit = 0;
+
+	for (i = 0; i < n; i++) {
+		out[i] = vs_fdb_cache_lookup(&w->fdb_cache, fdb, vs_fdb_key_word(&keys[i]));
+		if (out[i] == NULL) {
+			miss_i[n_miss] = i;
+			miss_p[n_miss++] = &keys[i];
+		}
+	}
+	if (n_miss == 0)
+		return;
+	rte_hash_lookup_bulk_data(fdb->hash, miss_p, n_miss, &hit, miss_d);
+	for (i = 0; i < n_miss; i++) {
+		uint32_t idx;
+
+		if (!(hit >> i & 1))
+			continue;
+		idx = (uint32_t)(uintptr_t)miss_d[i];
+		out[miss_i[i]] = &fdb->entries[idx];
+		vs_fdb_cache_put(&w->fdb_cache, vs_fdb_key_word(&keys[miss_i[i]]), idx);
+	}
+}
+
 static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vs_port_counters *st = &c->w->stats[c->in_slot];
-	struct vs_fdb_key src[VS_BURST], dst[VS_BURST];
-	const void *src_p[VS_BURST], *dst_p[VS_BURST];
-	void *src_d[VS_BURST], *dst_d[VS_BURST];
-	uint64_t src_hit = 0, dst_hit = 0;
+	/* keys[0..k) are source MACs, keys[k..2k) destination MACs */
+	struct vs_fdb_key keys[VS_BURST * 2], dst[VS_BURST];
+	struct vs_fdb_entry *ents[VS_BURST * 2];
 	struct vs_frame fr[VS_BURST];
 	uint16_t vlans[VS_BURST], i, k = 0;
-	struct vs_fdb *fdb = c->w->sw->fdb;
 
+	for (i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	st->rx_packets += n;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -258,26 +292,18 @@ static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n
 			continue;
 		}
 		vlans[k] = (uint16_t)ret;
-		memcpy(src[k].mac, fr[k].src, 6);
+		memcpy(keys[k].mac, fr[k].src, 6);
 		memcpy(dst[k].mac, fr[k].dst, 6);
-		src[k].vlan = dst[k].vlan = vlans[k];
-		src_p[k] = &src[k];
-		dst_p[k] = &dst[k];
+		keys[k].vlan = dst[k].vlan = vlans[k];
 		pkts[k++] = m;
 	}
 	if (k == 0)
 		return;
-	rte_hash_lookup_bulk_data(fdb->hash, src_p, k, &src_hit, src_d);
-	rte_hash_lookup_bulk_data(fdb->hash, dst_p, k, &dst_hit, dst_d);
+	memcpy(&keys[k], dst, k * sizeof(dst[0]));
+	fdb_lookup_burst(c->w, keys, (uint16_t)(2 * k), ents);
 	for (i = 0; i < k; i++) {
-		struct vs_fdb_entry *se = NULL, *de = NULL;
-
-		if (src_hit >> i & 1)
-			se = &fdb->entries[(uintptr_t)src_d[i]];
-		if (dst_hit >> i & 1)
-			de = &fdb->entries[(uintptr_t)dst_d[i]];
-		learn_src(c, se, &src[i]);
-		forward(c, pkts[i], &fr[i], vlans[i], de);
+		learn_src(c, ents[i], &keys[i]);
+		forward(c, pkts[i], &fr[i], vlans[i], ents[k + i]);
 	}
 }
 
@@ -332,6 +358,7 @@ int vs_worker_main(void *arg)
 		uint16_t n;
 
 		rte_rcu_qsbr_quiescent(sw->qs, w->id);
+		vs_fdb_cache_sync(&w->fdb_cache, sw->fdb);
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
 		t0 = rte_rdtsc();
 		n = poll_ports(w, dp);
