@@ -32,8 +32,10 @@ log "jumbo: 4 MiB TCP copy with a 9000-byte MTU, content checked"
 tcp_copy 2 10.1.0.2 1 4
 
 log "egress p2 at mtu 1500 (h1 and p1 at 9000): mtu_exceeded on p2, nothing delivered"
+wait_for 5 json_holds 'any(.[]; .port == "p2")' fdb-show || fail "nothing learned on p2 after the jumbo copy"
 vsctl_ok set-port p2 mtu=1500 >/dev/null
 expect_json "p2 at mtu 1500" '.[] | select(.name == "p2") | .mtu == 1500' list-ports
+expect_json "an MTU-only change keeps p2's learned MACs" 'any(.[]; .port == "p2")' fdb-show
 [ "$(kmtu "$(hsw 2)")" = 1500 ] || fail "switch did not set $(hsw 2) MTU to 1500 (it is $(kmtu "$(hsw 2)"))"
 before=$(port_stat p2 .drops.mtu_exceeded)
 cap_start 2 eth0 big icmp
@@ -74,6 +76,7 @@ ip link set "$(hsw 2)" mtu 1500
 log "tagged frames may be MTU + 18: trunk p1 (VID 10) <-> access p2 (VLAN 10), both mtu 1500"
 vsctl_ok set-port p1 trunks=10 >/dev/null
 vsctl_ok set-port p2 tag=10 >/dev/null
+expect_json "a VLAN change flushes the port's learned MACs" 'all(.[]; .port != "p2" or .vlan != 0)' fdb-show
 hx 1 ip link set eth0 mtu 1500
 hx 2 ip link set eth0 mtu 1500
 before=$(port_stat p1 .drops.oversize)

@@ -385,9 +385,17 @@ int vs_port_del(struct vs_switch *sw, struct vs_port *p)
 	return 0;
 }
 
+/* Field by field: the struct has padding that copies need not preserve. */
+static bool vlan_cfg_equal(const struct vs_vlan_cfg *a, const struct vs_vlan_cfg *b)
+{
+	return a->mode == b->mode && a->all == b->all && a->vlan == b->vlan &&
+		memcmp(a->trunks, b->trunks, sizeof(a->trunks)) == 0;
+}
+
 int vs_port_set(struct vs_switch *sw, struct vs_port *p, const struct vs_port_settings *set,
 	char *err, size_t errlen)
 {
+	bool vlan_changed = !vlan_cfg_equal(&set->vlan, &p->set.vlan);
 	int ret;
 
 	if (p->attached && set->mtu != p->set.mtu) {
@@ -397,8 +405,10 @@ int vs_port_set(struct vs_switch *sw, struct vs_port *p, const struct vs_port_se
 	}
 	p->set = *set;
 	vs_dp_publish(sw);
-	/* entries learned under the old VLAN policy may no longer be reachable */
-	vs_fdb_flush(sw->fdb, -1, p->slot);
+	/* entries learned under the old VLAN policy may no longer be reachable; an MTU change
+	 * keeps them */
+	if (vlan_changed)
+		vs_fdb_flush(sw->fdb, -1, p->slot);
 	return 0;
 }
 
