@@ -446,6 +446,32 @@ int vmm_cgroup_destroy(const struct vmm_cgroup_sys *sys, const char *part)
 	return first;
 }
 
+void vmm_cgroup_sweep(const struct vmm_cgroup_sys *sys)
+{
+	char dir[VMM_PATH_SIZE];
+	struct dirent *e;
+	DIR *dp;
+	int c;
+
+	for (c = 0; c < VMM_CG_COUNT; c++) {
+		if (sys->version == 2 && c != VMM_CG_MEMORY)
+			break;
+		if (vmm_cgroup_path(sys, (enum vmm_cgroup_ctrl)c, NULL, dir, sizeof(dir)))
+			continue;
+		dp = opendir(dir);
+		if (dp == NULL)
+			continue;
+		while ((e = readdir(dp)) != NULL) {
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			VMM_LOG(NOTICE, "removing the cgroup of partition %s left by an earlier vmmd",
+				e->d_name);
+			vmm_cgroup_destroy(sys, e->d_name);
+		}
+		closedir(dp);
+	}
+}
+
 void vmm_cgroup_sys_fini(const struct vmm_cgroup_sys *sys)
 {
 	char dir[VMM_PATH_SIZE];

@@ -67,6 +67,9 @@ int vmm_cgroup_mounts_parse(const char *mountinfo, struct vmm_cgroup_mounts *m);
 /* Pick the hierarchy (v2 with memory+cpu, else v1). Returns 0 or -errno with 'err' set. */
 int vmm_cgroup_sys_init(struct vmm_cgroup_sys *sys, const char *daemon_name, char *err,
 	size_t errlen);
+/* Remove partition cgroups a killed vmmd of the same name left behind (killing what is still in
+ * them: the partitions of that vmmd). */
+void vmm_cgroup_sweep(const struct vmm_cgroup_sys *sys);
 /* Remove the daemon's vmmd-NAME directories (if empty). */
 void vmm_cgroup_sys_fini(const struct vmm_cgroup_sys *sys);
 /* Path of a partition's directory for controller 'c' ('part' NULL: the daemon's directory).

@@ -196,6 +196,7 @@ static int run(struct vmm_daemon *d, const struct vmm_part_config *cfgs, unsigne
 	unsigned int i;
 	int sig_fd, ret;
 
+	vmm_cgroup_sweep(&d->cgroups);
 	for (i = 0; i < n; i++) {
 		ret = vmm_part_add(d, &cfgs[i]);
 		if (ret)

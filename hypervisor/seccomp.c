@@ -15,15 +15,13 @@
  *   iopl, ioperm: raw port I/O.
  *   swapon, swapoff, acct, quotactl, quotactl_fd: host-wide state.
  *   settimeofday, clock_settime, clock_adjtime, adjtimex: the clock is not namespaced.
- *   ptrace, process_vm_readv, process_vm_writev, kcmp: inspecting other processes' memory
- *     (nothing but the partition is visible, but vmmd's shared memory must not be read through
- *     a debugger-style path either).
+ *   ptrace, process_vm_readv, process_vm_writev, kcmp: reading and writing other processes'
+ *     memory; ordinary programs do not need them, and they are the classic escape aids.
  *   bpf, perf_event_open, userfaultfd: large kernel attack surface, host-wide observation.
  *   keyctl, add_key, request_key: the kernel keyring is not namespaced.
  *   open_by_handle_at, name_to_handle_at: open_by_handle_at bypasses the mount namespace to reach
  *     any file on a mounted filesystem.
- *   lookup_dcookie, syslog: host kernel information.
- *   personality with flags other than the usual ones is allowed: harmless.
+ *   lookup_dcookie, syslog: host kernel information (the kernel log is not namespaced).
  */
 #include "internal.h"
 

@@ -8,7 +8,8 @@
  * own (or, without one, just waits), reaps every process that ends in the partition (orphans are
  * re-parented to PID 1), forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to the command's process
  * group, and exits with the command's status (128 + N if signal N ended it) when it ends. A
- * termination signal with no command running ends init with status 0.
+ * termination signal with no command running ends init with status 0. When vmmd dies (parent
+ * death signal, or the message socket hangs up) init dies, and the partition with it.
  *
  * File descriptor contract with vmmd:
  *   0       /dev/null
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -125,7 +127,7 @@ static bool gd_reap(pid_t cmd_pid, int *code)
 int main(int argc, char **argv)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfds[1];
+	struct pollfd pfds[2];
 	pid_t cmd_pid = 0;
 	sigset_t mask;
 	int sig_fd, ret, code = 0;
@@ -134,6 +136,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vsw-guest-init [COMMAND-LINE]\n");
 		return 2;
 	}
+	/* vmmd set this before exec, but the kernel clears it when exec lowers the capabilities
+	 * (vmmd drops some from the bounding set). Should vmmd die before this line, the message
+	 * socket's hang-up, seen in the loop below, ends the partition instead. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	gd_fds_keep_private();
 	setenv("PATH", GD_PATH, 1);
 	ret = gd_lo_up();
@@ -154,11 +160,16 @@ int main(int argc, char **argv)
 		 * before the child's own setpgid */
 		setpgid(cmd_pid, cmd_pid);
 	}
-	/* the VMBus client will add GD_FD_VMBUS here */
 	pfds[0] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
+	/* only hang-ups for now (events 0); the VMBus client will read its messages here */
+	pfds[1] = (struct pollfd){.fd = fcntl(GD_FD_VMBUS, F_GETFD) < 0 ? -1 : GD_FD_VMBUS};
 	for (;;) {
-		if (poll(pfds, 1, -1) < 0 && errno != EINTR)
+		if (poll(pfds, 2, -1) < 0 && errno != EINTR)
 			return 1;
+		if (pfds[1].revents & (POLLHUP | POLLERR)) {
+			fprintf(stderr, "vsw-guest-init: vmmd is gone (message socket closed)\n");
+			return 1;
+		}
 		if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGCHLD) {

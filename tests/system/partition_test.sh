@@ -357,6 +357,18 @@ vm_ok delete p2 >/dev/null
 vm_refused "delete of a deleted partition" 1 delete p2
 jq -e '[.partitions[].name] == ["p1", "p3"]' "$VMM_CONF" >/dev/null || fail "config after delete: $(cat "$VMM_CONF")"
 
+log "vmmd killed with SIGKILL: its partition dies with it, the next vmmd removes the stale cgroup"
+vm_ok start p1 >/dev/null
+P1=$(pin p1)
+MEMCG=$(vm_json show p1 | jq -r .cgroups.memory)
+VPID=$(vmm_pid)
+kill -KILL "$VPID"
+wait_for 10 _not_running "$VPID" || fail "vmmd ($VPID) survived SIGKILL"
+wait_for 10 _not_running "$P1" || fail "p1 ($P1) still runs 10 s after vmmd was killed"
+vmm_start
+[ -d "$MEMCG" ] && fail "the restarted vmmd did not remove p1's stale cgroup $MEMCG"
+vm_expect "after SIGKILL and restart: p1 defined" '.state == "defined"' show p1
+
 log "a corrupt configuration: vmmd refuses to start and leaves the file alone"
 vmm_stop
 printf '{"version": 1, "partitions": [{"name": "p1", "memory": 64' >"$VMM_CONF"
