@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Client side of the control-socket framing of include/vsw/ctl.h, shared by vswitchctl and vmmctl. */
+/* Client side of the control-socket framing of include/vsw/ctl.h, shared by vswitchctl and vmmctl.
+ */
 #ifndef VSW_CTL_CLIENT_H
 #define VSW_CTL_CLIENT_H
 

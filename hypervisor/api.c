@@ -65,10 +65,10 @@ json_t *vmm_api_part_show(struct vmm_daemon *d, const struct vmm_part *p)
 	vmm_part_log_path(d, p, log, sizeof(log));
 	json_object_set_new(j, "log", json_string(log));
 	json_object_set_new(j, "start_time", int_or_null(p->start_time != 0, p->start_time));
-	json_object_set_new(j, "memfd_size",
-		int_or_null(running, (json_int_t)p->cfg.memory_mb << 20));
-	if (running && vmm_cgroup_path(&d->cgroups, VMM_CG_MEMORY, p->cfg.name, path,
-			       sizeof(path)) == 0) {
+	json_object_set_new(
+		j, "memfd_size", int_or_null(running, (json_int_t)p->cfg.memory_mb << 20));
+	if (running &&
+		vmm_cgroup_path(&d->cgroups, VMM_CG_MEMORY, p->cfg.name, path, sizeof(path)) == 0) {
 		json_object_set_new(j, "cgroup", json_string(path));
 		json_object_set_new(j, "cgroups", cgroups_json(d, p));
 	} else {
@@ -122,9 +122,10 @@ static int port_conflict(struct req *r, const struct vmm_part_config *cfg)
 			for (k = 0; k < p->cfg.n_nics; k++) {
 				if (strcmp(cfg->nics[i].sw, p->cfg.nics[k].sw) == 0 &&
 					strcmp(cfg->nics[i].port, p->cfg.nics[k].port) == 0) {
-					snprintf(r->err, r->errlen, "port %s on switch %s belongs to "
-						"partition %s", cfg->nics[i].port, cfg->nics[i].sw,
-						p->cfg.name);
+					snprintf(r->err, r->errlen,
+						"port %s on switch %s belongs to "
+						"partition %s",
+						cfg->nics[i].port, cfg->nics[i].sw, p->cfg.name);
 					return EEXIST;
 				}
 			}
@@ -299,8 +300,14 @@ static const struct {
 	const char *name;
 	json_t *(*fn)(struct req *r, int *status);
 } cmds[] = {
-	{"create", cmd_create}, {"start", cmd_start}, {"stop", cmd_stop}, {"kill", cmd_kill},
-	{"delete", cmd_delete}, {"list", cmd_list}, {"show", cmd_show}, {"version", cmd_version},
+	{"create", cmd_create},
+	{"start", cmd_start},
+	{"stop", cmd_stop},
+	{"kill", cmd_kill},
+	{"delete", cmd_delete},
+	{"list", cmd_list},
+	{"show", cmd_show},
+	{"version", cmd_version},
 };
 
 json_t *vmm_api_handle(struct vmm_daemon *d, json_t *reqj, int *status, char *err, size_t errlen,

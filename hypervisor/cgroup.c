@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define RMDIR_TRIES 200 /* x 5 ms: the kernel frees a cgroup shortly after its last task */
 
 uint64_t vmm_cgroup_memory_limit(uint32_t memory_mb)
@@ -44,8 +43,8 @@ int vmm_cgroup_cpu_max_format(uint32_t cpus_centi, char *buf, size_t size)
 	if (cpus_centi == 0)
 		n = snprintf(buf, size, "max %u", VMM_CPU_PERIOD_US);
 	else
-		n = snprintf(buf, size, "%ld %u", vmm_cgroup_cfs_quota(cpus_centi),
-			VMM_CPU_PERIOD_US);
+		n = snprintf(
+			buf, size, "%ld %u", vmm_cgroup_cfs_quota(cpus_centi), VMM_CPU_PERIOD_US);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
@@ -84,13 +83,14 @@ int vmm_cgroup_mounts_parse(const char *mountinfo, struct vmm_cgroup_mounts *m)
 			continue;
 		memcpy(buf, line, len);
 		buf[len] = '\0';
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS" */
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
 		sep = strstr(buf, " - ");
 		if (sep == NULL)
 			continue;
 		*sep = '\0';
 		n = 0;
-		for (char *t = strtok_r(buf, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(buf, " ", &save); t && n < 5;
+			t = strtok_r(NULL, " ", &save))
 			f[n++] = t;
 		if (n < 5)
 			continue;
@@ -205,8 +205,8 @@ static bool v2_controllers_ok(const char *root, bool *pids)
 	return ok;
 }
 
-int vmm_cgroup_sys_init(struct vmm_cgroup_sys *sys, const char *daemon_name, char *err,
-	size_t errlen)
+int vmm_cgroup_sys_init(
+	struct vmm_cgroup_sys *sys, const char *daemon_name, char *err, size_t errlen)
 {
 	struct vmm_cgroup_mounts m;
 	char *text;
@@ -237,15 +237,18 @@ int vmm_cgroup_sys_init(struct vmm_cgroup_sys *sys, const char *daemon_name, cha
 		sys->has_pids = m.v1_pids[0] != '\0';
 		return 0;
 	}
-	snprintf(err, errlen, "no usable cgroup hierarchy: need cgroup v2 with the memory and cpu "
-			      "controllers, or the cgroup v1 memory and cpu hierarchies");
+	snprintf(err, errlen,
+		"no usable cgroup hierarchy: need cgroup v2 with the memory and cpu "
+		"controllers, or the cgroup v1 memory and cpu hierarchies");
 	return -ENOTSUP;
 }
 
 int vmm_cgroup_path(const struct vmm_cgroup_sys *sys, enum vmm_cgroup_ctrl c, const char *part,
 	char *buf, size_t size)
 {
-	const char *root = c == VMM_CG_MEMORY ? sys->memory : c == VMM_CG_CPU ? sys->cpu : sys->pids;
+	const char *root = c == VMM_CG_MEMORY ? sys->memory
+			   : c == VMM_CG_CPU  ? sys->cpu
+					      : sys->pids;
 	int n;
 
 	if (root[0] == '\0')
@@ -292,12 +295,14 @@ static int limits_v2(const char *dir, const struct vmm_part_config *cfg, bool pi
 	char val[64];
 	int ret;
 
-	snprintf(val, sizeof(val), "%llu", (unsigned long long)vmm_cgroup_memory_limit(cfg->memory_mb));
+	snprintf(val, sizeof(val), "%llu",
+		(unsigned long long)vmm_cgroup_memory_limit(cfg->memory_mb));
 	ret = write_str(dir, "memory.max", val);
 	if (ret == 0 && file_exists(dir, "memory.swap.max"))
 		ret = write_str(dir, "memory.swap.max", "0");
 	if (ret == 0)
-		ret = vmm_cgroup_cpu_max_format(cfg->cpus_centi, val, sizeof(val)) < 0 ? -ENOSPC : 0;
+		ret = vmm_cgroup_cpu_max_format(cfg->cpus_centi, val, sizeof(val)) < 0 ? -ENOSPC
+										       : 0;
 	ret = ret ?: write_str(dir, "cpu.max", val);
 	if (ret == 0 && pids && file_exists(dir, "pids.max")) {
 		snprintf(val, sizeof(val), "%u", VMM_PIDS_MAX);
@@ -312,7 +317,8 @@ static int limits_v1(const struct vmm_cgroup_sys *sys, const struct vmm_part_con
 	int ret;
 
 	vmm_cgroup_path(sys, VMM_CG_MEMORY, cfg->name, dir, sizeof(dir));
-	snprintf(val, sizeof(val), "%llu", (unsigned long long)vmm_cgroup_memory_limit(cfg->memory_mb));
+	snprintf(val, sizeof(val), "%llu",
+		(unsigned long long)vmm_cgroup_memory_limit(cfg->memory_mb));
 	ret = write_str(dir, "memory.limit_in_bytes", val);
 	/* memory+swap limited to the same value: no swap (needs swap accounting; without it,
 	 * swappiness 0 is the best v1 offers) */
@@ -464,7 +470,8 @@ void vmm_cgroup_sweep(const struct vmm_cgroup_sys *sys)
 		while ((e = readdir(dp)) != NULL) {
 			if (e->d_type != DT_DIR || e->d_name[0] == '.')
 				continue;
-			VMM_LOG(NOTICE, "removing the cgroup of partition %s left by an earlier vmmd",
+			VMM_LOG(NOTICE,
+				"removing the cgroup of partition %s left by an earlier vmmd",
 				e->d_name);
 			vmm_cgroup_destroy(sys, e->d_name);
 		}

@@ -14,7 +14,8 @@ static void memory_limit_adds_the_allowance(void **state)
 {
 	assert_int_equal(vmm_cgroup_memory_limit(16), (16ull + VMM_MEMORY_ALLOWANCE_MB) << 20);
 	/* 65536 MiB + allowance does not overflow 32 bits worth of MiB into nonsense */
-	assert_int_equal(vmm_cgroup_memory_limit(65536), (65536ull + VMM_MEMORY_ALLOWANCE_MB) << 20);
+	assert_int_equal(
+		vmm_cgroup_memory_limit(65536), (65536ull + VMM_MEMORY_ALLOWANCE_MB) << 20);
 }
 
 static void cpu_max_formats_quota_and_period(void **state)

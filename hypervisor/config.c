@@ -25,7 +25,8 @@ static int parts_parse(json_t *jparts, struct vmm_part_config *c, char *err, siz
 	size_t i, k;
 	int ret;
 
-	json_array_foreach(jparts, i, jp) {
+	json_array_foreach(jparts, i, jp)
+	{
 		ret = vmm_part_config_from_json(jp, VMM_CPUS_MAX_CENTI, &c[i], why, sizeof(why));
 		if (ret) {
 			snprintf(err, errlen, "partitions[%zu]: %s", i, why);
@@ -41,8 +42,8 @@ static int parts_parse(json_t *jparts, struct vmm_part_config *c, char *err, siz
 	return 0;
 }
 
-static int config_parse(const char *text, struct vmm_part_config **cfgs, unsigned int *n,
-	char *err, size_t errlen)
+static int config_parse(
+	const char *text, struct vmm_part_config **cfgs, unsigned int *n, char *err, size_t errlen)
 {
 	struct vmm_part_config *c = NULL;
 	json_error_t jerr;
@@ -84,8 +85,8 @@ out:
 	return ret;
 }
 
-int vmm_config_load(const char *path, struct vmm_part_config **cfgs, unsigned int *n, char *err,
-	size_t errlen)
+int vmm_config_load(
+	const char *path, struct vmm_part_config **cfgs, unsigned int *n, char *err, size_t errlen)
 {
 	char *text;
 	size_t size;
@@ -127,7 +128,8 @@ char *vmm_config_dump(const struct vmm_part_config *const *cfgs, unsigned int n)
 			return NULL;
 		}
 	}
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* 15 digits: hundredths of a CPU print as 1.1, not 1.1000000000000001 */
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(root);
 	return text;
 }

@@ -66,10 +66,12 @@ static void config_save_load_round_trip(void **state)
 	make_def(&defs[0], "vm1", 0);
 	make_def(&defs[1], "vm2", 1);
 	make_def(&defs[2], "vm3", VMM_MAX_NICS);
+	defs[1].cpus_centi = 110;
 	defs[2].cpus_centi = 0;
 	memset(defs[2].cmd, 0, sizeof(defs[2].cmd));
 	text = vmm_config_dump(ptrs, 3);
 	assert_non_null(text);
+	assert_non_null(strstr(text, "\"cpus\": 1.1,")); /* not 1.1000000000000001 */
 	write_text(text);
 	free(text);
 	assert_int_equal(vmm_config_load(path, &loaded, &n, err, sizeof(err)), 0);
@@ -104,7 +106,7 @@ static void config_load_refuses_corrupt_files_and_leaves_them(void **state)
 {
 	static const char *const bad[] = {
 		"",
-		"{\"version\": 1, \"partitions\": [{\"name\": \"x\"",	/* truncated */
+		"{\"version\": 1, \"partitions\": [{\"name\": \"x\"", /* truncated */
 		"{\"version\": 2, \"partitions\": []}",
 		"{\"version\": \"1\", \"partitions\": []}",
 		"{\"partitions\": []}",
@@ -113,8 +115,8 @@ static void config_load_refuses_corrupt_files_and_leaves_them(void **state)
 		"[]",
 		"{\"version\": 1, \"partitions\": [{\"name\": \"a\", \"memory\": 8}]}",
 		"{\"version\": 1, \"partitions\": [{\"name\": \"a\", \"memory\": 64}, "
-		"{\"name\": \"a\", \"memory\": 32}]}",				/* twice */
-		"{\"version\": 1, \"version\": 1, \"partitions\": []}",		/* duplicate key */
+		"{\"name\": \"a\", \"memory\": 32}]}",			/* twice */
+		"{\"version\": 1, \"version\": 1, \"partitions\": []}", /* duplicate key */
 		"{\"version\": 1, \"partitions\": [{\"name\": \"a\", \"memory\": 64, \"x\": 1}]}",
 		"{\"version\": 1, \"partitions\": [7]}",
 	};
@@ -152,8 +154,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(config_save_load_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_load_missing_file_is_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_load_empty_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(config_load_refuses_corrupt_files_and_leaves_them,
-			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			config_load_refuses_corrupt_files_and_leaves_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_load_refuses_nul_byte, setup, teardown),
 	};
 

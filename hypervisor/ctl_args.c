@@ -12,8 +12,10 @@
 #include "vsw_util.h"
 
 const struct vmm_ctl_cmd vmm_ctl_cmds[] = {
-	{"create", "NAME --memory MB [--cpus N.N] [--cmd 'COMMAND LINE'] "
-		   "[--nic switch=SW,mac=MAC,port=PORT]...", "define a partition"},
+	{"create",
+		"NAME --memory MB [--cpus N.N] [--cmd 'COMMAND LINE'] "
+		"[--nic switch=SW,mac=MAC,port=PORT]...",
+		"define a partition"},
 	{"start", "NAME", "start a partition"},
 	{"stop", "NAME [--timeout S]", "SIGTERM, SIGKILL after S seconds (default 10)"},
 	{"kill", "NAME", "SIGKILL a partition"},
@@ -74,8 +76,8 @@ static int nic_build(struct args *a, const char *spec, json_t *nics)
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		eq = strchr(tok, '=');
 		if (eq == NULL || eq == tok)
-			return usage_err(a, "--nic: expected KEY=VALUE[,KEY=VALUE...], got '%s'",
-				tok);
+			return usage_err(
+				a, "--nic: expected KEY=VALUE[,KEY=VALUE...], got '%s'", tok);
 		*eq = '\0';
 		if (json_object_get(nic, tok))
 			return usage_err(a, "--nic: key '%s' given twice", tok);
@@ -173,15 +175,15 @@ static int stop_build(struct args *a, json_t *args, unsigned int *wait_s)
 static int positional_build(struct args *a, json_t *args, int n_pos)
 {
 	if (a->argc - a->i != n_pos)
-		return usage_err(a, "%s", n_pos ? "expected exactly one partition NAME"
-						: "takes no arguments");
+		return usage_err(a, "%s",
+			n_pos ? "expected exactly one partition NAME" : "takes no arguments");
 	if (n_pos)
 		json_object_set_new(args, "name", json_string(a->argv[a->i]));
 	return 0;
 }
 
-int vmm_ctl_build(int argc, char **argv, json_t **req, unsigned int *wait_s, char *err,
-	size_t errlen)
+int vmm_ctl_build(
+	int argc, char **argv, json_t **req, unsigned int *wait_s, char *err, size_t errlen)
 {
 	struct args a = {.argc = argc, .argv = argv, .i = 1, .err = err, .errlen = errlen};
 	const char *cmd = argv[0];

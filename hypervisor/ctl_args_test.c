@@ -44,9 +44,10 @@ static const char *build(int expect, ...)
 
 static void create_builds_every_option(void **state)
 {
-	assert_string_equal(build(0, "create", "vm1", "--memory", "256", "--cpus", "1.5", "--cmd",
-				    "iperf3 -s", "--nic", "switch=sw1,mac=02:00:00:00:00:01,port=p1",
-				    "--nic=switch=sw2,mac=02:00:00:00:00:02,port=p2", NULL),
+	assert_string_equal(
+		build(0, "create", "vm1", "--memory", "256", "--cpus", "1.5", "--cmd", "iperf3 -s",
+			"--nic", "switch=sw1,mac=02:00:00:00:00:01,port=p1",
+			"--nic=switch=sw2,mac=02:00:00:00:00:02,port=p2", NULL),
 		"{\"args\":{\"cmd\":\"iperf3 -s\",\"cpus\":1.5,\"memory\":256,\"name\":\"vm1\","
 		"\"nics\":[{\"mac\":\"02:00:00:00:00:01\",\"port\":\"p1\",\"switch\":\"sw1\"},"
 		"{\"mac\":\"02:00:00:00:00:02\",\"port\":\"p2\",\"switch\":\"sw2\"}]},"
@@ -70,9 +71,9 @@ static void create_leaves_value_checks_to_vmmd(void **state)
 
 static void create_rejects_malformed_command_lines(void **state)
 {
-	build(-EINVAL, "create", "--memory", "64", NULL);		  /* no name */
-	build(-EINVAL, "create", "vm", NULL);				  /* no memory */
-	build(-EINVAL, "create", "vm", "--memory", NULL);		  /* no value */
+	build(-EINVAL, "create", "--memory", "64", NULL); /* no name */
+	build(-EINVAL, "create", "vm", NULL);		  /* no memory */
+	build(-EINVAL, "create", "vm", "--memory", NULL); /* no value */
 	build(-EINVAL, "create", "vm", "--memory", "64M", NULL);
 	build(-EINVAL, "create", "vm", "--memory", "-1", NULL);
 	build(-EINVAL, "create", "vm", "--memory", "64", "--cpus", "x", NULL);
@@ -91,20 +92,20 @@ static void stop_waits_for_the_timeout(void **state)
 	json_t *req;
 
 	assert_int_equal(vmm_ctl_build(4, words, &req, &wait_s, err, sizeof(err)), 0);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "args"),
-				     "timeout")), 100);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(req, "args"), "timeout")), 100);
 	assert_true(wait_s > 100);
 	json_decref(req);
 	build(-EINVAL, "stop", "vm1", "--timeout", "3601", NULL);
 	build(-EINVAL, "stop", "--timeout", "5", NULL);
-	assert_string_equal(build(0, "stop", "vm1", NULL),
-		"{\"args\":{\"name\":\"vm1\"},\"cmd\":\"stop\"}");
+	assert_string_equal(
+		build(0, "stop", "vm1", NULL), "{\"args\":{\"name\":\"vm1\"},\"cmd\":\"stop\"}");
 }
 
 static void simple_commands_check_arity(void **state)
 {
-	assert_string_equal(build(0, "start", "vm1", NULL),
-		"{\"args\":{\"name\":\"vm1\"},\"cmd\":\"start\"}");
+	assert_string_equal(
+		build(0, "start", "vm1", NULL), "{\"args\":{\"name\":\"vm1\"},\"cmd\":\"start\"}");
 	assert_string_equal(build(0, "list", NULL), "{\"args\":{},\"cmd\":\"list\"}");
 	build(0, "kill", "vm1", NULL);
 	build(0, "delete", "vm1", NULL);

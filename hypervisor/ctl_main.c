@@ -22,8 +22,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: vmmctl [-s SOCKET | -n NAME] [-j|--json] COMMAND [ARGS...]\n\n"
 		   "commands:\n");
 	for (i = 0; i < vmm_ctl_n_cmds; i++)
-		fprintf(f, "  %-8s %s\n           %s\n", vmm_ctl_cmds[i].name, vmm_ctl_cmds[i].usage,
-			vmm_ctl_cmds[i].help);
+		fprintf(f, "  %-8s %s\n           %s\n", vmm_ctl_cmds[i].name,
+			vmm_ctl_cmds[i].usage, vmm_ctl_cmds[i].help);
 	fprintf(f, "\nThe default socket is /run/vmmd/NAME.sock, NAME defaulting to vmmd.\n");
 }
 
@@ -68,13 +68,15 @@ static void print_list(json_t *r)
 
 	printf("%-15s %-8s %-8s %8s %6s %4s  %s\n", "NAME", "STATE", "PID", "MEMORY", "CPUS",
 		"NICS", "EXIT");
-	json_array_foreach(r, i, p) {
+	json_array_foreach(r, i, p)
+	{
 		fmt_int(json_object_get(p, "pid"), pid, sizeof(pid));
 		fmt_cpus(json_object_get(p, "cpus"), cpus, sizeof(cpus));
 		fmt_exit(p, ex, sizeof(ex));
 		printf("%-15s %-8s %-8s %7lldM %6s %4lld  %s\n",
-			str_or(json_object_get(p, "name"), "?"), str_or(json_object_get(p, "state"), "?"),
-			pid, (long long)json_integer_value(json_object_get(p, "memory")), cpus,
+			str_or(json_object_get(p, "name"), "?"),
+			str_or(json_object_get(p, "state"), "?"), pid,
+			(long long)json_integer_value(json_object_get(p, "memory")), cpus,
 			(long long)json_integer_value(json_object_get(p, "n_nics")), ex);
 	}
 }
@@ -91,7 +93,8 @@ static void print_show(json_t *r)
 	printf("state:       %s\n", str_or(json_object_get(r, "state"), "?"));
 	fmt_int(json_object_get(r, "pid"), buf, sizeof(buf));
 	printf("pid:         %s\n", buf);
-	printf("memory:      %lld MiB\n", (long long)json_integer_value(json_object_get(r, "memory")));
+	printf("memory:      %lld MiB\n",
+		(long long)json_integer_value(json_object_get(r, "memory")));
 	fmt_cpus(json_object_get(r, "cpus"), buf, sizeof(buf));
 	printf("cpus:        %s\n", strcmp(buf, "-") ? buf : "no limit");
 	printf("command:     %s\n", str_or(json_object_get(r, "cmd"), "(none)"));
@@ -111,10 +114,10 @@ static void print_show(json_t *r)
 	if (json_is_string(json_object_get(r, "error")))
 		printf("error:       %s\n", json_string_value(json_object_get(r, "error")));
 	printf("nics:        %s\n", json_array_size(json_object_get(r, "nics")) ? "" : "(none)");
-	json_array_foreach(json_object_get(r, "nics"), i, nic)
-		printf("  %zu: switch %s port %s mac %s\n", i, str_or(json_object_get(nic, "switch"), "?"),
-			str_or(json_object_get(nic, "port"), "?"),
-			str_or(json_object_get(nic, "mac"), "?"));
+	json_array_foreach(json_object_get(r, "nics"), i, nic) printf(
+		"  %zu: switch %s port %s mac %s\n", i, str_or(json_object_get(nic, "switch"), "?"),
+		str_or(json_object_get(nic, "port"), "?"),
+		str_or(json_object_get(nic, "mac"), "?"));
 }
 
 static void print_state(json_t *r)
@@ -174,7 +177,8 @@ static int print_reply(const char *cmd, const char *text, bool json)
 		json_object_set_new(result, "vmmctl", json_string(VMM_VERSION));
 	if (json) {
 		out = json_dumps(result ? result : json_null(),
-			JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+			JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+				JSON_REAL_PRECISION(15));
 		puts(out ? out : "null");
 		free(out);
 	} else if (result) {
@@ -230,10 +234,11 @@ int main(int argc, char **argv)
 		snprintf(sock, sizeof(sock), "/run/vmmd/vmmd.sock");
 	ret = vmm_ctl_build(argc - optind, argv + optind, &req, &wait_s, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmmctl: %s: %s\n", argv[optind], ret == -EINVAL ? err : strerror(-ret));
+		fprintf(stderr, "vmmctl: %s: %s\n", argv[optind],
+			ret == -EINVAL ? err : strerror(-ret));
 		return EXIT_USAGE;
 	}
-	text = json_dumps(req, JSON_COMPACT);
+	text = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(req);
 	if (text == NULL)
 		return EXIT_REFUSED;

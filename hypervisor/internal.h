@@ -25,11 +25,11 @@ void vmm_log(enum vmm_log_level level, const char *fmt, ...) __attribute__((form
 /* ---- vmmd options (opts.c) ---- */
 
 struct vmm_opts {
-	char name[VMM_NAME_SIZE];	  /* instance name: default paths, cgroup vmmd-NAME */
-	char socket_path[VMM_PATH_SIZE];  /* control socket */
-	char config_path[VMM_PATH_SIZE];  /* partition definitions */
-	char state_dir[VMM_PATH_SIZE];	  /* per-partition logs PART.log */
-	char guest_init[VMM_PATH_SIZE];	  /* vsw-guest-init; "" = next to vmmd */
+	char name[VMM_NAME_SIZE];	 /* instance name: default paths, cgroup vmmd-NAME */
+	char socket_path[VMM_PATH_SIZE]; /* control socket */
+	char config_path[VMM_PATH_SIZE]; /* partition definitions */
+	char state_dir[VMM_PATH_SIZE];	 /* per-partition logs PART.log */
+	char guest_init[VMM_PATH_SIZE];	 /* vsw-guest-init; "" = next to vmmd */
 	char pidfile[VMM_PATH_SIZE];
 	char log_file[VMM_PATH_SIZE];
 	bool detach;
@@ -54,8 +54,8 @@ struct vmm_cgroup_mounts {
 
 /* The hierarchy vmmd uses. For v2 the three roots are the same directory. */
 struct vmm_cgroup_sys {
-	int version;		  /* 2 or 1 */
-	bool has_pids;		  /* pids controller available */
+	int version;		    /* 2 or 1 */
+	bool has_pids;		    /* pids controller available */
 	char memory[VMM_PATH_SIZE]; /* hierarchy roots */
 	char cpu[VMM_PATH_SIZE];
 	char pids[VMM_PATH_SIZE];
@@ -65,8 +65,8 @@ struct vmm_cgroup_sys {
 /* Find the cgroup mounts in the text of a mountinfo file. Returns 0 or -ENOENT (none). */
 int vmm_cgroup_mounts_parse(const char *mountinfo, struct vmm_cgroup_mounts *m);
 /* Pick the hierarchy (v2 with memory+cpu, else v1). Returns 0 or -errno with 'err' set. */
-int vmm_cgroup_sys_init(struct vmm_cgroup_sys *sys, const char *daemon_name, char *err,
-	size_t errlen);
+int vmm_cgroup_sys_init(
+	struct vmm_cgroup_sys *sys, const char *daemon_name, char *err, size_t errlen);
 /* Remove partition cgroups a killed vmmd of the same name left behind (killing what is still in
  * them: the partitions of that vmmd). */
 void vmm_cgroup_sweep(const struct vmm_cgroup_sys *sys);
@@ -101,8 +101,8 @@ struct vmm_daemon {
 	struct vmm_server *server;
 	struct vmm_cgroup_sys cgroups;
 	char guest_init[VMM_PATH_SIZE]; /* resolved path of vsw-guest-init */
-	uint32_t max_cpus_centi;	 /* online CPUs x 100: bound of --cpus at create */
-	struct vmm_part *parts;		 /* all partitions, in creation order */
+	uint32_t max_cpus_centi;	/* online CPUs x 100: bound of --cpus at create */
+	struct vmm_part *parts;		/* all partitions, in creation order */
 	unsigned int n_parts;
 	bool quit;
 };
@@ -124,8 +124,8 @@ int vmm_part_stop(struct vmm_daemon *d, struct vmm_part *p, unsigned int timeout
 void vmm_part_stop_all(struct vmm_daemon *d, unsigned int timeout_s);
 
 /* Path of a partition's stdout/stderr log. */
-void vmm_part_log_path(const struct vmm_daemon *d, const struct vmm_part *p, char *buf,
-	size_t size);
+void vmm_part_log_path(
+	const struct vmm_daemon *d, const struct vmm_part *p, char *buf, size_t size);
 
 /* ---- control server (server.c) and request handlers (api.c) ---- */
 

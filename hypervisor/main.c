@@ -155,15 +155,18 @@ static int prepare(const struct vmm_opts *o, struct vmm_daemon *d, struct vmm_pa
 
 	ret = vmm_config_load(o->config_path, cfgs, n, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmmd: configuration %s: %s\nvmmd: fix or remove the file; nothing "
-				"was started\n", o->config_path, err);
+		fprintf(stderr,
+			"vmmd: configuration %s: %s\nvmmd: fix or remove the file; nothing "
+			"was started\n",
+			o->config_path, err);
 		return ret;
 	}
 	ret = guest_init_find(o, d->guest_init, sizeof(d->guest_init));
 	if (ret) {
-		fprintf(stderr, "vmmd: cannot find an executable vsw-guest-init%s%s: %s (use "
-				"--guest-init PATH)\n", o->guest_init[0] ? " at " : "", o->guest_init,
-			strerror(-ret));
+		fprintf(stderr,
+			"vmmd: cannot find an executable vsw-guest-init%s%s: %s (use "
+			"--guest-init PATH)\n",
+			o->guest_init[0] ? " at " : "", o->guest_init, strerror(-ret));
 		return ret;
 	}
 	ret = vmm_cgroup_sys_init(&d->cgroups, o->name, err, sizeof(err));
@@ -175,8 +178,10 @@ static int prepare(const struct vmm_opts *o, struct vmm_daemon *d, struct vmm_pa
 	d->max_cpus_centi = (uint32_t)(ncpu > 0 ? ncpu : 1) * 100;
 	if (mkdir_parent(o->socket_path) || mkdir_parent(o->config_path) ||
 		mkdir_p(o->state_dir, 0700)) {
-		fprintf(stderr, "vmmd: cannot create the socket, configuration or state directory: "
-				"%s\n", strerror(errno));
+		fprintf(stderr,
+			"vmmd: cannot create the socket, configuration or state directory: "
+			"%s\n",
+			strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -190,8 +195,8 @@ static int pidfile_write(const char *path)
 	return vsw_file_write_atomic(path, buf, (size_t)n, 0644);
 }
 
-static int run(struct vmm_daemon *d, const struct vmm_part_config *cfgs, unsigned int n,
-	int ready_fd)
+static int run(
+	struct vmm_daemon *d, const struct vmm_part_config *cfgs, unsigned int n, int ready_fd)
 {
 	unsigned int i;
 	int sig_fd, ret;
@@ -210,9 +215,10 @@ static int run(struct vmm_daemon *d, const struct vmm_part_config *cfgs, unsigne
 		VMM_LOG(ERR, "cannot listen on %s: %s", d->opts->socket_path, strerror(-ret));
 		goto out;
 	}
-	VMM_LOG(NOTICE, "ready: control socket %s, configuration %s (%u partitions), cgroup v%d, "
-			"init %s", d->opts->socket_path, d->opts->config_path, n, d->cgroups.version,
-		d->guest_init);
+	VMM_LOG(NOTICE,
+		"ready: control socket %s, configuration %s (%u partitions), cgroup v%d, "
+		"init %s",
+		d->opts->socket_path, d->opts->config_path, n, d->cgroups.version, d->guest_init);
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) < 0) {
 			/* the parent is gone; keep running */

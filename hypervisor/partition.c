@@ -31,8 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -85,12 +85,28 @@ struct child_args {
  * program in a partition needs (CAP_NET_ADMIN and CAP_NET_RAW stay: its own network namespace is
  * its to configure). CAP_SYS_ADMIN goes too: hostname and mounts are done before exec. */
 static const int dropped_caps[] = {
-	CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_BOOT, CAP_SYS_TIME, CAP_SYS_ADMIN, CAP_MKNOD,
-	CAP_SYS_PTRACE, CAP_SYS_PACCT, CAP_SYS_NICE, CAP_SYS_RESOURCE, CAP_AUDIT_CONTROL,
-	CAP_MAC_ADMIN, CAP_MAC_OVERRIDE, CAP_SYSLOG, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND,
-	CAP_LINUX_IMMUTABLE, CAP_LEASE,
+	CAP_SYS_MODULE,
+	CAP_SYS_RAWIO,
+	CAP_SYS_BOOT,
+	CAP_SYS_TIME,
+	CAP_SYS_ADMIN,
+	CAP_MKNOD,
+	CAP_SYS_PTRACE,
+	CAP_SYS_PACCT,
+	CAP_SYS_NICE,
+	CAP_SYS_RESOURCE,
+	CAP_AUDIT_CONTROL,
+	CAP_MAC_ADMIN,
+	CAP_MAC_OVERRIDE,
+	CAP_SYSLOG,
+	CAP_WAKE_ALARM,
+	CAP_BLOCK_SUSPEND,
+	CAP_LINUX_IMMUTABLE,
+	CAP_LEASE,
 #ifdef CAP_BPF
-	CAP_BPF, CAP_PERFMON, CAP_CHECKPOINT_RESTORE,
+	CAP_BPF,
+	CAP_PERFMON,
+	CAP_CHECKPOINT_RESTORE,
 #endif
 };
 
@@ -101,8 +117,7 @@ const char *vmm_part_state_name(enum vmm_part_state s)
 	return (unsigned int)s < VSW_ARRAY_SIZE(names) ? names[s] : "?";
 }
 
-void vmm_part_log_path(const struct vmm_daemon *d, const struct vmm_part *p, char *buf,
-	size_t size)
+void vmm_part_log_path(const struct vmm_daemon *d, const struct vmm_part *p, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s.log", d->opts->state_dir, p->cfg.name);
 }
@@ -392,8 +407,8 @@ static void close_fd(int *fd)
 }
 
 /* After the clone: cgroup, "go", verdict. The child is reaped here on failure. */
-static int start_child(struct vmm_daemon *d, struct vmm_part *p, int sync_fd, char *err,
-	size_t errlen)
+static int start_child(
+	struct vmm_daemon *d, struct vmm_part *p, int sync_fd, char *err, size_t errlen)
 {
 	siginfo_t si;
 	int ret;
@@ -426,8 +441,12 @@ int vmm_part_start(struct vmm_daemon *d, struct vmm_part *p, char *err, size_t e
 		goto err_release;
 	pid = clone_partition(&p->pidfd);
 	if (pid == 0) {
-		a = (struct child_args){.p = p, .init = d->guest_init, .memfd = p->memfd,
-			.msg_fd = msg[1], .sync_fd = sync[1], .log_fd = log_fd};
+		a = (struct child_args){.p = p,
+			.init = d->guest_init,
+			.memfd = p->memfd,
+			.msg_fd = msg[1],
+			.sync_fd = sync[1],
+			.log_fd = log_fd};
 		close(sync[0]); /* or a dead vmmd would not end the child's wait for "go" */
 		child_main(&a);
 	}

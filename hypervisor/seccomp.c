@@ -32,6 +32,8 @@
 
 #include "vsw_util.h"
 
+/* grouped as in the comment above */
+/* clang-format off */
 static const char *const denied[] = {
 	"mount", "umount2", "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
 	"open_tree", "mount_setattr",
@@ -47,13 +49,14 @@ static const char *const denied[] = {
 	"open_by_handle_at", "name_to_handle_at",
 	"lookup_dcookie", "syslog",
 };
+/* clang-format on */
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
 #define CLONE_NS_FLAGS                                                                             \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |  \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 		CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 static int deny_clone_namespaces(scmp_filter_ctx ctx)
@@ -84,8 +87,9 @@ int vmm_seccomp_install(void)
 		return -ENOMEM;
 	for (i = 0; i < VSW_ARRAY_SIZE(denied); i++) {
 		nr = seccomp_syscall_resolve_name(denied[i]);
+		/* not a syscall on this architecture (or too new for libseccomp) */
 		if (nr == __NR_SCMP_ERROR)
-			continue; /* not a syscall on this architecture (or too new for libseccomp) */
+			continue;
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 		if (ret)
 			goto out;

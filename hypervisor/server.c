@@ -26,8 +26,8 @@
 
 struct client {
 	struct vmm_server *s;
-	int fd;		       /* -1: free slot */
-	size_t got;	       /* bytes received of header + body */
+	int fd;	    /* -1: free slot */
+	size_t got; /* bytes received of header + body */
 	struct vsw_ctl_hdr hdr;
 	char *body;
 	const struct vmm_part *waiting; /* parked until this partition's PID 1 exits */
@@ -103,7 +103,7 @@ static void reply(int fd, int status, const char *err, json_t *result)
 	char *text;
 
 	r = json_pack("{s:i, s:s, s:o?}", "status", status, "error", err, "result", result);
-	text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	text = r ? json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(r);
 	if (text == NULL)
 		return;
@@ -179,9 +179,10 @@ static void on_client(int fd, uint32_t events, void *arg)
 			return;
 		ret = vsw_ctl_hdr_check(&c->hdr, VSW_CTL_MAX_REQUEST);
 		if (ret) {
-			reply(fd, -ret, ret == -EPROTO ? "protocol version mismatch (vmmctl and vmmd "
-							 "must be the same version)"
-						       : "request too large",
+			reply(fd, -ret,
+				ret == -EPROTO ? "protocol version mismatch (vmmctl and vmmd "
+						 "must be the same version)"
+					       : "request too large",
 				NULL);
 			goto close;
 		}

@@ -100,7 +100,8 @@ static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, 
 	for (i = 0; i < VSW_ARRAY_SIZE(keys) && strcmp(keys[i], key) != 0; i++)
 		;
 	if (i == VSW_ARRAY_SIZE(keys)) {
-		snprintf(err, errlen, "unknown NIC key '%s' (switch, mac and port are allowed)", key);
+		snprintf(err, errlen, "unknown NIC key '%s' (switch, mac and port are allowed)",
+			key);
 		return -EINVAL;
 	}
 	if (*seen & (1u << i)) {
@@ -116,13 +117,13 @@ static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, 
 		return 0;
 	case 1:
 		if (vmm_mac_parse(val, nic->mac)) {
-			snprintf(err, errlen, "invalid MAC address '%s' (expected xx:xx:xx:xx:xx:xx)",
-				val);
+			snprintf(err, errlen,
+				"invalid MAC address '%s' (expected xx:xx:xx:xx:xx:xx)", val);
 			return -EINVAL;
 		}
 		if (nic->mac[0] & 1) {
-			snprintf(err, errlen, "MAC address %s is multicast; a NIC needs a unicast one",
-				val);
+			snprintf(err, errlen,
+				"MAC address %s is multicast; a NIC needs a unicast one", val);
 			return -EINVAL;
 		}
 		if (memcmp(nic->mac, "\0\0\0\0\0\0", 6) == 0) {
@@ -137,8 +138,8 @@ static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, 
 		return 0;
 	}
 bad_name:
-	snprintf(err, errlen, "invalid %s name '%s' (1-15 of A-Z a-z 0-9 _ . -, not starting with -)",
-		key, val);
+	snprintf(err, errlen,
+		"invalid %s name '%s' (1-15 of A-Z a-z 0-9 _ . -, not starting with -)", key, val);
 	return -EINVAL;
 }
 
@@ -177,8 +178,8 @@ int vmm_nic_spec_parse(const char *spec, struct vmm_nic *nic, char *err, size_t 
 	return nic_fields_complete(seen, err, errlen);
 }
 
-static int nic_from_json(json_t *jn, unsigned int idx, struct vmm_nic *nic, char *err,
-	size_t errlen)
+static int nic_from_json(
+	json_t *jn, unsigned int idx, struct vmm_nic *nic, char *err, size_t errlen)
 {
 	unsigned int seen = 0;
 	const char *key;
@@ -191,7 +192,8 @@ static int nic_from_json(json_t *jn, unsigned int idx, struct vmm_nic *nic, char
 		return -EINVAL;
 	}
 	memset(nic, 0, sizeof(*nic));
-	json_object_foreach(jn, key, v) {
+	json_object_foreach(jn, key, v)
+	{
 		if (!json_is_string(v)) {
 			snprintf(err, errlen, "nics[%u].%s: not a string", idx, key);
 			return -EINVAL;
@@ -248,7 +250,8 @@ static int nics_from_json(json_t *jnics, struct vmm_part_config *c, char *err, s
 		snprintf(err, errlen, "at most %d NICs per partition", VMM_MAX_NICS);
 		return -EINVAL;
 	}
-	json_array_foreach(jnics, i, jn) {
+	json_array_foreach(jnics, i, jn)
+	{
 		ret = nic_from_json(jn, (unsigned int)i, &c->nics[i], err, errlen);
 		if (ret)
 			return ret;
@@ -257,8 +260,7 @@ static int nics_from_json(json_t *jnics, struct vmm_part_config *c, char *err, s
 	return nics_check_unique(c, err, errlen);
 }
 
-static int cpus_from_json(json_t *v, uint32_t max_centi, uint32_t *centi, char *err,
-	size_t errlen)
+static int cpus_from_json(json_t *v, uint32_t max_centi, uint32_t *centi, char *err, size_t errlen)
 {
 	double x, scaled;
 	char lim[16];
@@ -293,7 +295,8 @@ static int keys_check(json_t *j, char *err, size_t errlen)
 	unsigned int i;
 	json_t *v;
 
-	json_object_foreach(j, key, v) {
+	json_object_foreach(j, key, v)
+	{
 		for (i = 0; i < VSW_ARRAY_SIZE(keys) && strcmp(keys[i], key) != 0; i++)
 			;
 		if (i == VSW_ARRAY_SIZE(keys)) {
@@ -343,8 +346,8 @@ static int cmd_from_json(json_t *v, char *cmd, char *err, size_t errlen)
 	return 0;
 }
 
-int vmm_part_config_from_json(json_t *j, uint32_t max_cpus_centi, struct vmm_part_config *cfg,
-	char *err, size_t errlen)
+int vmm_part_config_from_json(
+	json_t *j, uint32_t max_cpus_centi, struct vmm_part_config *cfg, char *err, size_t errlen)
 {
 	const char *name;
 	int ret;
@@ -359,14 +362,17 @@ int vmm_part_config_from_json(json_t *j, uint32_t max_cpus_centi, struct vmm_par
 		return ret;
 	name = json_string_value(json_object_get(j, "name"));
 	if (name == NULL || !vsw_name_is_valid(name)) {
-		snprintf(err, errlen, "invalid partition name '%s' (1-15 of A-Z a-z 0-9 _ . -, not "
-				      "starting with -)", name ? name : "");
+		snprintf(err, errlen,
+			"invalid partition name '%s' (1-15 of A-Z a-z 0-9 _ . -, not "
+			"starting with -)",
+			name ? name : "");
 		return -EINVAL;
 	}
 	strcpy(cfg->name, name);
 	ret = memory_from_json(json_object_get(j, "memory"), &cfg->memory_mb, err, errlen);
-	ret = ret ?: cpus_from_json(json_object_get(j, "cpus"), max_cpus_centi, &cfg->cpus_centi,
-			     err, errlen);
+	ret = ret
+		      ?: cpus_from_json(json_object_get(j, "cpus"), max_cpus_centi,
+				 &cfg->cpus_centi, err, errlen);
 	ret = ret ?: cmd_from_json(json_object_get(j, "cmd"), cfg->cmd, err, errlen);
 	ret = ret ?: nics_from_json(json_object_get(j, "nics"), cfg, err, errlen);
 	return ret;

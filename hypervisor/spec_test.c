@@ -19,7 +19,7 @@ static void mac_parse_accepts_both_cases_and_rejects_malformed(void **state)
 	assert_int_equal(vmm_mac_parse("02:ab:CD:00:10:FF", mac), 0);
 	assert_memory_equal(mac, want, 6);
 	memset(mac, 0x55, 6);
-	assert_int_equal(vmm_mac_parse("02:ab:cd:00:10:f", mac), -EINVAL);	/* 16 chars */
+	assert_int_equal(vmm_mac_parse("02:ab:cd:00:10:f", mac), -EINVAL);   /* 16 chars */
 	assert_int_equal(vmm_mac_parse("02:ab:cd:00:10:ff0", mac), -EINVAL); /* 18 chars */
 	assert_int_equal(vmm_mac_parse("02-ab-cd-00-10-ff", mac), -EINVAL);
 	assert_int_equal(vmm_mac_parse("02:ab:cd:00:10:fg", mac), -EINVAL);
@@ -60,7 +60,7 @@ static void cpus_parse_takes_at_most_two_decimals(void **state)
 	assert_int_equal(vmm_cpus_parse("0", 200, &c), -ERANGE);
 	assert_int_equal(vmm_cpus_parse("0.00", 200, &c), -ERANGE);
 	assert_int_equal(vmm_cpus_parse("2.01", 200, &c), -ERANGE);
-	assert_int_equal(vmm_cpus_parse("99999999999", 200, &c), -EINVAL); /* > u32 */
+	assert_int_equal(vmm_cpus_parse("99999999999", 200, &c), -EINVAL);     /* > u32 */
 	assert_int_equal(vmm_cpus_parse("42949673", UINT32_MAX, &c), -ERANGE); /* x100 > u32 */
 }
 
@@ -84,7 +84,8 @@ static void nic_spec_parse_accepts_any_key_order(void **state)
 	struct vmm_nic nic;
 
 	assert_int_equal(vmm_nic_spec_parse("port=p1,mac=02:00:00:00:00:1A,switch=sw-a", &nic, err,
-				 sizeof(err)), 0);
+				 sizeof(err)),
+		0);
 	assert_string_equal(nic.sw, "sw-a");
 	assert_string_equal(nic.port, "p1");
 	assert_memory_equal(nic.mac, want, 6);
@@ -93,20 +94,20 @@ static void nic_spec_parse_accepts_any_key_order(void **state)
 static void nic_spec_parse_rejects_each_bad_field(void **state)
 {
 	static const char *const bad[] = {
-		"switch=sw,mac=02:00:00:00:00:01",			 /* no port */
-		"switch=sw,port=p",					 /* no mac */
-		"mac=02:00:00:00:00:01,port=p",				 /* no switch */
-		"switch=sw,mac=02:00:00:00:00:01,port=p,vlan=5",	 /* unknown key */
-		"switch=sw,switch=sw2,mac=02:00:00:00:00:01,port=p",	 /* key twice */
-		"switch=sw,mac=01:00:00:00:00:01,port=p",		 /* multicast */
-		"switch=sw,mac=ff:ff:ff:ff:ff:ff,port=p",		 /* broadcast */
-		"switch=sw,mac=00:00:00:00:00:00,port=p",		 /* zero */
-		"switch=sw,mac=02:00:00:00:00,port=p",			 /* short MAC */
-		"switch=sw,mac=02:00:00:00:00:01,port=-p",		 /* bad port name */
+		"switch=sw,mac=02:00:00:00:00:01",			/* no port */
+		"switch=sw,port=p",					/* no mac */
+		"mac=02:00:00:00:00:01,port=p",				/* no switch */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,vlan=5",	/* unknown key */
+		"switch=sw,switch=sw2,mac=02:00:00:00:00:01,port=p",	/* key twice */
+		"switch=sw,mac=01:00:00:00:00:01,port=p",		/* multicast */
+		"switch=sw,mac=ff:ff:ff:ff:ff:ff,port=p",		/* broadcast */
+		"switch=sw,mac=00:00:00:00:00:00,port=p",		/* zero */
+		"switch=sw,mac=02:00:00:00:00,port=p",			/* short MAC */
+		"switch=sw,mac=02:00:00:00:00:01,port=-p",		/* bad port name */
 		"switch=a234567890123456,mac=02:00:00:00:00:01,port=p", /* 16 chars */
-		"switch=sw,mac=02:00:00:00:00:01,port=",		 /* empty port */
-		"switch=sw,mac=02:00:00:00:00:01,port=p,junk",		 /* not KEY=VALUE */
-		"=x,switch=sw,mac=02:00:00:00:00:01,port=p",		 /* empty key */
+		"switch=sw,mac=02:00:00:00:00:01,port=",		/* empty port */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,junk",		/* not KEY=VALUE */
+		"=x,switch=sw,mac=02:00:00:00:00:01,port=p",		/* empty key */
 		"",
 	};
 	struct vmm_nic nic;
@@ -122,10 +123,10 @@ static void nic_spec_parse_rejects_each_bad_field(void **state)
 
 static json_t *good_def(void)
 {
-	return json_pack("{s:s, s:i, s:f, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "name", "vm1",
-		"memory", 256, "cpus", 1.5, "cmd", "iperf3 -s", "nics", "switch", "sw1", "mac",
-		"02:00:00:00:00:01", "port", "p1", "switch", "sw2", "mac", "02:00:00:00:00:02",
-		"port", "p1");
+	return json_pack("{s:s, s:i, s:f, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "name",
+		"vm1", "memory", 256, "cpus", 1.5, "cmd", "iperf3 -s", "nics", "switch", "sw1",
+		"mac", "02:00:00:00:00:01", "port", "p1", "switch", "sw2", "mac",
+		"02:00:00:00:00:02", "port", "p1");
 }
 
 static void config_from_json_accepts_full_definition(void **state)
@@ -223,25 +224,28 @@ static void config_from_json_checks_nics(void **state)
 
 		snprintf(mac, sizeof(mac), "02:00:00:00:00:%02x", i + 1);
 		snprintf(port, sizeof(port), "p%d", i);
-		json_array_append_new(nics, json_pack("{s:s, s:s, s:s}", "switch", "sw", "mac", mac,
-						    "port", port));
+		json_array_append_new(nics,
+			json_pack("{s:s, s:s, s:s}", "switch", "sw", "mac", mac, "port", port));
 	}
 	expect_with("nics", json_deep_copy(nics), 0);
 	json_array_append_new(nics, json_pack("{s:s, s:s, s:s}", "switch", "sw", "mac",
 					    "02:00:00:00:01:00", "port", "p99"));
 	expect_with("nics", nics, -EINVAL); /* nine */
-	expect_with("nics", json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "switch", "a", "mac",
-				    "02:00:00:00:00:01", "port", "p1", "switch", "b", "mac",
-				    "02:00:00:00:00:01", "port", "p2"),
+	expect_with("nics",
+		json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "switch", "a", "mac",
+			"02:00:00:00:00:01", "port", "p1", "switch", "b", "mac",
+			"02:00:00:00:00:01", "port", "p2"),
 		-EINVAL); /* duplicate MAC */
-	expect_with("nics", json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "switch", "a", "mac",
-				    "02:00:00:00:00:01", "port", "p1", "switch", "a", "mac",
-				    "02:00:00:00:00:02", "port", "p1"),
+	expect_with("nics",
+		json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "switch", "a", "mac",
+			"02:00:00:00:00:01", "port", "p1", "switch", "a", "mac",
+			"02:00:00:00:00:02", "port", "p1"),
 		-EINVAL); /* duplicate port on one switch */
 	expect_with("nics", json_pack("[{s:s, s:s}]", "switch", "a", "mac", "02:00:00:00:00:01"),
 		-EINVAL);
-	expect_with("nics", json_pack("[{s:s, s:s, s:i}]", "switch", "a", "mac", "02:00:00:00:00:01",
-				    "port", 1),
+	expect_with("nics",
+		json_pack(
+			"[{s:s, s:s, s:i}]", "switch", "a", "mac", "02:00:00:00:00:01", "port", 1),
 		-EINVAL);
 	expect_with("nics", json_pack("[s]", "x"), -EINVAL);
 	expect_with("nics", json_object(), -EINVAL);

@@ -22,10 +22,10 @@
 
 #include <jansson.h>
 
-#define VMM_NAME_SIZE 16	    /* vsw_name_is_valid names: at most 15 characters */
-#define VMM_MAX_NICS 8		    /* NICs per partition */
-#define VMM_CMD_MAX 4096	    /* bytes of a partition's command line, NUL included */
-#define VMM_MEMORY_MIN_MB 16u	    /* guest memory bounds, MiB */
+#define VMM_NAME_SIZE 16      /* vsw_name_is_valid names: at most 15 characters */
+#define VMM_MAX_NICS 8	      /* NICs per partition */
+#define VMM_CMD_MAX 4096      /* bytes of a partition's command line, NUL included */
+#define VMM_MEMORY_MIN_MB 16u /* guest memory bounds, MiB */
 #define VMM_MEMORY_MAX_MB 65536u
 #define VMM_CPUS_MIN_CENTI 1u	    /* --cpus 0.01 */
 #define VMM_CPUS_MAX_CENTI 102400u  /* what a configuration file may hold (1024 CPUs) */
@@ -79,8 +79,8 @@ int vmm_nic_spec_parse(const char *spec, struct vmm_nic *nic, char *err, size_t 
  * 'max_cpus_centi' bounds "cpus" (the host's CPUs at create, VMM_CPUS_MAX_CENTI when loading a
  * file). Unknown keys are refused. Returns 0 or -EINVAL/-ERANGE with a message in 'err'.
  */
-int vmm_part_config_from_json(json_t *j, uint32_t max_cpus_centi, struct vmm_part_config *cfg,
-	char *err, size_t errlen);
+int vmm_part_config_from_json(
+	json_t *j, uint32_t max_cpus_centi, struct vmm_part_config *cfg, char *err, size_t errlen);
 
 /* The JSON form above (new reference); NULL on allocation failure. */
 json_t *vmm_part_config_to_json(const struct vmm_part_config *cfg);
@@ -93,8 +93,8 @@ json_t *vmm_part_config_to_json(const struct vmm_part_config *cfg);
  * file (bad JSON, bad entry, duplicate name) is refused as a whole: -EINVAL with a message in
  * 'err'. Other errors: -errno from reading, -ENOMEM.
  */
-int vmm_config_load(const char *path, struct vmm_part_config **cfgs, unsigned int *n, char *err,
-	size_t errlen);
+int vmm_config_load(
+	const char *path, struct vmm_part_config **cfgs, unsigned int *n, char *err, size_t errlen);
 
 /* Serialise 'n' definitions (new string, caller frees; NULL on allocation failure). */
 char *vmm_config_dump(const struct vmm_part_config *const *cfgs, unsigned int n);
@@ -164,12 +164,12 @@ struct vmm_part {
 	enum vmm_part_state state;
 
 	/* resources of a running partition (-1 / 0 when not running) */
-	pid_t pid;	 /* PID 1 of the partition, as seen from vmmd */
-	int pidfd;	 /* watched by the loop: readable when PID 1 exits */
-	int memfd;	 /* guest memory: cfg.memory_mb MiB, sealed against shrink/grow */
-	int msg_fd;	 /* daemon end of the SOCK_SEQPACKET VMBus message channel */
-	int kill_timer;	 /* timerfd armed by a stop: SIGKILL when it fires */
-	bool stopping;	 /* vmmd sent SIGTERM/SIGKILL: the exit is expected */
+	pid_t pid;	   /* PID 1 of the partition, as seen from vmmd */
+	int pidfd;	   /* watched by the loop: readable when PID 1 exits */
+	int memfd;	   /* guest memory: cfg.memory_mb MiB, sealed against shrink/grow */
+	int msg_fd;	   /* daemon end of the SOCK_SEQPACKET VMBus message channel */
+	int kill_timer;	   /* timerfd armed by a stop: SIGKILL when it fires */
+	bool stopping;	   /* vmmd sent SIGTERM/SIGKILL: the exit is expected */
 	time_t start_time; /* wall clock at the last start */
 
 	/* outcome of the last run */

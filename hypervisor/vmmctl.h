@@ -26,7 +26,7 @@ extern const unsigned int vmm_ctl_n_cmds;
  * '*wait_s' is how long the reply may take (a stop waits for the partition). Returns 0 with a
  * new reference in '*req', or -EINVAL / -ENOMEM.
  */
-int vmm_ctl_build(int argc, char **argv, json_t **req, unsigned int *wait_s, char *err,
-	size_t errlen);
+int vmm_ctl_build(
+	int argc, char **argv, json_t **req, unsigned int *wait_s, char *err, size_t errlen);
 
 #endif
