@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,6 +214,7 @@ int vmm_cgroup_sys_init(
 	int ret;
 
 	memset(sys, 0, sizeof(*sys));
+	sys->lock_fd = -1;
 	snprintf(sys->group, sizeof(sys->group), "vmmd-%s", daemon_name);
 	ret = read_pseudo("/proc/self/mountinfo", 1u << 20, &text);
 	if (ret) {
@@ -452,6 +454,27 @@ int vmm_cgroup_destroy(const struct vmm_cgroup_sys *sys, const char *part)
 	return first;
 }
 
+int vmm_cgroup_lock(struct vmm_cgroup_sys *sys)
+{
+	char dir[VMM_PATH_SIZE];
+	int ret;
+
+	ret = vmm_cgroup_path(sys, VMM_CG_MEMORY, NULL, dir, sizeof(dir));
+	ret = ret ?: mkdir_ok(dir);
+	if (ret)
+		return ret;
+	sys->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sys->lock_fd < 0)
+		return -errno;
+	if (flock(sys->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(sys->lock_fd);
+		sys->lock_fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
 void vmm_cgroup_sweep(const struct vmm_cgroup_sys *sys)
 {
 	char dir[VMM_PATH_SIZE];
@@ -484,6 +507,9 @@ void vmm_cgroup_sys_fini(const struct vmm_cgroup_sys *sys)
 	char dir[VMM_PATH_SIZE];
 	int c;
 
+	if (sys->lock_fd < 0)
+		return; /* not ours: another vmmd of this name may be using it */
+
 	for (c = 0; c < VMM_CG_COUNT; c++) {
 		if (sys->version == 2 && c != VMM_CG_MEMORY)
 			break;
@@ -491,4 +517,6 @@ void vmm_cgroup_sys_fini(const struct vmm_cgroup_sys *sys)
 		if (vmm_cgroup_path(sys, (enum vmm_cgroup_ctrl)c, NULL, dir, sizeof(dir)) == 0)
 			rmdir(dir);
 	}
+	if (sys->lock_fd >= 0)
+		close(sys->lock_fd);
 }

@@ -60,6 +60,7 @@ struct vmm_cgroup_sys {
 	char cpu[VMM_PATH_SIZE];
 	char pids[VMM_PATH_SIZE];
 	char group[VMM_NAME_SIZE + 8]; /* "vmmd-<daemon name>" */
+	int lock_fd;		       /* flock'ed daemon directory: one vmmd per name */
 };
 
 /* Find the cgroup mounts in the text of a mountinfo file. Returns 0 or -ENOENT (none). */
@@ -67,10 +68,14 @@ int vmm_cgroup_mounts_parse(const char *mountinfo, struct vmm_cgroup_mounts *m);
 /* Pick the hierarchy (v2 with memory+cpu, else v1). Returns 0 or -errno with 'err' set. */
 int vmm_cgroup_sys_init(
 	struct vmm_cgroup_sys *sys, const char *daemon_name, char *err, size_t errlen);
+/* Create the daemon's directory and take its lock, so that two vmmd of the same name never manage
+ * (or sweep) each other's partitions. Returns 0, -EBUSY (another vmmd holds it) or -errno. */
+int vmm_cgroup_lock(struct vmm_cgroup_sys *sys);
 /* Remove partition cgroups a killed vmmd of the same name left behind (killing what is still in
  * them: the partitions of that vmmd). */
 void vmm_cgroup_sweep(const struct vmm_cgroup_sys *sys);
-/* Remove the daemon's vmmd-NAME directories (if empty). */
+/* Remove the daemon's vmmd-NAME directories (if empty) and drop the lock; nothing if the lock
+ * was not taken. */
 void vmm_cgroup_sys_fini(const struct vmm_cgroup_sys *sys);
 /* Path of a partition's directory for controller 'c' ('part' NULL: the daemon's directory).
  * Returns 0, -ENOENT (controller not available) or -ENAMETOOLONG. */

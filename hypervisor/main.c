@@ -174,6 +174,12 @@ static int prepare(const struct vmm_opts *o, struct vmm_daemon *d, struct vmm_pa
 		fprintf(stderr, "vmmd: %s\n", err);
 		return ret;
 	}
+	ret = vmm_cgroup_lock(&d->cgroups);
+	if (ret) {
+		fprintf(stderr, "vmmd: %s\n", ret == -EBUSY ? "another vmmd with this --name is running"
+							   : "cannot create or lock its cgroup directory");
+		return ret;
+	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	d->max_cpus_centi = (uint32_t)(ncpu > 0 ? ncpu : 1) * 100;
 	if (mkdir_parent(o->socket_path) || mkdir_parent(o->config_path) ||
@@ -256,8 +262,12 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	d.opts = &o;
-	if (prepare(&o, &d, &cfgs, &n))
+	d.cgroups.lock_fd = -1;
+	if (prepare(&o, &d, &cfgs, &n)) {
+		vmm_cgroup_sys_fini(&d.cgroups);
+		free(cfgs);
 		return 1;
+	}
 	if (o.verbose)
 		vmm_log_level = VMM_LOG_DEBUG;
 	if (o.log_file[0] && log_open(o.log_file)) {

@@ -179,6 +179,11 @@ in_part() {  # in_part PID CMD...: run CMD inside the partition's namespaces (no
 export P1 P3 PROBE  # read by jq filters through $ENV
 
 vmm_start
+rc=0
+timeout 30 "$VMMD" --name "$VMM_NAME" --socket "$T/second.sock" --config "$T/second.json" \
+    --state-dir "$T/second" --guest-init "$GUEST_INIT" </dev/null >"$T/second.out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "a second vmmd with the same --name started"
+grep -q "another vmmd" "$T/second.out" || fail "second vmmd's refusal: $(cat "$T/second.out")"
 vm_expect "version has vmmctl, vmmd and protocol" 'has("vmmctl") and has("vmmd") and .protocol == 1' version
 vm_expect "a fresh vmmd has no partitions" 'length == 0' list
 
