@@ -5,9 +5,6 @@
 #include <stdbool.h>
 #include <jansson.h>
 
-/* Send 'req' (JSON text) and return the reply's JSON text (malloc'ed). -errno on failure. */
-int ctl_request(const char *path, const char *req, int timeout_ms, char **reply);
-
 /* Build the request's "args" from the command line; exits with status 2 on a usage error. */
 struct ctl_cmd {
 	const char *name;

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "vsw/ctl.h"
+#include "vsw_ctl_client.h"
 #include "vsw_util.h"
 
 #define CTL_VERSION "0.1.0"
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 	r = json_pack("{s:s, s:o}", "cmd", cmd->name, "args", args);
 	req = json_dumps(r, JSON_COMPACT);
 	json_decref(r);
-	ret = ctl_request(sock, req, (int)timeout * 1000, &reply);
+	ret = vsw_ctl_request(sock, req, (int)timeout * 1000, &reply);
 	free(req);
 	if (ret) {
 		fprintf(stderr, "vswitchctl: cannot talk to vswitchd at %s: %s\n", sock,

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* One request/reply exchange with vswitchd over its control socket. */
+/* One request/reply exchange over a control socket framed by include/vsw/ctl.h (vswitchctl, vmmctl). */
+#include "vsw_ctl_client.h"
+
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "vsw/ctl.h"
 
 static int io_all(int fd, void *buf, size_t size, bool rx, int timeout_ms)
@@ -36,7 +38,7 @@ static int io_all(int fd, void *buf, size_t size, bool rx, int timeout_ms)
 	return 0;
 }
 
-int ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
+int vsw_ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct vsw_ctl_hdr hdr;
