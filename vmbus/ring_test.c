@@ -1,0 +1,2 @@
+#include "vmbus.h"
+int main(void){return 0;}
