@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmbus_server.h"
 #include "vsw/ctl.h"
 #include "vsw_util.h"
 
@@ -47,6 +48,32 @@ static json_t *part_summary(const struct vmm_part *p)
 		int_or_null(!running && p->exit_signal > 0, p->exit_signal));
 }
 
+/* The definition's NICs with their port on vswitchd and, while running, their VMBus state. */
+static json_t *nics_json(struct vmm_daemon *d, const struct vmm_part *p, json_t *defs)
+{
+	char path[VMM_PATH_SIZE + 64];
+	json_t *a = json_array(), *nic;
+	size_t i;
+
+	json_array_foreach(defs, i, nic)
+	{
+		const struct vmm_port_status *st = &p->ports[i];
+		json_t *o = json_deep_copy(nic);
+
+		if (o == NULL || i >= p->cfg.n_nics)
+			break;
+		vmm_nic_socket_path(d, p, (unsigned int)i, path, sizeof(path));
+		json_object_set_new(o, "socket", json_string(path));
+		json_object_set_new(o, "port_state", json_string(vmm_port_state_name(st->state)));
+		json_object_set_new(o, "port_error",
+			st->state == VMM_PORT_ERROR ? json_string(st->error) : json_null());
+		json_object_set_new(o, "vmbus",
+			p->vmbus ? vmm_vmbus_nic_json(p->vmbus, (unsigned int)i) : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *vmm_api_part_show(struct vmm_daemon *d, const struct vmm_part *p)
 {
 	char log[VMM_PATH_SIZE + VMM_NAME_SIZE + 8], path[VMM_PATH_SIZE];
@@ -60,8 +87,9 @@ json_t *vmm_api_part_show(struct vmm_daemon *d, const struct vmm_part *p)
 		return NULL;
 	}
 	json_object_set(j, "cmd", json_object_get(def, "cmd"));
-	json_object_set(j, "nics", json_object_get(def, "nics"));
+	json_object_set_new(j, "nics", nics_json(d, p, json_object_get(def, "nics")));
 	json_decref(def);
+	json_object_set_new(j, "vmbus", p->vmbus ? vmm_vmbus_json(p->vmbus) : json_null());
 	vmm_part_log_path(d, p, log, sizeof(log));
 	json_object_set_new(j, "log", json_string(log));
 	json_object_set_new(j, "start_time", int_or_null(p->start_time != 0, p->start_time));
@@ -270,6 +298,7 @@ static json_t *cmd_delete(struct req *r, int *status)
 		return NULL;
 	}
 	VMM_LOG(NOTICE, "partition %s: deleted", p->cfg.name);
+	vmm_swport_detach(r->d, p);
 	free(p);
 	return json_object();
 }
