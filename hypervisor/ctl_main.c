@@ -116,15 +116,16 @@ static void print_show(json_t *r)
 	printf("nics:        %s\n", json_array_size(json_object_get(r, "nics")) ? "" : "(none)");
 	json_array_foreach(json_object_get(r, "nics"), i, nic)
 	{
-		json_t *vb = json_object_get(nic, "vmbus");
+		json_t *port = json_array_get(json_object_get(r, "ports"), i);
+		json_t *vb = json_array_get(json_object_get(json_object_get(r, "vmbus"), "nics"), i);
 
 		printf("  %zu: switch %s port %s mac %s\n", i,
 			str_or(json_object_get(nic, "switch"), "?"),
 			str_or(json_object_get(nic, "port"), "?"),
 			str_or(json_object_get(nic, "mac"), "?"));
-		printf("     port %s%s%s\n", str_or(json_object_get(nic, "port_state"), "-"),
-			json_is_string(json_object_get(nic, "port_error")) ? ": " : "",
-			str_or(json_object_get(nic, "port_error"), ""));
+		printf("     port %s%s%s\n", str_or(json_object_get(port, "state"), "-"),
+			json_is_string(json_object_get(port, "error")) ? ": " : "",
+			str_or(json_object_get(port, "error"), ""));
 		if (json_is_object(vb))
 			printf("     channel %s, vswitchd %s\n",
 				str_or(json_object_get(vb, "channel"), "?"),
