@@ -25,9 +25,12 @@
  *   S->H LINK {up}                            H->S reply {status}   (port link state, informative)
  *
  * After the reply to a request that removes access (CHAN_CLOSE, GPADL_DEL, RESET), vswitchd must
- * have unmapped the pages: only then does the hypervisor tell the guest they are free. On
- * (re)connection the hypervisor rescinds and re-offers the NIC's channels, so a restarted vswitchd
- * starts from a fresh guest attach instead of resuming unknown state.
+ * have unmapped the pages: only then does the hypervisor tell the guest they are free. When
+ * vswitchd disconnects, the hypervisor rescinds the NIC's open channel (the guest closes it and
+ * re-attaches to the re-offer); a vswitchd that connects and says HELLO is then sent GPADL_ADD for
+ * every GPADL of the NIC and CHAN_OPEN for an open the guest is waiting on, so a restarted
+ * vswitchd never resumes ring state it does not know. vmmd sends one request at a time and drops
+ * the connection when a reply does not come within 5 s (docs/hypervisor.md).
  */
 #ifndef VSW_PROTO_VMBUS_USER_H
 #define VSW_PROTO_VMBUS_USER_H
