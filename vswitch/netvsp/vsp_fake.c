@@ -92,8 +92,6 @@ static const char *check_rndis(const uint8_t *m, uint32_t len)
 const char *vsp_fake_check(const struct vsp_fake *f, const uint8_t *pkt, size_t len)
 {
 	uint16_t type, off8, len8;
-	const uint8_t *rx = NULL;
-	size_t rx_size = 0;
 	uint32_t n, i;
 	unsigned int g;
 
@@ -122,21 +120,21 @@ const char *vsp_fake_check(const struct vsp_fake *f, const uint8_t *pkt, size_t 
 	if (24 + 8ull * n > off8 * 8u || n == 0)
 		return "XFER_PAGES range count";
 	/* The set id echoes the guest's SEND_RECV_BUF id (Linux: 0xCAFE); unit tests check it. */
-	for (g = 0; g < f->n_gpadls; g++) {
-		if (f->gpadls[g].handle == f->rx_gpadl) {
-			rx = f->gpadls[g].base;
-			rx_size = f->gpadls[g].size;
-		}
-	}
-	if (!rx)
-		return "XFER_PAGES without a receive buffer";
 	for (i = 0; i < n; i++) {
 		uint32_t cnt = rd32(pkt + 24 + 8 * i), off = rd32(pkt + 28 + 8 * i);
-		const char *why;
+		const char *why = "range outside the receive buffer";
 
-		if ((uint64_t)off + cnt > rx_size)
-			return "range outside the receive buffer";
-		why = check_rndis(rx + off, cnt);
+		/* The guest may have named any of its GPADLs as the receive buffer: accept the range
+		 * if one of them holds a good message there (normally rx_gpadl). */
+		for (g = 0; g < f->n_gpadls && why; g++) {
+			const char *w;
+
+			if ((uint64_t)off + cnt > f->gpadls[g].size)
+				continue;
+			w = check_rndis(f->gpadls[g].base + off, cnt);
+			if (!w || f->gpadls[g].handle == f->rx_gpadl)
+				why = w;
+		}
 		if (why)
 			return why;
 	}
