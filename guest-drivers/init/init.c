@@ -196,11 +196,23 @@ static void *gd_nic_thread(void *arg)
 		.contact_arg = nic,
 	};
 
-	nic->drv = gd_driver_start(&cfg);
-	if (!nic->drv) {
-		fprintf(stderr, "vsw-guest-init: no eth0 (%s)\n", strerror(errno));
-		gd_nic_set(nic, GD_NIC_NONE);
-		return NULL;
+	/*
+	 * A host that answers but cannot finish the attach yet (typically: no vswitchd serves the
+	 * NIC, so vmmd holds OPENCHANNEL) makes the bring-up time out; start over until it works,
+	 * so eth0 appears once the switch is there. No host, or no netvsc offer, ends the thread.
+	 */
+	for (;;) {
+		nic->drv = gd_driver_start(&cfg);
+		if (nic->drv)
+			break;
+		if (errno == ENODEV || errno == ENOMEM) {
+			fprintf(stderr, "vsw-guest-init: no eth0 (%s)\n", strerror(errno));
+			gd_nic_set(nic, GD_NIC_NONE);
+			return NULL;
+		}
+		fprintf(stderr, "vsw-guest-init: eth0 bring-up failed (%s): retrying\n",
+			strerror(errno));
+		sleep(1);
 	}
 	gd_nic_set(nic, GD_NIC_READY);
 	gd_driver_run(nic->drv, nic->stop_fd);
@@ -237,6 +249,7 @@ static void gd_nic_start(struct gd_init_nic *nic)
 	int grace = gd_env_ms("VSW_GUEST_GRACE_MS", GD_GRACE_MS_DEFAULT);
 	int limit = gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT);
 	struct timespec t0, now;
+	pthread_condattr_t cattr;
 	long elapsed;
 
 	nic->stop_fd = -1;
@@ -245,7 +258,11 @@ static void gd_nic_start(struct gd_init_nic *nic)
 		return;
 	}
 	pthread_mutex_init(&nic->lock, NULL);
-	pthread_cond_init(&nic->cond, NULL);
+	pthread_condattr_init(&cattr);
+	/* the deadline below is on CLOCK_MONOTONIC */
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&nic->cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 	nic->state = GD_NIC_PENDING;
 	nic->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (nic->stop_fd < 0 || pthread_create(&nic->thread, NULL, gd_nic_thread, nic) != 0) {
@@ -266,10 +283,22 @@ static void gd_nic_start(struct gd_init_nic *nic)
 		}
 		usleep(1000);
 	}
-	/* the host answered: every further wait of the driver is bounded */
+	/* the host answered: wait for eth0 until the same limit, then start the command anyway
+	 * (the thread keeps trying and eth0 appears when the switch serves the NIC) */
+	t0.tv_sec += limit / 1000;
+	t0.tv_nsec += (long)(limit % 1000) * 1000000;
+	if (t0.tv_nsec >= 1000000000) {
+		t0.tv_sec++;
+		t0.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&nic->lock);
-	while (nic->state == GD_NIC_CONTACTED)
-		pthread_cond_wait(&nic->cond, &nic->lock);
+	while (nic->state == GD_NIC_CONTACTED || nic->state == GD_NIC_PENDING) {
+		if (pthread_cond_timedwait(&nic->cond, &nic->lock, &t0) == ETIMEDOUT) {
+			fprintf(stderr, "vsw-guest-init: eth0 not up after %d ms: starting the "
+					"command; eth0 comes up when the switch serves it\n", limit);
+			break;
+		}
+	}
 	pthread_mutex_unlock(&nic->lock);
 }
 

@@ -277,8 +277,11 @@ done
 [ "$(in_part "$P1" cat /proc/1/comm)" = vsw-guest-init ] || fail "p1's /proc: PID 1 is not vsw-guest-init"
 n=$(in_part "$P1" sh -c 'ls /proc | grep -c "^[0-9]"')
 [ "$n" -le 6 ] || fail "p1's /proc shows $n processes; only the partition's few should be there"
+# p1 has NICs on a switch that is not running: its init waits for the VMBus bring-up (at most
+# VSW_GUEST_CONTACT_MS, 5 s) before it starts the command without eth0.
+p1_sleeps() { in_part "$P1" sh -c 'cat /proc/[0-9]*/comm 2>/dev/null' | grep -qx sleep; }
+wait_for 10 p1_sleeps || fail "p1's /proc does not show its sleep: $(in_part "$P1" sh -c 'cat /proc/[0-9]*/comm 2>/dev/null')"
 comms=$(in_part "$P1" sh -c 'cat /proc/[0-9]*/comm 2>/dev/null')
-echo "$comms" | grep -qx sleep || fail "p1's /proc does not show its sleep: $comms"
 echo "$comms" | grep -qx vmmd && fail "p1's /proc shows vmmd (a host process): $comms"
 grep -q '^Seccomp:[[:space:]]*2' "/proc/$P1/status" || fail "p1's init has no seccomp filter: $(grep Seccomp "/proc/$P1/status")"
 grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$P1/status" || fail "p1's init lacks no_new_privs"
