@@ -587,6 +587,8 @@ static void ring_ignores_peer_writes_to_own_index(void **state)
 /* ---- two threads ---- */
 
 #define MT_PACKETS 1000000u
+/* Consecutive empty/full polls before a thread gives up: a broken ring must fail, not hang. */
+#define MT_MAX_SPINS 20000000u
 
 struct mt {
 	struct pair p;
@@ -621,8 +623,11 @@ static void *mt_writer(void *arg)
 			buf[k] = (uint8_t)(h >> (k % 56)) ^ (uint8_t)k;
 			sum += buf[k];
 		}
+		uint32_t spins = 0;
+
 		while ((ret = vmbus_ring_write_simple(&m->p.wr, VMBUS_PKT_INBAND, 0, i, &v, 1)) ==
-			-EAGAIN) {
+				-EAGAIN &&
+			++spins < MT_MAX_SPINS) {
 			vmbus_ring_write_done(&m->p.wr);
 			sched_yield();
 		}
@@ -643,7 +648,7 @@ static void *mt_reader(void *arg)
 {
 	struct mt *m = arg;
 	uint8_t buf[1024];
-	uint32_t next = 0;
+	uint32_t next = 0, spins = 0;
 
 	while (next < MT_PACKETS) {
 		struct vmbus_pkt_desc d;
@@ -651,11 +656,12 @@ static void *mt_reader(void *arg)
 		uint64_t h, sum = 0;
 		uint32_t len, k;
 
-		if (n == -EAGAIN) {
+		if (n == -EAGAIN && ++spins < MT_MAX_SPINS) {
 			vmbus_ring_read_done(&m->p.rd);
 			sched_yield();
 			continue;
 		}
+		spins = 0;
 		if (n < 0) {
 			m->errors_r++;
 			break;

@@ -138,8 +138,8 @@ int vmbus_ring_write(struct vmbus_ring *r, const struct iovec *iov, int iovcnt);
 
 /*
  * Writer: build a descriptor with no extra header (offset8 = 2, len8 from the payload) of
- * 'type' (INBAND or COMP), 'flags' and 'trans_id', and append it with the payload 'iov'.
- * Returns as vmbus_ring_write(). Fast path.
+ * 'type' (INBAND or COMP), 'flags' and 'trans_id', and append it with the payload 'iov'
+ * (0..8 buffers). Returns as vmbus_ring_write(), and -EINVAL if iovcnt > 8. Fast path.
  */
 int vmbus_ring_write_simple(struct vmbus_ring *r, uint16_t type, uint16_t flags,
 	uint64_t trans_id, const struct iovec *iov, int iovcnt);
