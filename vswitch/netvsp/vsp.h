@@ -10,10 +10,11 @@
  * 8 (MTU) and 9 (validation). Layouts: include/vsw/proto/{vmbus,nvsp,rndis}.h.
  *
  * Flow for the caller:
- *  - guest -> host: copy each ring packet (descriptor + payload) to private memory and pass it to
- *    vs_vsp_handle_packet(). Guest frames come out through ops->deliver() (synchronously, before the
- *    guest's send is completed, so the guest memory they point into is still the guest's buffer);
- *    answers (completions, RNDIS control replies as XFER_PAGES) go out through ops->send().
+ *  - guest -> host: copy each ring packet (descriptor + payload) to private memory and pass it
+ *    to vs_vsp_handle_packet(). Guest frames come out through ops->deliver() (synchronously,
+ *    before the guest's send is completed, so the guest memory they point into is still the
+ *    guest's buffer); answers (completions, RNDIS control replies as XFER_PAGES) go out through
+ *    ops->send().
  *  - host -> guest frames: vs_vsp_rx_add() per frame (copies it into a receive-buffer
  *    sub-allocation), vs_vsp_rx_flush() at the end of a burst (one XFER_PAGES packet per batch).
  *  - link changes: vs_vsp_link_set().

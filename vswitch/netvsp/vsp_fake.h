@@ -48,7 +48,18 @@ struct vsp_fake {
 			       * must clamp) */
 	unsigned int n_logs;
 	int record; /* 0: do not copy packets/frames (fuzzing) */
+	int check;  /* abort() on a sent packet a Linux guest would reject (see vsp_fake_check) */
+	uint32_t rx_gpadl;  /* which GPADL is the receive buffer, for the check */
+	uint64_t last_xfer; /* transaction id of the last XFER_PAGES sent */
+	unsigned int n_xfers;
 };
+
+/* Check one host->guest packet against what Linux 6.1 accepts (facts 5.2, 6.3, 7.2, 7.6):
+ * framing, <= 4624 bytes, 40-byte or empty completions, XFER_PAGES ranges inside the receive
+ * buffer and every RNDIS message in them well formed, with PPIs a walk can step through. The
+ * set id is not checked (it echoes the guest's choice; unit tests check 0xCAFE).
+ * Returns NULL or what is wrong. */
+const char *vsp_fake_check(const struct vsp_fake *f, const uint8_t *pkt, size_t len);
 
 extern const struct vs_vsp_ops vsp_fake_ops;
 

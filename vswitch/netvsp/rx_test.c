@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Frames to the guest (facts 6.3, 7.6, 10 step 13) and the guest's completions of our
+ * XFER_PAGES transfers (facts 9 item 5).
+ */
+#include "vsp_test_util.h"
+
+#include <errno.h>
+
+static int setup(void **state)
+{
+	struct tctx *t = calloc(1, sizeof(*t));
+
+	tctx_setup(t);
+	full_bringup(t);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	tctx_teardown(*state);
+	free(*state);
+	return 0;
+}
+
+static int rx_one(struct tctx *t, const uint8_t *frame, uint32_t len, uint32_t flags,
+	uint16_t tci, uint32_t csum)
+{
+	struct vs_vsp_seg seg = {frame, len};
+	struct vs_vsp_rx_frame f = {
+		.segs = &seg, .n_segs = 1, .flags = flags, .vlan_tci = tci, .csum_info = csum};
+
+	return vs_vsp_rx_add(t->vsp, &f);
+}
+
+/* One frame with checksum and VLAN PPIs, written as facts 6.3/7.6/10 describe: PACKET header at
+ * +0, PPIs from +44 (ppi_offset 36), frame at +256 (data_offset 248), msg_len = range length =
+ * 256 + frame; XFER_PAGES {0xCAFE, one range at the first data sub-allocation, 107 channel 0}. */
+static void frame_written_as_rndis_packet_with_ppis(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[100];
+	static const uint8_t xfer_head[8] = {0x07, 0, 0x04, 0, 0x06, 0, 0x01, 0};
+	static const uint8_t xfer_rest[8 + 8 + 16] = {0xfe, 0xca, 0, 0, 0x01, 0, 0, 0,
+		0x64, 0x01, 0, 0, 0xe0, 0x70, 0, 0, /* {356, 16 * 1806 = 28896} */
+		0x6b, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+	static const uint8_t rndis[76] = {
+		0x01, 0, 0, 0, 0x64, 0x01, 0, 0,	/* PACKET, msg_len 356 */
+		0xf8, 0, 0, 0, 0x64, 0, 0, 0,		/* data_offset 248, data_len 100 */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* no OOB */
+		0x24, 0, 0, 0, 0x20, 0, 0, 0,		/* ppi_offset 36, ppi_len 32 */
+		0, 0, 0, 0, 0, 0, 0, 0,			/* vc_handle, reserved */
+		0x10, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0, 0, 0, 0x28, 0, 0, 0, /* csum: TCP ok | IP ok */
+		0x10, 0, 0, 0, 0x06, 0, 0, 0, 0x0c, 0, 0, 0, 0x45, 0x06, 0, 0, /* 802.1Q */
+	};
+	size_t len;
+	const uint8_t *p;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 3 + 1);
+	/* VLAN 100, priority 5 -> PPI value pri 5 | vid << 4 = 0x645 */
+	assert_int_equal(rx_one(t, frame, sizeof(frame), VS_VSP_RXF_VLAN | VS_VSP_RXF_CSUM,
+				 (5 << 13) | 100, 0x28),
+		0);
+	assert_int_equal(t->f.n_pkts, 0); /* batched until flushed */
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(t->f.n_pkts, 1);
+	p = sent(t, 0, &len);
+	assert_int_equal(len, 48);
+	assert_memory_equal(p, xfer_head, 8);
+	assert_memory_equal(p + 16, xfer_rest, sizeof(xfer_rest));
+	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF, rndis, sizeof(rndis));
+	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF + 256, frame, sizeof(frame));
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_PACKETS], 1);
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_BYTES], 100);
+}
+
+/* Without metadata there are no PPIs: ppi_offset 0, ppi_len 0 (Linux skips its walk). */
+static void frame_without_metadata_has_no_ppi(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t rndis[44] = {0x01, 0, 0, 0, 0x3c, 0x01, 0, 0, 0xf8, 0, 0, 0, 0x3c, 0, 0,
+		0};
+	struct vs_vsp_seg segs[3] = {{frame, 20}, {frame + 20, 0}, {frame + 20, 40}};
+	struct vs_vsp_rx_frame f = {.segs = segs, .n_segs = 3};
+
+	assert_int_equal(vs_vsp_rx_add(t->vsp, &f), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF, rndis, sizeof(rndis));
+	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF + 256, frame, sizeof(frame));
+}
+
+/* Several frames in one XFER_PAGES packet, one range each; offset8 = (24 + 8n) / 8. */
+static void frames_batched_in_one_xfer(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[1514] = {0};
+	const uint8_t *p;
+	size_t len;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rx_one(t, frame, 100 + 700 * i, 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0); /* nothing pending: no packet */
+	assert_int_equal(t->f.n_pkts, 1);
+	p = sent(t, 0, &len);
+	assert_int_equal(len, 24 + 3 * 8 + 16);
+	assert_int_equal(p[2], 6); /* offset8 */
+	assert_int_equal(p[4], 8); /* len8 */
+	assert_int_equal(get32(p + 20), 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(get32(p + 24 + 8 * i), 256 + 100 + 700 * i);
+		assert_int_equal(get32(p + 28 + 8 * i), FIRST_DATA_OFF + i * SUB_1500);
+	}
+	assert_int_equal(get32(p + 48), 107);
+}
+
+/* A full batch is sent at once and stays within Linux's 4624-byte packet buffer. */
+static void full_batch_sent_automatically(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+	unsigned int i;
+
+	for (i = 0; i < VS_VSP_RX_BATCH_MAX; i++)
+		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(t->f.n_pkts, 1);
+	assert_true(t->f.pkt_len[0] <= 4624);
+	assert_int_equal(get32(sent(t, 0, NULL) + 20), VS_VSP_RX_BATCH_MAX);
+}
+
+/* The guest's COMP frees the batch's sub-allocations exactly once. */
+static void completion_frees_once_duplicate_counted(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+	struct vs_vsp_info info;
+	uint64_t id;
+
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9287);
+	id = get64(sent(t, 0, NULL) + 8);
+	assert_int_equal(guest_complete(t, id, 1), 0);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289);
+	assert_int_equal(guest_complete(t, id, 1), 0);
+	assert_int_equal(err_count(t, VS_VSP_ERR_XFER_COMP_UNKNOWN), 1);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289);
+	/* 2 control answers during bring-up + this one */
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_XFER_COMPLETED], 3);
+	assert_false(vs_vsp_must_close(t->vsp));
+}
+
+/* Forged ids: index out of range, right index with the wrong sequence, a batch not yet sent. */
+static void forged_completions_counted(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+	struct vs_vsp_info info;
+	uint64_t id;
+
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	id = get64(sent(t, 0, NULL) + 8);
+	assert_int_equal(guest_complete(t, id + (1ull << 32), 1), 0);
+	assert_int_equal(guest_complete(t, (id & ~0xffffffffull) | 0xffffffffu, 1), 0);
+	assert_int_equal(guest_complete(t, 0, 1), 0);
+	assert_int_equal(guest_complete(t, id & 0xffffffffu, 1), 0); /* sequence 0 */
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0); /* pending, unsent */
+	assert_int_equal(guest_complete(t, (uint64_t)(FIRST_DATA_OFF / SUB_1500 + 1), 1), 0);
+	assert_int_equal(err_count(t, VS_VSP_ERR_XFER_COMP_UNKNOWN), 5);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289 - 2);
+	/* the real one still works, and a failure status is noted but frees too */
+	assert_int_equal(guest_complete(t, id, 2), 0);
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_XFER_GUEST_FAILED], 1);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289 - 1);
+}
+
+static void packet_filter_zero_refuses(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+
+	rndis_filter(t, 0);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), -ENOBUFS);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_FILTERED), 1);
+	assert_int_equal(t->f.n_pkts, 0);
+}
+
+static void not_ready_refuses(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+	static const uint8_t revoke[6] = {0x67, 0, 0, 0, 0xfe, 0xca};
+
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(send_inband(t, 0, false, revoke, sizeof(revoke)), 0);
+	/* the pending frame went with the buffer */
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_NOT_READY), 1);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(t->f.n_pkts, 0);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), -ENOBUFS);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_NOT_READY), 2);
+}
+
+/* Revoked buffer: completions for transfers in flight are unknown now. */
+static void completion_after_revoke_is_unknown(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+	static const uint8_t revoke[6] = {0x67, 0, 0, 0, 0xfe, 0xca};
+	uint64_t id;
+
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	id = get64(sent(t, 0, NULL) + 8);
+	assert_int_equal(send_inband(t, 0, false, revoke, sizeof(revoke)), 0);
+	assert_int_equal(guest_complete(t, id, 1), 0);
+	assert_int_equal(err_count(t, VS_VSP_ERR_XFER_COMP_UNKNOWN), 1);
+}
+
+/* The largest frame a 1806-byte sub-allocation holds is 1550 bytes (at +256). */
+static void too_big_and_malformed_frames_refused(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[1600] = {0};
+	struct vs_vsp_seg segs[2] = {{frame, 10}, {NULL, 4}};
+	struct vs_vsp_rx_frame f = {.segs = segs, .n_segs = 2};
+
+	assert_int_equal(rx_one(t, frame, 1550, 0, 0, 0), 0);
+	assert_int_equal(rx_one(t, frame, 1551, 0, 0, 0), -EMSGSIZE);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_TOO_BIG), 1);
+	assert_int_equal(rx_one(t, frame, 13, 0, 0, 0), -EINVAL);
+	assert_int_equal(vs_vsp_rx_add(t->vsp, &f), -EINVAL);
+	f.n_segs = 0;
+	assert_int_equal(vs_vsp_rx_add(t->vsp, &f), -EINVAL);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_BAD_FRAME), 3);
+}
+
+/* Data never takes the reserved control sub-allocations; -ENOBUFS when all data ones are out. */
+static void no_free_suballocation(void **state)
+{
+	struct tctx *t = *state;
+	struct vs_vsp_config cfg = {.link_up = true};
+	uint8_t frame[64] = {0};
+	unsigned int i;
+	uint8_t q[28] = {0x04, 0, 0, 0, 0x1c, 0, 0, 0, 0x01, 0, 0, 0, 0x06, 0x01, 0x01, 0x00, 0, 0, 0,
+		0, 0x14, 0, 0, 0};
+
+	tctx_teardown(t);
+	tctx_setup_cfg(t, &cfg, 40 * SUB_1500); /* 16 reserved, 24 data */
+	full_bringup(t);
+	for (i = 0; i < 24; i++)
+		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), -ENOBUFS);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_NO_BUFFER), 1);
+	/* control answers still flow */
+	vsp_fake_clear(&t->f);
+	assert_int_equal(send_rndis_ctl(t, 9, q, sizeof(q)), 0);
+	assert_int_equal(t->f.n_pkts, 2);
+	assert_int_equal(get32(sent(t, 0, NULL) + 28) / SUB_1500 < 16, 1);
+}
+
+/* Ring full on flush: the batch is dropped and counted, its sub-allocations come back. */
+static void ring_full_drops_batch(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[64] = {0};
+	struct vs_vsp_info info;
+
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	t->f.send_ret = -EAGAIN;
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), -EAGAIN);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_RING_FULL), 2);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289);
+	t->f.send_ret = 0;
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(t->f.n_pkts, 0);
+}
+
+/* Jumbo: with NDIS MTU 9014 a 9014-byte frame fits (sub-allocation 9306, facts 8). */
+static void jumbo_frame_fits_jumbo_suballocation(void **state)
+{
+	struct tctx *t = *state;
+	static uint8_t frame[9014];
+	struct vs_vsp_config cfg = {.link_up = true};
+
+	tctx_teardown(t);
+	tctx_setup_cfg(t, &cfg, RECV_SIZE);
+	nvsp_bringup(t, 0x60001, 9014);
+	rndis_init(t);
+	rndis_filter(t, 0x0d);
+	frame[9013] = 0x5a;
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(get32(sent(t, 0, NULL) + 24), 256 + 9014);
+	assert_int_equal(get32(sent(t, 0, NULL) + 28), 16 * 9306);
+	assert_int_equal(t->rxbuf[16 * 9306 + 256 + 9013], 0x5a);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(frame_written_as_rndis_packet_with_ppis),
+		T(frame_without_metadata_has_no_ppi),
+		T(frames_batched_in_one_xfer),
+		T(full_batch_sent_automatically),
+		T(completion_frees_once_duplicate_counted),
+		T(forged_completions_counted),
+		T(packet_filter_zero_refuses),
+		T(not_ready_refuses),
+		T(completion_after_revoke_is_unknown),
+		T(too_big_and_malformed_frames_refused),
+		T(no_free_suballocation),
+		T(ring_full_drops_batch),
+		T(jumbo_frame_fits_jumbo_suballocation),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
