@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmbus_server.h"
 #include "vsw/ctl.h"
 #include "vsw_util.h"
 
@@ -47,6 +48,40 @@ static json_t *part_summary(const struct vmm_part *p)
 		int_or_null(!running && p->exit_signal > 0, p->exit_signal));
 }
 
+/* Per NIC (same order as "nics"): its vmbus-user socket and its port on vswitchd. */
+static json_t *ports_json(struct vmm_daemon *d, const struct vmm_part *p)
+{
+	char path[VMM_PATH_SIZE + 64];
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; a && i < p->cfg.n_nics; i++) {
+		const struct vmm_port_status *st = &p->ports[i];
+
+		vmm_nic_socket_path(d, p, i, path, sizeof(path));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "socket", path, "state",
+						 vmm_port_state_name(st->state), "error",
+						 st->state == VMM_PORT_ERROR ? json_string(st->error)
+									     : json_null()));
+	}
+	return a;
+}
+
+/* The VMBus server of a running partition, with its NICs' channels. */
+static json_t *vmbus_json(const struct vmm_vmbus *vb)
+{
+	json_t *j = vmm_vmbus_json(vb), *a = json_array();
+	unsigned int i;
+
+	for (i = 0; a && i < vb->n_nics; i++)
+		json_array_append_new(a, vmm_vmbus_nic_json(vb, i));
+	if (j)
+		json_object_set_new(j, "nics", a ? a : json_null());
+	else
+		json_decref(a);
+	return j;
+}
+
 json_t *vmm_api_part_show(struct vmm_daemon *d, const struct vmm_part *p)
 {
 	char log[VMM_PATH_SIZE + VMM_NAME_SIZE + 8], path[VMM_PATH_SIZE];
@@ -62,6 +97,8 @@ json_t *vmm_api_part_show(struct vmm_daemon *d, const struct vmm_part *p)
 	json_object_set(j, "cmd", json_object_get(def, "cmd"));
 	json_object_set(j, "nics", json_object_get(def, "nics"));
 	json_decref(def);
+	json_object_set_new(j, "ports", ports_json(d, p));
+	json_object_set_new(j, "vmbus", p->vmbus ? vmbus_json(p->vmbus) : json_null());
 	vmm_part_log_path(d, p, log, sizeof(log));
 	json_object_set_new(j, "log", json_string(log));
 	json_object_set_new(j, "start_time", int_or_null(p->start_time != 0, p->start_time));
@@ -270,6 +307,7 @@ static json_t *cmd_delete(struct req *r, int *status)
 		return NULL;
 	}
 	VMM_LOG(NOTICE, "partition %s: deleted", p->cfg.name);
+	vmm_swport_detach(r->d, p);
 	free(p);
 	return json_object();
 }

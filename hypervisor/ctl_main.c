@@ -114,10 +114,31 @@ static void print_show(json_t *r)
 	if (json_is_string(json_object_get(r, "error")))
 		printf("error:       %s\n", json_string_value(json_object_get(r, "error")));
 	printf("nics:        %s\n", json_array_size(json_object_get(r, "nics")) ? "" : "(none)");
-	json_array_foreach(json_object_get(r, "nics"), i, nic) printf(
-		"  %zu: switch %s port %s mac %s\n", i, str_or(json_object_get(nic, "switch"), "?"),
-		str_or(json_object_get(nic, "port"), "?"),
-		str_or(json_object_get(nic, "mac"), "?"));
+	json_array_foreach(json_object_get(r, "nics"), i, nic)
+	{
+		json_t *port = json_array_get(json_object_get(r, "ports"), i);
+		json_t *vb = json_array_get(json_object_get(json_object_get(r, "vmbus"), "nics"), i);
+
+		printf("  %zu: switch %s port %s mac %s\n", i,
+			str_or(json_object_get(nic, "switch"), "?"),
+			str_or(json_object_get(nic, "port"), "?"),
+			str_or(json_object_get(nic, "mac"), "?"));
+		printf("     port %s%s%s\n", str_or(json_object_get(port, "state"), "-"),
+			json_is_string(json_object_get(port, "error")) ? ": " : "",
+			str_or(json_object_get(port, "error"), ""));
+		if (json_is_object(vb))
+			printf("     channel %s, vswitchd %s\n",
+				str_or(json_object_get(vb, "channel"), "?"),
+				json_is_true(json_object_get(json_object_get(vb, "vswitchd"), "hello"))
+					? "connected"
+					: "not connected");
+	}
+	v = json_object_get(r, "vmbus");
+	if (json_is_object(v))
+		printf("vmbus:       %s%s%s, %lld resets\n",
+			json_is_true(json_object_get(v, "connected")) ? "version " : "not connected",
+			str_or(json_object_get(v, "version"), ""), "",
+			(long long)json_integer_value(json_object_get(v, "resets")));
 }
 
 static void print_state(json_t *r)

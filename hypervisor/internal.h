@@ -28,7 +28,8 @@ struct vmm_opts {
 	char name[VMM_NAME_SIZE];	 /* instance name: default paths, cgroup vmmd-NAME */
 	char socket_path[VMM_PATH_SIZE]; /* control socket */
 	char config_path[VMM_PATH_SIZE]; /* partition definitions */
-	char state_dir[VMM_PATH_SIZE];	 /* per-partition logs PART.log */
+	char state_dir[VMM_PATH_SIZE];	 /* per-partition logs PART.log, vmbus-user sockets */
+	char switch_dir[VMM_PATH_SIZE];	 /* vswitchd control sockets DIR/SW.sock */
 	char guest_init[VMM_PATH_SIZE];	 /* vsw-guest-init; "" = next to vmmd */
 	char pidfile[VMM_PATH_SIZE];
 	char log_file[VMM_PATH_SIZE];
@@ -108,6 +109,7 @@ struct vmm_daemon {
 	char guest_init[VMM_PATH_SIZE]; /* resolved path of vsw-guest-init */
 	uint32_t max_cpus_centi;	/* online CPUs x 100: bound of --cpus at create */
 	struct vmm_part *parts;		/* all partitions, in creation order */
+	struct vmm_swreq *swreqs;	/* control requests to vswitchds under way */
 	unsigned int n_parts;
 	bool quit;
 };
@@ -131,6 +133,23 @@ void vmm_part_stop_all(struct vmm_daemon *d, unsigned int timeout_s);
 /* Path of a partition's stdout/stderr log. */
 void vmm_part_log_path(
 	const struct vmm_daemon *d, const struct vmm_part *p, char *buf, size_t size);
+
+/* ---- NIC ports on vswitchd (switch_port.c) ---- */
+
+#define VMM_SWITCH_DIR_DEFAULT "/run/vswitchd"
+#define VMM_SWREQ_TIMEOUT_MS 5000
+
+/* Path of NIC 'index''s vmbus-user socket: STATE_DIR/PARTITION.INDEX.vmbus. */
+void vmm_nic_socket_path(const struct vmm_daemon *d, const struct vmm_part *p, unsigned int index,
+	char *buf, size_t size);
+/* Ask each NIC's vswitchd to add-port it (netvsc,socket=...), without waiting: the outcome lands
+ * in p->ports[] (an unreachable vswitchd is recorded there and logged, nothing else). */
+void vmm_swport_attach(struct vmm_daemon *d, struct vmm_part *p);
+/* Ask each NIC's vswitchd to del-port it (partition deleted); forgets 'p' in requests under way. */
+void vmm_swport_detach(struct vmm_daemon *d, struct vmm_part *p);
+/* Abandon every request under way (vmmd exits). */
+void vmm_swport_fini(struct vmm_daemon *d);
+const char *vmm_port_state_name(enum vmm_port_state s);
 
 /* ---- control server (server.c) and request handlers (api.c) ---- */
 

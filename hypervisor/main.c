@@ -242,6 +242,7 @@ static int run(
 	vmm_part_stop_all(d, SHUTDOWN_STOP_TIMEOUT_S);
 	vmm_server_close(d->server);
 	d->server = NULL;
+	vmm_swport_fini(d);
 	ret = ret < 0 ? ret : 0;
 out:
 	vmm_loop_del(d->loop, sig_fd);

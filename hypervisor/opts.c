@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		"      --state-dir DIR     partition logs DIR/PARTITION.log (default "
 		"/run/vmmd/NAME)\n"
 		"      --guest-init PATH   partition init (default: vsw-guest-init next to vmmd)\n"
+		"      --switch-dir DIR    vswitchd control sockets DIR/SW.sock (default "
+		"/run/vswitchd)\n"
 		"  -d, --detach            run in the background once the control socket is ready\n"
 		"  -p, --pidfile PATH      write the PID there\n"
 		"      --log-file PATH     log there instead of stderr\n"
@@ -55,6 +57,8 @@ static int opt_one(int c, const char *arg, struct vmm_opts *o)
 		return opt_path("state-dir", arg, o->state_dir);
 	case 'G':
 		return opt_path("guest-init", arg, o->guest_init);
+	case 'W':
+		return opt_path("switch-dir", arg, o->switch_dir);
 	case 'p':
 		return opt_path("pidfile", arg, o->pidfile);
 	case 'L':
@@ -77,6 +81,7 @@ int vmm_opts_parse(int argc, char **argv, struct vmm_opts *o)
 		{"config", required_argument, NULL, 'c'},
 		{"state-dir", required_argument, NULL, 'S'},
 		{"guest-init", required_argument, NULL, 'G'},
+		{"switch-dir", required_argument, NULL, 'W'},
 		{"detach", no_argument, NULL, 'd'},
 		{"pidfile", required_argument, NULL, 'p'},
 		{"log-file", required_argument, NULL, 'L'},
@@ -108,6 +113,8 @@ int vmm_opts_parse(int argc, char **argv, struct vmm_opts *o)
 		snprintf(o->socket_path, sizeof(o->socket_path), "/run/vmmd/%s.sock", o->name);
 	if (o->config_path[0] == '\0')
 		snprintf(o->config_path, sizeof(o->config_path), "/var/lib/vmmd/%s.json", o->name);
+	if (o->switch_dir[0] == '\0')
+		snprintf(o->switch_dir, sizeof(o->switch_dir), "%s", VMM_SWITCH_DIR_DEFAULT);
 	if (o->state_dir[0] == '\0')
 		snprintf(o->state_dir, sizeof(o->state_dir), "/run/vmmd/%s", o->name);
 	return 0;

@@ -43,6 +43,7 @@
 
 #include <linux/capability.h>
 
+#include "vmbus_server.h"
 #include "vsw_util.h"
 
 #define START_SYNC_TIMEOUT_MS 10000 /* the child's setup is a few syscalls; this is a backstop */
@@ -297,8 +298,10 @@ static void part_release(struct vmm_daemon *d, struct vmm_part *p)
 		vmm_loop_del(d->loop, p->pidfd);
 		close(p->pidfd);
 	}
-	/* the VMBus server will close its channels of this partition here, before the memory and
-	 * the message socket go away */
+	/* the VMBus server goes first: it tells vswitchd RESET and removes the vmbus-user sockets
+	 * while the memory and the message socket still exist */
+	vmm_vmbus_destroy(p->vmbus);
+	p->vmbus = NULL;
 	if (p->msg_fd >= 0)
 		close(p->msg_fd);
 	if (p->memfd >= 0)
@@ -406,6 +409,31 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The VMBus server: the message channel is watched from now on (served once the loop runs again)
+ * and each NIC's vmbus-user socket listens. */
+static int vmbus_open(struct vmm_daemon *d, struct vmm_part *p, int msg_fd, char *err,
+	size_t errlen)
+{
+	struct vmm_vmbus_params pa = {.name = p->cfg.name,
+		.mem_size = (uint64_t)p->cfg.memory_mb << 20,
+		.memfd = p->memfd,
+		.msg_fd = msg_fd,
+		.nics = p->cfg.nics,
+		.n_nics = p->cfg.n_nics,
+		.sock_dir = d->opts->state_dir,
+		.loop = d->loop};
+
+	p->vmbus = vmm_vmbus_create(&pa);
+	if (p->vmbus == NULL) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "partition %s: cannot set up its VMBus server in %s: %s",
+			p->cfg.name, d->opts->state_dir, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 /* After the clone: cgroup, "go", verdict. The child is reaped here on failure. */
 static int start_child(
 	struct vmm_daemon *d, struct vmm_part *p, int sync_fd, char *err, size_t errlen)
@@ -437,6 +465,9 @@ int vmm_part_start(struct vmm_daemon *d, struct vmm_part *p, char *err, size_t e
 	p->exit_code = -1;
 	p->exit_signal = 0;
 	ret = start_prepare(d, p, msg, sync, &log_fd, err, errlen);
+	if (ret)
+		goto err_release;
+	ret = vmbus_open(d, p, msg[0], err, errlen);
 	if (ret)
 		goto err_release;
 	pid = clone_partition(&p->pidfd);
@@ -472,13 +503,15 @@ int vmm_part_start(struct vmm_daemon *d, struct vmm_part *p, char *err, size_t e
 		goto err_release;
 	}
 	p->msg_fd = msg[0];
-	/* here the VMBus server will start serving p->msg_fd (vmm_loop_add) and offer the
-	 * partition's NICs (p->cfg.nics) */
 	p->state = VMM_PART_RUNNING;
 	p->start_time = time(NULL);
 	VMM_LOG(NOTICE, "partition %s: started, pid %d", p->cfg.name, (int)p->pid);
+	/* the vmbus-user sockets exist: vswitchd may connect as soon as it has the port */
+	vmm_swport_attach(d, p);
 	return 0;
 err_release:
+	vmm_vmbus_destroy(p->vmbus);
+	p->vmbus = NULL;
 	close_fd(&msg[0]);
 	close_fd(&msg[1]);
 	close_fd(&sync[0]);

@@ -155,6 +155,23 @@ enum vmm_part_state {
 
 const char *vmm_part_state_name(enum vmm_part_state s);
 
+/* A NIC's port on its vswitchd (switch_port.c): added at start, deleted with the partition. */
+enum vmm_port_state {
+	VMM_PORT_NONE,	   /* not asked yet */
+	VMM_PORT_ADDING,   /* add-port sent, no answer yet */
+	VMM_PORT_ATTACHED, /* the port exists with our devargs */
+	VMM_PORT_ERROR,	   /* vswitchd unreachable or refused: see error */
+};
+
+struct vmm_swreq;
+struct vmm_vmbus;
+
+struct vmm_port_status {
+	enum vmm_port_state state;
+	char error[160];	/* why, for VMM_PORT_ERROR */
+	struct vmm_swreq *req;	/* request under way (switch_port.c), or NULL */
+};
+
 /*
  * A partition. Owned by the daemon (list in struct vmm_daemon); the fields below are what later
  * components (the VMBus server) read. The memfd and the message socket exist while RUNNING.
@@ -176,6 +193,9 @@ struct vmm_part {
 	int exit_code;	 /* exit status of PID 1, or -1 */
 	int exit_signal; /* signal that killed PID 1, or 0 */
 	char error[160]; /* why the last start failed, "" otherwise */
+
+	struct vmm_vmbus *vmbus; /* VMBus server while running (vmbus_server.h), else NULL */
+	struct vmm_port_status ports[VMM_MAX_NICS]; /* per NIC: its vswitchd port */
 
 	struct vmm_daemon *daemon; /* owner */
 	struct vmm_part *next;
