@@ -11,33 +11,67 @@
  * termination signal with no command running ends init with status 0. When vmmd dies (parent
  * death signal, or the message socket hangs up) init dies, and the partition with it.
  *
+ * A driver thread runs the VMBus client and the netvsc driver (guest-drivers/guest.h) on fds 3
+ * and 4: if the host offers a netvsc channel, it brings eth0 up and then moves its frames for as
+ * long as init runs. The command starts once eth0 is up, or once it is clear there will be none:
+ * the host answered but offered no usable NIC, or it has not even read INITIATE_CONTACT after
+ * VSW_GUEST_GRACE_MS (default 20 ms: a vmmd without a VMBus server never reads fd 4). In that
+ * last case the thread keeps waiting for an answer up to VSW_GUEST_CONTACT_MS (default 5000)
+ * and eth0 may appear after the command started.
+ *
  * File descriptor contract with vmmd:
  *   0       /dev/null
  *   1, 2    the partition's log (vmmd's state directory, PARTITION.log)
  *   3       memfd: the partition's guest physical memory, sealed against shrinking and growing
  *   4       SOCK_SEQPACKET socket: the partition's VMBus message channel to vmmd
- * Both 3 and 4 are kept by init and not passed to the command (close-on-exec): the VMBus client
- * and the netvsc driver, which will live in this program, use them.
+ * Both 3 and 4 are kept by init and not passed to the command (close-on-exec).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <vsw/proto/hv_msg.h>
+
+#include "guest.h"
+
 #define GD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define GD_FD_MEMORY 3 /* guest memory memfd */
-#define GD_FD_VMBUS 4  /* VMBus message socket */
+#define GD_CONTACT_MS_DEFAULT 5000
+#define GD_GRACE_MS_DEFAULT 20
+#define GD_REPLY_MS 10000
+
+enum gd_nic_state {
+	GD_NIC_PENDING,	  /* waiting for the host's first answer */
+	GD_NIC_CONTACTED, /* the host answered: bringing eth0 up */
+	GD_NIC_READY,	  /* eth0 up, the thread runs the data path */
+	GD_NIC_NONE,	  /* no NIC (no host, no offer, bring-up failed) */
+};
+
+/* The netvsc driver thread. */
+struct gd_init_nic {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum gd_nic_state state; /* under lock */
+	struct gd_driver *drv;	 /* written by the thread before READY */
+	int stop_fd;		 /* eventfd: init tells the thread to stop */
+	pthread_t thread;
+	bool started;
+};
 
 static int gd_lo_up(void)
 {
@@ -65,7 +99,7 @@ static void gd_fds_keep_private(void)
 {
 	int fd;
 
-	for (fd = GD_FD_MEMORY; fd <= GD_FD_VMBUS; fd++) {
+	for (fd = HV_MSG_FD_MEMORY; fd <= HV_MSG_FD_SOCKET; fd++) {
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
 			fprintf(stderr, "vsw-guest-init: fd %d: %s\n", fd, strerror(errno));
 	}
@@ -124,45 +158,160 @@ static bool gd_reap(pid_t cmd_pid, int *code)
 	return done;
 }
 
+static int gd_env_ms(const char *name, int def)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtol(s, &end, 10);
+	return *end || v < 0 || v > 600000 ? def : (int)v;
+}
+
+static void gd_nic_set(struct gd_init_nic *nic, enum gd_nic_state state)
+{
+	pthread_mutex_lock(&nic->lock);
+	nic->state = state;
+	pthread_cond_broadcast(&nic->cond);
+	pthread_mutex_unlock(&nic->lock);
+}
+
+static void gd_nic_contacted(void *arg)
+{
+	gd_nic_set(arg, GD_NIC_CONTACTED);
+}
+
+static void *gd_nic_thread(void *arg)
+{
+	struct gd_init_nic *nic = arg;
+	struct gd_driver_config cfg = {
+		.mem_fd = HV_MSG_FD_MEMORY,
+		.msg_fd = HV_MSG_FD_SOCKET,
+		.contact_timeout_ms = gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT),
+		.reply_timeout_ms = GD_REPLY_MS,
+		.ifname = "eth0",
+		.on_contact = gd_nic_contacted,
+		.contact_arg = nic,
+	};
+
+	nic->drv = gd_driver_start(&cfg);
+	if (!nic->drv) {
+		fprintf(stderr, "vsw-guest-init: no eth0 (%s)\n", strerror(errno));
+		gd_nic_set(nic, GD_NIC_NONE);
+		return NULL;
+	}
+	gd_nic_set(nic, GD_NIC_READY);
+	gd_driver_run(nic->drv, nic->stop_fd);
+	return NULL;
+}
+
+/* Our bytes still unread in the message socket (SIOCOUTQ: the peer has not received them). */
+static int gd_msg_unread(void)
+{
+	int n = 0;
+
+	if (ioctl(HV_MSG_FD_SOCKET, SIOCOUTQ, &n) < 0)
+		return 0;
+	return n;
+}
+
+static enum gd_nic_state gd_nic_get(struct gd_init_nic *nic)
+{
+	enum gd_nic_state state;
+
+	pthread_mutex_lock(&nic->lock);
+	state = nic->state;
+	pthread_mutex_unlock(&nic->lock);
+	return state;
+}
+
+/*
+ * Start the driver thread and wait until eth0 is up or there will be none (see the top). A vmmd
+ * without a VMBus server never reads the socket: once INITIATE_CONTACT has sat unread for the
+ * grace period we stop waiting. A host that has read it is given its full time to answer.
+ */
+static void gd_nic_start(struct gd_init_nic *nic)
+{
+	int grace = gd_env_ms("VSW_GUEST_GRACE_MS", GD_GRACE_MS_DEFAULT);
+	int limit = gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT);
+	struct timespec t0, now;
+	long elapsed;
+
+	nic->stop_fd = -1;
+	if (fcntl(HV_MSG_FD_MEMORY, F_GETFD) < 0 || fcntl(HV_MSG_FD_SOCKET, F_GETFD) < 0) {
+		fprintf(stderr, "vsw-guest-init: no guest memory or message socket: no eth0\n");
+		return;
+	}
+	pthread_mutex_init(&nic->lock, NULL);
+	pthread_cond_init(&nic->cond, NULL);
+	nic->state = GD_NIC_PENDING;
+	nic->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (nic->stop_fd < 0 || pthread_create(&nic->thread, NULL, gd_nic_thread, nic) != 0) {
+		fprintf(stderr, "vsw-guest-init: cannot start the eth0 thread\n");
+		return;
+	}
+	nic->started = true;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (gd_nic_get(nic) != GD_NIC_PENDING)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if ((elapsed >= grace && gd_msg_unread() > 0) || elapsed >= limit) {
+			fprintf(stderr, "vsw-guest-init: no VMBus host answering: starting the "
+					"command without eth0\n");
+			return;
+		}
+		usleep(1000);
+	}
+	/* the host answered: every further wait of the driver is bounded */
+	pthread_mutex_lock(&nic->lock);
+	while (nic->state == GD_NIC_CONTACTED)
+		pthread_cond_wait(&nic->cond, &nic->lock);
+	pthread_mutex_unlock(&nic->lock);
+}
+
+/* Stop the driver thread, then release the device (packet filter 0, close, unload). A thread
+ * still bringing the device up is left to die with init. */
+static void gd_nic_stop(struct gd_init_nic *nic)
+{
+	enum gd_nic_state state;
+	uint64_t one = 1;
+
+	if (!nic->started)
+		return;
+	state = gd_nic_get(nic);
+	if (state != GD_NIC_READY && state != GD_NIC_NONE)
+		return;
+	if (write(nic->stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(nic->thread, NULL);
+	gd_driver_stop(nic->drv);
+	nic->drv = NULL;
+	nic->started = false;
+}
+
+static int gd_init_run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
-	struct signalfd_siginfo si;
-	struct pollfd pfds[2];
-	pid_t cmd_pid = 0;
-	sigset_t mask;
-	int sig_fd, ret, code = 0;
-
 	if (argc > 2) {
 		fprintf(stderr, "usage: vsw-guest-init [COMMAND-LINE]\n");
 		return 2;
 	}
-	/* vmmd set this before exec, but the kernel clears it when exec lowers the capabilities
-	 * (vmmd drops some from the bounding set). Should vmmd die before this line, the message
-	 * socket's hang-up, seen in the loop below, ends the partition instead. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	gd_fds_keep_private();
-	setenv("PATH", GD_PATH, 1);
-	ret = gd_lo_up();
-	if (ret)
-		fprintf(stderr, "vsw-guest-init: cannot bring lo up: %s\n", strerror(-ret));
-	sig_fd = gd_signals_open(&mask);
-	if (sig_fd < 0) {
-		fprintf(stderr, "vsw-guest-init: signalfd: %s\n", strerror(errno));
-		return 1;
-	}
-	if (argc == 2) {
-		cmd_pid = gd_command_start(argv[1], &mask);
-		if (cmd_pid < 0) {
-			fprintf(stderr, "vsw-guest-init: fork: %s\n", strerror((int)-cmd_pid));
-			return 1;
-		}
-		/* also here: the signal forwarding below must find the group even if it runs
-		 * before the child's own setpgid */
-		setpgid(cmd_pid, cmd_pid);
-	}
+	return gd_init_run(argc, argv);
+}
+
+static int gd_init_loop(int sig_fd, pid_t cmd_pid)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfds[2];
+	int code = 0;
+
 	pfds[0] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
-	/* only hang-ups for now (events 0); the VMBus client will read its messages here */
-	pfds[1] = (struct pollfd){.fd = fcntl(GD_FD_VMBUS, F_GETFD) < 0 ? -1 : GD_FD_VMBUS};
+	/* only hang-ups (events 0): the driver thread, if any, reads the messages */
+	pfds[1] = (struct pollfd){.fd = fcntl(HV_MSG_FD_SOCKET, F_GETFD) < 0 ? -1 : HV_MSG_FD_SOCKET};
 	for (;;) {
 		if (poll(pfds, 2, -1) < 0 && errno != EINTR)
 			return 1;
@@ -181,4 +330,44 @@ int main(int argc, char **argv)
 			return 0;
 		kill(-cmd_pid, (int)si.ssi_signo);
 	}
+}
+
+static int gd_init_run(int argc, char **argv)
+{
+	struct gd_init_nic nic = {.stop_fd = -1};
+	pid_t cmd_pid = 0;
+	sigset_t mask;
+	int sig_fd, ret, code;
+
+	/* vmmd set this before exec, but the kernel clears it when exec lowers the capabilities
+	 * (vmmd drops some from the bounding set). Should vmmd die before this line, the message
+	 * socket's hang-up, seen in the loop below, ends the partition instead. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	gd_fds_keep_private();
+	setenv("PATH", GD_PATH, 1);
+	ret = gd_lo_up();
+	if (ret)
+		fprintf(stderr, "vsw-guest-init: cannot bring lo up: %s\n", strerror(-ret));
+	/* signals are blocked here, before the driver thread exists, so that it inherits the
+	 * mask and every signal reaches the signalfd */
+	sig_fd = gd_signals_open(&mask);
+	if (sig_fd < 0) {
+		fprintf(stderr, "vsw-guest-init: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	gd_nic_start(&nic);
+	if (argc == 2) {
+		cmd_pid = gd_command_start(argv[1], &mask);
+		if (cmd_pid < 0) {
+			fprintf(stderr, "vsw-guest-init: fork: %s\n", strerror((int)-cmd_pid));
+			gd_nic_stop(&nic);
+			return 1;
+		}
+		/* also here: the signal forwarding below must find the group even if it runs
+		 * before the child's own setpgid */
+		setpgid(cmd_pid, cmd_pid);
+	}
+	code = gd_init_loop(sig_fd, cmd_pid);
+	gd_nic_stop(&nic);
+	return code;
 }

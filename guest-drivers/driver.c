@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The driver as vsw-guest-init runs it: connect to the VMBus host, attach netvsc to the first
+ * netvsc offer, create eth0, then move frames between eth0 and the channel in one poll loop that
+ * also serves channel messages.
+ *
+ * Rescind: the host withdraws the channel (this is how a vswitchd restart looks to the guest).
+ * We do what Linux does on the wire (CLOSECHANNEL, no GPADL teardowns, RELID_RELEASED) but keep
+ * eth0 with its carrier off, and attach again to the next netvsc offer, so that the partition's
+ * addresses and routes survive (Linux would unregister and re-register the netdev instead).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define GD_TAP_BURST 64 /* frames read from eth0 per loop turn */
+
+struct gd_driver {
+	struct gd_driver_config cfg;
+	int msg_fd;		/* transport ctx: the socket fd */
+	struct gd_gmem gmem;
+	struct gd_vmbus vb;
+	struct gd_channel ch;
+	struct gd_netvsc *nd;	/* allocated once, large */
+	struct gd_netvsc_ops ops;
+	struct gd_tap tap;
+	bool have_tap;
+	bool attached;		/* channel open and netvsc up */
+	uint32_t failed_relid;	/* attach failed on this offer: wait for another one */
+	uint64_t failed_gen;
+	uint8_t frame[65536];	/* one frame read from eth0 */
+};
+
+static const struct vmbus_guid gd_netvsc_guid = VMBUS_GUID_NETVSC;
+
+static void drv_tap_rx(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct gd_driver *d = ctx;
+
+	/* non-blocking: if the kernel's queue is full the frame is dropped, as a NIC would */
+	if (write(d->tap.fd, frame, len) < 0)
+		d->nd->stats.rx_dropped++;
+}
+
+static void drv_tap_link(void *ctx, bool up)
+{
+	struct gd_driver *d = ctx;
+
+	gd_tap_set_carrier(&d->tap, up);
+}
+
+struct gd_netvsc *gd_driver_netvsc(struct gd_driver *d)
+{
+	return d->attached ? d->nd : NULL;
+}
+
+static void drv_detach(struct gd_driver *d, bool rescinded)
+{
+	uint32_t relid = d->ch.relid;
+
+	if (!d->ch.vb)
+		return;
+	gd_netvsc_detach(d->nd, rescinded);
+	/* buffer GPADLs go after the close from VMBus 4.0 on, before it earlier (facts 4.1) */
+	if (d->vb.version < VMBUS_VERSION_WIN10)
+		gd_netvsc_free_buffers(d->nd, rescinded);
+	gd_channel_close(&d->ch, rescinded);
+	gd_netvsc_free_buffers(d->nd, rescinded);
+	if (rescinded)
+		gd_vmbus_relid_release(&d->vb, relid);
+	d->attached = false;
+}
+
+static int drv_attach(struct gd_driver *d, const struct gd_offer *o)
+{
+	int ret;
+
+	ret = gd_channel_open(&d->ch, &d->vb, o, GD_RING_PAGES_DEFAULT);
+	if (ret) {
+		gd_log(LOG_ERR, "relid %u: cannot open the channel: %s", o->msg.child_relid,
+			strerror(-ret));
+		return ret;
+	}
+	ret = gd_netvsc_attach(d->nd, &d->ch, &d->gmem, &d->ops,
+		d->cfg.sink ? d->cfg.sink_ctx : d, d->cfg.reply_timeout_ms);
+	if (ret) {
+		bool gone = ret == -ENODEV;
+
+		d->ch.vb = &d->vb;
+		drv_detach(d, gone);
+		return ret;
+	}
+	d->attached = true;
+	return 0;
+}
+
+/* Attach to a (new) netvsc offer; with a tap, give it the host's MAC and state. */
+static int drv_try_attach(struct gd_driver *d)
+{
+	const struct gd_offer *o = gd_vmbus_find_offer(&d->vb, &gd_netvsc_guid);
+	int ret;
+
+	if (!o)
+		return -ENODEV;
+	if (o->msg.child_relid == d->failed_relid && d->vb.offer_gen == d->failed_gen)
+		return -ENODEV;
+	ret = drv_attach(d, o);
+	if (ret) {
+		d->failed_relid = o->msg.child_relid;
+		d->failed_gen = d->vb.offer_gen;
+		return ret;
+	}
+	if (d->have_tap) {
+		gd_tap_set_mac(&d->tap, d->nd->mac);
+		gd_tap_set_carrier(&d->tap, d->nd->link_up);
+	}
+	return gd_netvsc_set_filter(d->nd, RNDIS_FILTER_DIRECTED | RNDIS_FILTER_ALL_MULTICAST |
+						   RNDIS_FILTER_BROADCAST);
+}
+
+struct gd_driver *gd_driver_start(const struct gd_driver_config *cfg)
+{
+	struct gd_driver *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d)
+		return NULL;
+	d->nd = calloc(1, sizeof(*d->nd));
+	if (!d->nd) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->cfg = *cfg;
+	d->msg_fd = cfg->msg_fd;
+	d->tap.fd = -1;
+	d->ch.signal_fd = d->ch.intr_fd = -1;
+	if (cfg->sink) {
+		d->ops = *cfg->sink;
+	} else {
+		d->ops.rx = drv_tap_rx;
+		d->ops.link = drv_tap_link;
+	}
+	ret = gd_gmem_open(&d->gmem, cfg->mem_fd);
+	if (ret) {
+		gd_log(LOG_ERR, "guest memory (fd %d): %s", cfg->mem_fd, strerror(-ret));
+		free(d->nd);
+		free(d);
+		errno = -ret;
+		return NULL;
+	}
+	gd_vmbus_init(&d->vb, &gd_sock_transport_ops, &d->msg_fd, &d->gmem,
+		cfg->contact_timeout_ms);
+	d->vb.on_contact = cfg->on_contact;
+	d->vb.contact_arg = cfg->contact_arg;
+	ret = gd_vmbus_connect(&d->vb);
+	d->vb.timeout_ms = cfg->reply_timeout_ms;
+	if (ret) {
+		gd_log(LOG_NOTICE, "no VMBus host: %s", ret == -ETIMEDOUT ? "no answer" :
+							 strerror(-ret));
+		ret = ret == -ETIMEDOUT || ret == -EPROTONOSUPPORT ? -ENODEV : ret;
+		goto err;
+	}
+	ret = drv_try_attach(d);
+	if (ret) {
+		if (ret == -ENODEV && !d->attached)
+			gd_log(LOG_NOTICE, "no usable netvsc offer");
+		goto err;
+	}
+	if (!cfg->sink) {
+		/* the tap is made with the host's MAC, MTU and media state (facts 6.2 step 16) */
+		ret = gd_tap_open(&d->tap, cfg->ifname ? cfg->ifname : "eth0", d->nd->mac,
+			d->nd->mtu, d->nd->link_up);
+		if (ret) {
+			gd_log(LOG_ERR, "cannot create %s: %s", cfg->ifname, strerror(-ret));
+			goto err;
+		}
+		d->have_tap = true;
+	}
+	return d;
+
+err:
+	gd_driver_stop(d);
+	errno = -ret;
+	return NULL;
+}
+
+static void drv_on_rescind(struct gd_driver *d)
+{
+	struct gd_offer *o;
+
+	if (!d->attached)
+		return;
+	o = gd_vmbus_offer_lookup(&d->vb, d->ch.relid);
+	if (o && o->present)
+		return;
+	gd_log(LOG_NOTICE, "relid %u rescinded: detaching, waiting for a new offer", d->ch.relid);
+	if (d->have_tap)
+		gd_tap_set_carrier(&d->tap, false);
+	drv_detach(d, true);
+}
+
+/* Read frames from eth0 while there is room to send them. */
+static void drv_tap_tx(struct gd_driver *d)
+{
+	int i;
+
+	for (i = 0; i < GD_TAP_BURST && gd_netvsc_can_send(d->nd); i++) {
+		ssize_t n = read(d->tap.fd, d->frame, sizeof(d->frame));
+
+		if (n <= 0)
+			break;
+		if (gd_netvsc_send(d->nd, d->frame, (size_t)n))
+			d->nd->stats.tx_dropped++;
+	}
+	gd_netvsc_flush(d->nd);
+}
+
+int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
+{
+	struct pollfd pfd[4];
+	int n = 0, ret, i_stop = -1, i_msg, i_intr = -1, i_tap = -1;
+
+	if (d->attached) {
+		ret = gd_netvsc_poll(d->nd);
+		if (ret < 0) {
+			/* the ring is unusable: close the channel and wait for a new offer */
+			drv_detach(d, false);
+			d->failed_relid = d->ch.relid;
+			d->failed_gen = d->vb.offer_gen;
+		}
+	}
+	if (stop_fd >= 0) {
+		i_stop = n;
+		pfd[n++] = (struct pollfd){.fd = stop_fd, .events = POLLIN};
+	}
+	i_msg = n;
+	pfd[n++] = (struct pollfd){.fd = d->msg_fd, .events = POLLIN};
+	if (d->attached) {
+		i_intr = n;
+		pfd[n++] = (struct pollfd){.fd = d->ch.intr_fd, .events = POLLIN};
+		if (d->have_tap && gd_netvsc_can_send(d->nd)) {
+			i_tap = n;
+			pfd[n++] = (struct pollfd){.fd = d->tap.fd, .events = POLLIN};
+		}
+	}
+	ret = poll(pfd, (nfds_t)n, timeout_ms);
+	if (ret < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (i_stop >= 0 && pfd[i_stop].revents)
+		return 1;
+	if (pfd[i_msg].revents) {
+		ret = gd_vmbus_pump(&d->vb, 0);
+		if (ret < 0)
+			return ret;
+		drv_on_rescind(d);
+		if (!d->attached)
+			drv_try_attach(d);
+	}
+	if (i_intr >= 0 && d->attached && pfd[i_intr].revents) {
+		gd_channel_intr_clear(&d->ch);
+		if (gd_netvsc_poll(d->nd) < 0)
+			return 0; /* handled at the next turn */
+	}
+	if (i_tap >= 0 && d->attached && pfd[i_tap].revents)
+		drv_tap_tx(d);
+	return 0;
+}
+
+int gd_driver_run(struct gd_driver *d, int stop_fd)
+{
+	int ret;
+
+	for (;;) {
+		ret = gd_driver_poll(d, stop_fd, -1);
+		if (ret < 0) {
+			gd_log(LOG_ERR, "VMBus host gone: %s", strerror(-ret));
+			return ret;
+		}
+		if (ret > 0)
+			return 0;
+	}
+}
+
+void gd_driver_stop(struct gd_driver *d)
+{
+	if (!d)
+		return;
+	/* stopping must not hang on a silent host */
+	if (d->vb.timeout_ms < 0 || d->vb.timeout_ms > 2000)
+		d->vb.timeout_ms = 2000;
+	if (d->nd->timeout_ms < 0 || d->nd->timeout_ms > 2000)
+		d->nd->timeout_ms = 2000;
+	if (d->attached)
+		drv_detach(d, false);
+	gd_vmbus_unload(&d->vb);
+	gd_vmbus_fini(&d->vb);
+	if (d->have_tap)
+		gd_tap_close(&d->tap);
+	gd_gmem_close(&d->gmem);
+	free(d->nd);
+	free(d);
+}
