@@ -14,6 +14,8 @@
  *
  * Signals: USR1 sends malformed NVSP/RNDIS (counted as guest errors, the channel keeps working);
  * USR2 corrupts the guest->host ring's write index (the channel must stop, vswitchd must not);
+ * HUP removes the receive buffer's GPADL while the channel is open (and tries the ring's, which
+ * must be refused);
  * TERM closes the channel and tears down the GPADLs as vmmd does, checking each reply, and exits
  * 0 if all were accepted. When vswitchd disconnects, the guest starts over on the next connection
  * (vmmd rescinds and re-offers). A status file (--status) is rewritten as lines KEY=VALUE.
@@ -83,6 +85,7 @@ struct host {
 	uint32_t sub_size, n_subs, section_size, n_sections, next_section;
 	bool up;
 	/* counters for the status file */
+	int revoke_status, ring_del_status; /* SIGHUP: GPADL_DEL while the channel is open */
 	unsigned long connects, rx_frames, tx_frames, arp_replies, icmp_replies, xfer_ranges,
 		garbage_sent, status_ind, tx_big;
 };
@@ -155,9 +158,10 @@ static void status_write(void)
 	snprintf(buf, sizeof(buf),
 		"up=%d\nconnects=%lu\nrx_frames=%lu\ntx_frames=%lu\ntx_big=%lu\narp_replies=%lu\n"
 		"icmp_replies=%lu\nxfer_ranges=%lu\ngarbage_sent=%lu\nstatus_indications=%lu\n"
-		"sub_size=%u\nsections=%u\n",
+		"sub_size=%u\nsections=%u\nrevoke_status=%d\nring_del_status=%d\n",
 		H.up, H.connects, H.rx_frames, H.tx_frames, H.tx_big, H.arp_replies, H.icmp_replies,
-		H.xfer_ranges, H.garbage_sent, H.status_ind, H.sub_size, H.n_sections);
+		H.xfer_ranges, H.garbage_sent, H.status_ind, H.sub_size, H.n_sections,
+		H.revoke_status, H.ring_del_status);
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return;
@@ -860,6 +864,7 @@ int main(int argc, char **argv)
 
 	H.ndis_mtu = 1514;
 	H.cfd = -1;
+	H.revoke_status = H.ring_del_status = -1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': H.sock_path = optarg; break;
@@ -887,6 +892,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	H.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	mem_create();
@@ -902,7 +908,12 @@ int main(int argc, char **argv)
 		if (read(H.sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGUSR1 && H.up)
 				g_garbage();
-			else if (si.ssi_signo == SIGUSR2 && H.up)
+			else if (si.ssi_signo == SIGHUP && H.up) {
+				/* the ring of an open channel cannot go; a buffer it uses can */
+				H.ring_del_status = um_simple(VMBUS_USER_GPADL_DEL, RELID, GPADL_RING);
+				H.revoke_status = um_simple(VMBUS_USER_GPADL_DEL, RELID, GPADL_RECV);
+				status_write();
+			} else if (si.ssi_signo == SIGUSR2 && H.up)
 				g_corrupt(), H.up = false;
 			else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 				return H.cfd >= 0 ? session_close() : 0;

@@ -8,6 +8,8 @@
 #    (guest -> host as GPA_DIRECT, host -> guest in 9306-byte receive sub-allocations);
 #  - VLAN isolation and the egress MTU apply to the netvsc port like to any other;
 #  - malformed NVSP/RNDIS from the guest raises the port's netvsc error counters, traffic goes on;
+#  - the receive buffer's GPADL removed under the open channel: frames to the guest are dropped
+#    (counted), nothing else breaks; the ring of an open channel cannot be removed;
 #  - vswitchd killed with SIGKILL and restarted: the port reconnects, the guest attaches again;
 #  - a corrupt ring stops that channel only ("broken", link down); the other ports keep forwarding;
 #  - the hypervisor's CHAN_CLOSE and GPADL_DELs are all accepted (an unknown GPADL is refused).
@@ -93,6 +95,16 @@ wait_for 5 json_holds '.[] | select(.name == "vm1") | .netvsc.errors.nvsp_unknow
 ping_ok 1 "$GUEST_IP"
 vsctl_ok port-stats vm1 | grep -q "netvsc error nvsp_unknown_type" ||
     fail "human port-stats does not show the netvsc errors: $(cat "$T/out")"
+
+log "the hypervisor removes the receive buffer of the open channel"
+kill -HUP "$FAKE_PID"
+wait_for 5 grep -q '^revoke_status=0' "$STATUS" || fail "GPADL_DEL of the receive buffer: $(cat "$STATUS")"
+grep -q '^ring_del_status=16$' "$STATUS" || fail "GPADL_DEL of an open channel's ring not refused with EBUSY: $(cat "$STATUS")"
+expect_json "vm1 has two GPADLs left" '.[] | select(.name == "vm1") | .netvsc.gpadls == 2' list-ports
+ping_fail 1 "$GUEST_IP"
+[ "$(port_stat vm1 '.netvsc.drops.to_guest_not_ready')" -ge 1 ] || fail "frames to a guest without receive buffer not counted"
+ping_ok 1 10.9.0.2
+vsw_alive || fail "vswitchd died"
 
 log "vswitchd killed and restarted: the port reconnects"
 kill -KILL "$(vsw_pid)"

@@ -29,6 +29,7 @@
 
 #define LOG_RING_SIZE 64
 #define MAX_FDS 2
+#define HELLO_TIMEOUT_S 5
 
 enum nv_state {
 	NV_DISCONNECTED, /* no socket; retried every second */
@@ -44,6 +45,7 @@ struct vs_nv_port {
 	int fd;
 	enum nv_state state;
 	uint32_t seq;
+	unsigned int hello_ticks; /* seconds waited for the HELLO reply */
 	char last_error[160]; /* last connection problem, logged once */
 	/* guest memory */
 	struct vmbus_gmem gmem;
@@ -587,6 +589,7 @@ static void try_connect(struct vs_nv_port *nv)
 		goto err;
 	}
 	nv->state = NV_HELLO;
+	nv->hello_ticks = 0;
 	ret = send_msg(nv, VMBUS_USER_HELLO, 0, nv->seq++, &hello, sizeof(hello));
 	if (ret == 0)
 		ret = vs_ev_add(nv->sw, nv->fd, &nv->evh);
@@ -668,8 +671,13 @@ const char *vs_nv_port_state(const struct vs_nv_port *nv)
 
 void vs_nv_port_tick(struct vs_nv_port *nv)
 {
-	if (nv->state == NV_DISCONNECTED)
+	if (nv->state == NV_DISCONNECTED) {
 		try_connect(nv);
+	} else if (nv->state == NV_HELLO && ++nv->hello_ticks > HELLO_TIMEOUT_S) {
+		set_error(nv, "no HELLO reply from %s within %u s; reconnecting", nv->path,
+			HELLO_TIMEOUT_S);
+		disconnect(nv);
+	}
 	log_drain(nv);
 	if (nv->chan && !nv->broken_logged && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE)) {
 		nv->broken_logged = true;
