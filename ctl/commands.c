@@ -106,6 +106,36 @@ static void vlan_desc(json_t *p, char *buf, size_t size)
 		snprintf(buf, size, "untagged");
 }
 
+/* netvsc ports: channel state, and what the guest negotiated once it is open. */
+static void print_netvsc(json_t *nv)
+{
+	json_t *g = json_object_get(nv, "guest");
+
+	if (nv == NULL)
+		return;
+	printf("    netvsc: %s", s(nv, "state"));
+	if (g)
+		printf(", channel %lld, NVSP %#llx, NDIS MTU %lld, RNDIS %s, filter %#llx",
+			n(nv, "relid"), n(g, "nvsp_version"), n(g, "ndis_mtu"),
+			json_is_true(json_object_get(g, "rndis_ready")) ? "ready" : "not ready",
+			n(g, "packet_filter"));
+	printf("\n");
+	if (s(nv, "error")[0])
+		printf("    netvsc error: %s\n", s(nv, "error"));
+}
+
+/* Non-zero members of a counter object, one line each, e.g. "  netvsc drop NAME N". */
+static void print_nonzero(const char *prefix, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		if (json_integer_value(v))
+			printf("  %s %-26s %lld\n", prefix, key, json_integer_value(v));
+	}
+}
+
 static void print_ports(json_t *ports)
 {
 	char vlan[128];
@@ -121,6 +151,7 @@ static void print_ports(json_t *ports)
 		if (s(p, "error")[0])
 			printf("    error: %s\n", s(p, "error"));
 		printf("    devargs: %s\n", s(p, "devargs"));
+		print_netvsc(json_object_get(p, "netvsc"));
 	}
 }
 
@@ -152,6 +183,14 @@ static void print_stats(json_t *r)
 		json_object_foreach(json_object_get(p, "drops"), key, v) {
 			if (json_integer_value(v))
 				printf("  drop %-22s %lld\n", key, json_integer_value(v));
+		}
+		if (json_object_get(p, "netvsc")) {
+			json_t *nv = json_object_get(p, "netvsc");
+
+			printf("  netvsc: %s\n", s(nv, "state"));
+			print_nonzero("netvsc", json_object_get(nv, "counters"));
+			print_nonzero("netvsc error", json_object_get(nv, "errors"));
+			print_nonzero("netvsc drop", json_object_get(nv, "drops"));
 		}
 	}
 }

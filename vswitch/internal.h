@@ -112,8 +112,19 @@ int vs_config_save(const char *path, const struct vs_config *cfg);
 
 /* ---- datapath view (published by control, read by workers) ---- */
 
+/* What is behind a port: a DPDK ethdev, or a partition's netvsc channel (netvsc/netvsc.h). */
+enum vs_port_kind {
+	VS_PORT_ETHDEV,
+	VS_PORT_NETVSC,
+};
+
+struct vs_nv_chan;
+struct vs_nv_port;
+
 struct vs_dp_port {
 	bool present;
+	uint8_t kind;		  /* enum vs_port_kind */
+	struct vs_nv_chan *nv;	  /* netvsc: the open channel, NULL while there is none */
 	bool txq_shared;	  /* fewer tx queues than workers: lock per queue */
 	uint16_t eth_port;	  /* DPDK port id */
 	uint16_t n_txq;
@@ -182,13 +193,15 @@ struct vs_worker {
 
 struct vs_port {
 	char name[16];
+	enum vs_port_kind kind;
+	struct vs_nv_port *nv;		  /* netvsc: connection and channel (control only) */
 	char devargs[VS_DEVARGS_MAX];	  /* as the operator gave it */
 	char devname[RTE_ETH_NAME_MAX_LEN]; /* the DPDK device's name */
 	char driver[32];
 	uint16_t slot;
 	uint16_t eth_port;
 	uint16_t n_txq;
-	bool attached;		/* the ethdev exists and is started */
+	bool attached;		/* the ethdev exists and is started (netvsc: devargs valid) */
 	char error[192];	/* why it is not attached */
 	unsigned int worker;
 	int if_index;		/* kernel interface behind it, 0 if none */
@@ -199,6 +212,7 @@ struct vs_port {
 
 struct vs_switch {
 	struct vs_opts *opts;
+	int ep;					/* control thread's epoll set */
 	uint64_t hz;				/* TSC ticks per second */
 	volatile bool quit;			/* control: rw, workers: ro */
 	struct vs_dp_config *dp;		/* control: rw (atomic), workers: ro */
@@ -245,6 +259,14 @@ json_t *vs_api_handle(struct vs_switch *sw, json_t *req, int *status, char *err,
 
 /* control/server.c */
 int vs_server_run(struct vs_switch *sw, int ready_fd);
+
+/* A file descriptor in the control thread's epoll loop: 'fn' is called with its events. Embed it
+ * as the first member of the owner's structure. */
+struct vs_evh {
+	void (*fn)(struct vs_evh *h, uint32_t events);
+};
+int vs_ev_add(struct vs_switch *sw, int fd, struct vs_evh *h);
+void vs_ev_del(struct vs_switch *sw, int fd);
 
 /* datapath/worker.c */
 int vs_worker_main(void *arg);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <rte_malloc.h>
 
 #include "internal.h"
+#include "netvsc/netvsc.h"
 
 #define POOL_SIZE 32767
 #define POOL_CACHE 256
@@ -201,6 +203,9 @@ static int switch_init(struct vs_switch *sw, struct vs_opts *o)
 	sw->learn_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (sw->learn_efd < 0)
 		return -errno;
+	sw->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sw->ep < 0)
+		return -errno;
 	qs_size = rte_rcu_qsbr_get_memsize(sw->n_workers);
 	sw->qs = rte_zmalloc("vs_qsbr", qs_size, RTE_CACHE_LINE_SIZE);
 	if (sw->qs == NULL || rte_rcu_qsbr_init(sw->qs, sw->n_workers))
@@ -243,7 +248,9 @@ static void switch_stop(struct vs_switch *sw)
 	for (i = 0; i < VS_MAX_PORTS; i++) {
 		struct vs_port *p = sw->ports[i];
 
-		if (p && p->attached)
+		if (p && p->kind == VS_PORT_NETVSC)
+			vs_nv_port_destroy(p->nv); /* the hypervisor sees the hang-up */
+		else if (p && p->attached)
 			vs_port_detach(p);
 	}
 }

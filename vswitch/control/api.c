@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 
 #include "internal.h"
+#include "netvsc/netvsc.h"
 #include "vsw/ctl.h"
 
 struct api_ctx {
@@ -97,9 +98,12 @@ static json_t *port_json(struct vs_switch *sw, const struct vs_port *p)
 	json_t *o;
 
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "name", p->name, "devargs",
-		p->devargs, "driver", p->driver, "state", port_state(sw, p), "error", p->error,
-		"mac", mac, "dpdk_port", p->attached ? p->eth_port : -1, "worker", p->worker);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "name", p->name, "type",
+		p->kind == VS_PORT_NETVSC ? "netvsc" : "ethdev", "devargs", p->devargs, "driver",
+		p->driver, "state", port_state(sw, p), "error", p->error, "mac", mac, "dpdk_port",
+		p->attached && p->kind == VS_PORT_ETHDEV ? p->eth_port : -1, "worker", p->worker);
+	if (o && p->nv)
+		json_object_set_new(o, "netvsc", vs_nv_port_json(p->nv));
 	if (o && vs_settings_to_json(&p->set, o, true)) {
 		json_decref(o);
 		return NULL;
@@ -204,7 +208,7 @@ static json_t *stats_json(struct vs_switch *sw, const struct vs_port *p)
 	struct vs_port_counters now;
 	const struct vs_port_counters *b = &sw->base[p->slot];
 	uint64_t rx_dropped = 0, tx_dropped = 0;
-	json_t *drops = json_object();
+	json_t *drops = json_object(), *o;
 	unsigned int d;
 
 	vs_port_counters_sum(sw, p->slot, &now);
@@ -217,13 +221,16 @@ static json_t *stats_json(struct vs_switch *sw, const struct vs_port *p)
 			tx_dropped += n;
 		json_object_set_new(drops, vs_drop_name((enum vs_drop)d), json_integer((json_int_t)n));
 	}
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->name,
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->name,
 		"rx_packets", (json_int_t)(now.rx_packets - b->rx_packets),
 		"rx_bytes", (json_int_t)(now.rx_bytes - b->rx_bytes),
 		"tx_packets", (json_int_t)(now.tx_packets - b->tx_packets),
 		"tx_bytes", (json_int_t)(now.tx_bytes - b->tx_bytes),
 		"rx_dropped", (json_int_t)rx_dropped, "tx_dropped", (json_int_t)tx_dropped,
 		"drops", drops);
+	if (o && p->nv)
+		json_object_set_new(o, "netvsc", vs_nv_port_stats_json(p->nv));
+	return o;
 }
 
 static json_t *cmd_port_stats(struct api_ctx *c)
@@ -252,8 +259,11 @@ static json_t *cmd_clear_stats(struct api_ctx *c)
 	if (c->status)
 		return NULL;
 	for (i = 0; i < VS_MAX_PORTS; i++) {
-		if (c->sw->ports[i] && (p == NULL || p->slot == i))
+		if (c->sw->ports[i] && (p == NULL || p->slot == i)) {
 			vs_port_counters_sum(c->sw, (uint16_t)i, &c->sw->base[i]);
+			if (c->sw->ports[i]->nv)
+				vs_nv_port_stats_clear(c->sw->ports[i]->nv);
+		}
 	}
 	return json_null();
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Ports: DPDK ethdevs attached from devargs at run time (rte_dev_probe). Control thread only. */
+/* Ports: DPDK ethdevs attached from devargs at run time (rte_dev_probe), or netvsc ports
+ * (netvsc/conn.c). Control thread only. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <rte_malloc.h>
 
 #include "internal.h"
+#include "netvsc/netvsc.h"
 
 #define PORT_NB_DESC 1024
 #define AF_PACKET_FRAMESZ "10240"
@@ -264,6 +266,26 @@ err_detach:
 	return ret;
 }
 
+/* A netvsc port has no device: it is usable once its devargs parse, and comes up when the
+ * hypervisor opens the channel. */
+static int netvsc_attach(struct vs_switch *sw, struct vs_port *p, char *err, size_t errlen)
+{
+	int ret;
+
+	p->kind = VS_PORT_NETVSC;
+	p->eth_port = UINT16_MAX;
+	snprintf(p->driver, sizeof(p->driver), "netvsc");
+	snprintf(p->devname, sizeof(p->devname), "netvsc_%s", p->name);
+	/* the hypervisor's HELLO reply gives the NIC's MAC; until then a locally administered
+	 * placeholder */
+	p->mac = (struct rte_ether_addr){{0x02, 0, 0, 0, 0, 0}};
+	ret = vs_nv_port_create(sw, p, err, errlen);
+	if (ret)
+		return ret;
+	p->attached = true;
+	return 0;
+}
+
 static unsigned int least_loaded_worker(struct vs_switch *sw)
 {
 	unsigned int load[VS_MAX_WORKERS] = {0}, i, best = 0;
@@ -339,7 +361,10 @@ int vs_port_add(struct vs_switch *sw, const char *name, const char *devargs,
 	p->set = *set;
 	p->slot = (uint16_t)slot;
 	p->worker = least_loaded_worker(sw);
-	ret = port_attach(sw, p, err, errlen);
+	if (vs_nv_devargs_is_netvsc(devargs))
+		ret = netvsc_attach(sw, p, err, errlen);
+	else
+		ret = port_attach(sw, p, err, errlen);
 	if (ret && !keep_on_failure) {
 		free(p);
 		return ret;
@@ -350,7 +375,9 @@ int vs_port_add(struct vs_switch *sw, const char *name, const char *devargs,
 	}
 	p->txq_locks = calloc(p->n_txq ? p->n_txq : 1, sizeof(*p->txq_locks));
 	if (p->txq_locks == NULL) {
-		if (p->attached)
+		if (p->kind == VS_PORT_NETVSC)
+			vs_nv_port_destroy(p->nv);
+		else if (p->attached)
 			vs_port_detach(p);
 		free(p);
 		snprintf(err, errlen, "out of memory");
@@ -363,7 +390,9 @@ int vs_port_add(struct vs_switch *sw, const char *name, const char *devargs,
 	/* report the device's real link state from the start, not "up" until the next poll */
 	vs_port_poll_link(sw);
 	vs_dp_publish(sw);
-	if (p->attached)
+	if (p->attached && p->kind == VS_PORT_NETVSC)
+		VS_LOG(INFO, "port %s: netvsc port (worker %u)", p->name, p->worker);
+	else if (p->attached)
 		VS_LOG(INFO, "port %s: attached %s (%s, dpdk port %u, worker %u)", p->name,
 			p->devname, p->driver, p->eth_port, p->worker);
 	return 0;
@@ -377,7 +406,9 @@ int vs_port_del(struct vs_switch *sw, struct vs_port *p)
 	vs_dp_publish(sw);
 	vs_learn_drain(sw);
 	vs_fdb_flush(sw->fdb, -1, p->slot);
-	if (p->attached)
+	if (p->kind == VS_PORT_NETVSC)
+		vs_nv_port_destroy(p->nv);
+	else if (p->attached)
 		vs_port_detach(p);
 	VS_LOG(INFO, "port %s: deleted", p->name);
 	free(p->txq_locks);
@@ -398,7 +429,8 @@ int vs_port_set(struct vs_switch *sw, struct vs_port *p, const struct vs_port_se
 	bool vlan_changed = !vlan_cfg_equal(&set->vlan, &p->set.vlan);
 	int ret;
 
-	if (p->attached && set->mtu != p->set.mtu) {
+	/* netvsc: the guest learns the limit at its next channel open (ndis_mtu_max) */
+	if (p->attached && p->kind == VS_PORT_ETHDEV && set->mtu != p->set.mtu) {
 		ret = port_mtu_apply(p, set->mtu, err, errlen);
 		if (ret)
 			return ret;
@@ -423,7 +455,9 @@ void vs_port_poll_link(struct vs_switch *sw)
 
 		if (p == NULL)
 			continue;
-		if (p->attached && rte_eth_link_get_nowait(p->eth_port, &link) == 0)
+		if (p->kind == VS_PORT_NETVSC)
+			up = p->nv && vs_nv_port_link_up(p->nv);
+		else if (p->attached && rte_eth_link_get_nowait(p->eth_port, &link) == 0)
 			up = link.link_status == RTE_ETH_LINK_UP;
 		__atomic_store_n(&sw->link_up[i], up, __ATOMIC_RELAXED);
 	}

@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "internal.h"
+#include "netvsc/netvsc.h"
 
 static void dp_port_fill(struct vs_dp_port *d, const struct vs_port *p, unsigned int n_workers)
 {
 	d->present = true;
+	d->kind = (uint8_t)p->kind;
+	d->nv = p->kind == VS_PORT_NETVSC ? vs_nv_port_chan(p->nv) : NULL;
 	d->eth_port = p->eth_port;
 	d->n_txq = p->n_txq;
 	d->txq_shared = p->n_txq < n_workers;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control thread's event loop: the control socket (one request per connection), a 1 s timer
- * for MAC ageing and link state, the workers' learning doorbell, and SIGINT/SIGTERM.
+ * for MAC ageing, link state and netvsc reconnection, the workers' learning doorbell,
+ * SIGINT/SIGTERM, and the netvsc ports' vmbus-user sockets (struct vs_evh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +22,15 @@
 #include <rte_cycles.h>
 
 #include "internal.h"
+#include "netvsc/netvsc.h"
 #include "vsw/ctl.h"
 
 #define MAX_CLIENTS 16
 #define CLIENT_IO_TIMEOUT_S 5
 
 struct client {
+	struct vs_evh evh; /* first: the epoll tag */
+	struct server *s;
 	int fd;
 	size_t got;
 	struct vsw_ctl_hdr hdr;
@@ -66,6 +70,8 @@ static int listen_socket(const char *path)
 	return fd;
 }
 
+static void client_on_event(struct vs_evh *h, uint32_t events);
+
 static void client_close(struct server *s, struct client *c)
 {
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -73,6 +79,8 @@ static void client_close(struct server *s, struct client *c)
 	free(c->body);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->s = s;
+	c->evh.fn = client_on_event;
 }
 
 static int write_all(int fd, const void *buf, size_t size)
@@ -192,6 +200,26 @@ close:
 	client_close(s, c);
 }
 
+static void client_on_event(struct vs_evh *h, uint32_t events)
+{
+	struct client *c = (struct client *)h;
+
+	(void)events;
+	client_read(c->s, c);
+}
+
+int vs_ev_add(struct vs_switch *sw, int fd, struct vs_evh *h)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+
+	return epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void vs_ev_del(struct vs_switch *sw, int fd)
+{
+	epoll_ctl(sw->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
 static void client_accept(struct server *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -233,6 +261,10 @@ static void on_timer(struct server *s)
 	vs_learn_drain(sw);
 	vs_fdb_age(sw->fdb, rte_rdtsc(), (uint64_t)sw->ageing * sw->hz);
 	vs_port_poll_link(sw);
+	for (unsigned int i = 0; i < VS_MAX_PORTS; i++) {
+		if (sw->ports[i] && sw->ports[i]->nv)
+			vs_nv_port_tick(sw->ports[i]->nv);
+	}
 }
 
 static int watch(struct server *s, int fd, void *tag)
@@ -250,9 +282,13 @@ static int server_open(struct server *s, struct vs_switch *sw)
 	int ret;
 
 	s->sw = sw;
-	for (i = 0; i < MAX_CLIENTS; i++)
+	for (i = 0; i < MAX_CLIENTS; i++) {
 		s->clients[i].fd = -1;
-	s->ep = epoll_create1(EPOLL_CLOEXEC);
+		s->clients[i].s = s;
+		s->clients[i].evh.fn = client_on_event;
+	}
+	/* created at switch start: netvsc ports register their sockets before the loop runs */
+	s->ep = sw->ep;
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -289,7 +325,7 @@ static void server_close(struct server *s)
 	}
 	close(s->timer_fd);
 	close(s->sig_fd);
-	close(s->ep);
+	/* s->ep is the switch's: netvsc ports still deregister from it at stop */
 }
 
 int vs_server_run(struct vs_switch *sw, int ready_fd)
@@ -328,7 +364,9 @@ int vs_server_run(struct vs_switch *sw, int ready_fd)
 				}
 				vs_learn_drain(sw);
 			} else {
-				client_read(&s, tag);
+				struct vs_evh *h = tag;
+
+				h->fn(h, evs[i].events);
 			}
 		}
 	}

@@ -19,6 +19,10 @@
 
 #include "frame.h"
 #include "internal.h"
+#include "netvsc/netvsc.h"
+
+/* a netvsc transmit burst must fit one XFER_PAGES batch (vs_nv_tx_burst) */
+_Static_assert(VS_BURST <= VS_VSP_RX_BATCH_MAX, "netvsc tx burst");
 
 #define IDLE_BEFORE_SLEEP_US 200	/* busy-poll this long without frames before sleeping */
 #define SLEEP_MIN_US 8
@@ -43,13 +47,40 @@ static inline uint8_t link_up(const struct vs_worker *w, uint16_t slot)
 	return __atomic_load_n(&w->sw->link_up[slot], __ATOMIC_RELAXED);
 }
 
+/* Frames to a netvsc port go into its guest's receive buffer; what the guest cannot take is
+ * counted by the channel's drop reasons and as tx_full here. */
+static void txb_flush_netvsc(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot)
+{
+	struct vs_txbuf *b = &w->txb[slot];
+	uint64_t bytes = 0;
+	uint16_t sent;
+
+	if (p->nv == NULL) {
+		/* the channel closed (or is being changed) since the frames were queued */
+		w->stats[slot].drops[VS_DROP_PORT_DOWN] += b->n;
+		rte_pktmbuf_free_bulk(b->pkts, b->n);
+		b->n = 0;
+		return;
+	}
+	sent = vs_nv_tx_burst(p->nv, b->pkts, b->n, &bytes);
+	w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(b->n - sent);
+	w->stats[slot].tx_packets += sent;
+	w->stats[slot].tx_bytes += bytes;
+	b->n = 0;
+}
+
 static void txb_flush(struct vs_worker *w, const struct vs_dp_config *dp, uint16_t slot)
 {
 	const struct vs_dp_port *p = &dp->port[slot];
 	struct vs_txbuf *b = &w->txb[slot];
-	uint16_t q = (uint16_t)(w->id % p->n_txq), sent, i;
+	uint16_t q, sent, i;
 	uint64_t bytes = 0;
 
+	if (p->kind == VS_PORT_NETVSC) {
+		txb_flush_netvsc(w, p, slot);
+		return;
+	}
+	q = (uint16_t)(w->id % p->n_txq);
 	for (i = 0; i < b->n; i++)
 		bytes += b->pkts[i]->pkt_len;
 	if (p->txq_shared)
@@ -307,6 +338,24 @@ static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n
 	}
 }
 
+/* A netvsc port's poll may yield more than a burst (a guest batches several frames in one send):
+ * switch them VS_BURST at a time. */
+static uint16_t poll_netvsc(struct burst_ctx *c)
+{
+	struct rte_mbuf *pkts[VS_NV_RX_STAGE];
+	uint16_t n, off, k;
+
+	if (c->in->nv == NULL)
+		return 0;
+	n = vs_nv_rx_burst(c->in->nv, pkts, VS_NV_RX_STAGE);
+	for (off = 0; off < n; off = (uint16_t)(off + k)) {
+		k = (uint16_t)RTE_MIN(VS_BURST, n - off);
+		switch_burst(c, pkts + off, k);
+		txb_flush_all(c->w, c->dp);
+	}
+	return n;
+}
+
 static uint16_t poll_ports(struct vs_worker *w, const struct vs_dp_config *dp)
 {
 	struct rte_mbuf *pkts[VS_BURST];
@@ -318,6 +367,10 @@ static uint16_t poll_ports(struct vs_worker *w, const struct vs_dp_config *dp)
 
 		c.in = &dp->port[q->slot];
 		c.in_slot = q->slot;
+		if (c.in->kind == VS_PORT_NETVSC) {
+			total = (uint16_t)(total + poll_netvsc(&c));
+			continue;
+		}
 		n = rte_eth_rx_burst(c.in->eth_port, q->queue, pkts, VS_BURST);
 		if (n == 0)
 			continue;

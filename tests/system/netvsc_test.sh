@@ -1,0 +1,169 @@
+#!/bin/bash
+# End to end: vswitchd + vmmd + three process partitions whose NICs (vsw-guest-init's VMBus
+# client and netvsc driver, tap eth0) are netvsc ports of the switch, added by vmmd:
+#  - vm1 and vm2 on VLAN 10: ping and iperf3 between them;
+#  - vm3 on VLAN 20 with an address in the same subnet: isolated from vm1/vm2;
+#  - a namespace behind an af_packet trunk uplink (VLANs 10 and 20 as eth0.10/eth0.20) reaches
+#    vm1 on VLAN 10 and vm3 on VLAN 20;
+#  - kill -9 of vm3 brings its port down; vm1 <-> vm2 and the uplink keep working;
+#  - vswitchd killed with SIGKILL and restarted while the partitions run: the ports come back
+#    from the configuration file with their VLANs, reconnect to vmmd, the guests attach again
+#    (vmmd rescinds and re-offers), and traffic resumes.
+source "$(dirname "$0")/lib.sh"
+
+VMMD=${VMMD:-$VSW_BUILD/hypervisor/vmmd}
+VMMCTL=${VMMCTL:-$VSW_BUILD/hypervisor/vmmctl}
+GUEST_INIT=${GUEST_INIT:-$VSW_BUILD/guest-drivers/vsw-guest-init}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
+command -v nsenter >/dev/null 2>&1 || skip "nsenter (util-linux) not installed"
+command -v iperf3 >/dev/null 2>&1 || skip "iperf3 not installed"
+unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
+    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
+for f in "$VMMD" "$VMMCTL" "$GUEST_INIT"; do
+    [ -x "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
+done
+
+vsw_init ne
+VMM_NAME="ne$(($$ % 100000))"
+VMM_DIR="$T/vmm"
+VMM_SOCK="$VMM_DIR/sock"
+VMM_STATE="$VMM_DIR/state"
+SWDIR="$T/switches"   # vmmd finds switch SW at SWDIR/SW.sock
+SW=e2e
+mkdir -p "$VMM_DIR" "$SWDIR"
+
+vmm_pid() { cat "$VMM_DIR/pid" 2>/dev/null; }
+vmm_running() {
+    local pid
+    pid=$(vmm_pid)
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+}
+vmm_cleanup() {
+    local pid p
+    if [ "${1:-0}" -ne 0 ] && [ "${1:-0}" -ne 77 ] && [ -d "$VMM_DIR" ]; then
+        echo "===== vmmd log:" >&2
+        tail -n 40 "$VMM_DIR/log" >&2 2>/dev/null
+        for p in "$VMM_STATE"/*.log; do
+            [ -f "$p" ] && { echo "===== $p:" >&2; tail -n 20 "$p" >&2; }
+        done
+    fi
+    if vmm_running; then
+        pid=$(vmm_pid)
+        kill -TERM "$pid" 2>/dev/null
+        wait_for 20 _not_running "$pid" || kill -KILL "$pid" 2>/dev/null
+    fi
+    for p in /sys/fs/cgroup/*/"vmmd-$VMM_NAME" /sys/fs/cgroup/"vmmd-$VMM_NAME"; do
+        [ -d "$p" ] || continue
+        rmdir "$p"/* "$p" 2>/dev/null
+    done
+}
+trap '_rc=$?; vmm_cleanup $_rc; (exit $_rc); vsw_cleanup' EXIT
+
+vmmctl() { timeout 60 "$VMMCTL" -s "$VMM_SOCK" "$@"; }
+vm_ok() {
+    vmmctl "$@" >"$T/out" 2>"$T/err" || fail "'vmmctl $*' exited $? (stderr: $(cat "$T/err"))"
+    cat "$T/out"
+}
+vm_pid() { vmmctl --json show "$1" | jq -r .pid; }
+# vx VM CMD...: run CMD in the network namespace of partition VM
+vx() {
+    local pid
+    pid=$(vm_pid "$1")
+    shift
+    [ -n "$pid" ] && [ "$pid" != null ] || fail "partition has no pid"
+    nsenter -t "$pid" -n "$@"
+}
+vping_vm_ok() {
+    local vm=$1 dst=$2 out got
+    shift 2
+    wait_for 15 vx "$vm" ping -n -c 1 -W 1 "$@" "$dst" || fail "ping from $vm to $dst: no reply within 15 s"
+    out=$(vx "$vm" ping -n -c 3 -i 0.2 -W 2 "$@" "$dst" 2>&1)
+    got=$(echo "$out" | _ping_count)
+    [ "${got:-0}" = 3 ] || fail "ping from $vm to $dst: $got of 3 replies: $out"
+}
+vping_vm_fail() {
+    local vm=$1 dst=$2 out got
+    out=$(vx "$vm" ping -n -c 3 -i 0.3 -W 1 "$dst" 2>&1)
+    got=$(echo "$out" | _ping_count)
+    [ "${got:-0}" = 0 ] || fail "ping from $vm to $dst should fail, got $got replies: $out"
+}
+nv_state() { vsjson list-ports | jq -r ".[] | select(.name == \"$1\") | .netvsc.state"; }
+port_down() { json_holds ".[] | select(.name == \"$1\") | .state == \"down\"" list-ports; }
+
+log "uplink namespace behind an af_packet trunk (VLANs 10, 20; tagged pings from a raw socket)"
+add_host 1
+
+vsw_start
+ln -s "$(vsw_dir)/sock" "$SWDIR/$SW.sock"
+attach 1 up1 trunks=10,20
+
+log "vmmd and three partitions"
+timeout 30 "$VMMD" --name "$VMM_NAME" --socket "$VMM_SOCK" --config "$VMM_DIR/conf.json" \
+    --state-dir "$VMM_STATE" --guest-init "$GUEST_INIT" --switch-dir "$SWDIR" --detach \
+    --pidfile "$VMM_DIR/pid" --log-file "$VMM_DIR/log" </dev/null >"$VMM_DIR/start.out" 2>&1 ||
+    fail "vmmd did not start: $(cat "$VMM_DIR/start.out")"
+vm_ok create vm1 --memory 128 --nic "switch=$SW,mac=02:00:5e:10:00:01,port=vm1" \
+    --cmd 'ip addr add 10.10.0.1/24 dev eth0; exec sleep 100000' >/dev/null
+vm_ok create vm2 --memory 128 --nic "switch=$SW,mac=02:00:5e:10:00:02,port=vm2" \
+    --cmd 'ip addr add 10.10.0.2/24 dev eth0; exec sleep 100000' >/dev/null
+vm_ok create vm3 --memory 128 --nic "switch=$SW,mac=02:00:5e:20:00:03,port=vm3" \
+    --cmd 'ip addr add 10.10.0.3/24 dev eth0; ip addr add 10.30.0.3/24 dev eth0; exec sleep 100000' >/dev/null
+for vm in vm1 vm2 vm3; do
+    vm_ok start "$vm" >/dev/null
+done
+for vm in vm1 vm2 vm3; do
+    wait_for 20 port_is_up "$vm" || fail "port $vm not up: $(vsjson list-ports | jq -c ".[] | select(.name == \"$vm\")")"
+done
+vsctl_ok set-port vm1 tag=10 >/dev/null
+vsctl_ok set-port vm2 tag=10 >/dev/null
+vsctl_ok set-port vm3 tag=20 >/dev/null
+# the link is up once the channel is open; the guest's RNDIS bring-up follows
+ALL_READY='[.[] | select(.type == "netvsc") | select(.netvsc.state == "open" and .netvsc.guest.rndis_ready)
+    | .mac | ascii_downcase] | sort == ["02:00:5e:10:00:01", "02:00:5e:10:00:02", "02:00:5e:20:00:03"]'
+wait_for 10 json_holds "$ALL_READY" list-ports ||
+    fail "netvsc ports not open and ready: $(vsjson list-ports | jq -c '.[] | {name, netvsc}')"
+
+log "VLAN 10: vm1 <-> vm2, ping and iperf3"
+vping_vm_ok vm1 10.10.0.2
+vping_vm_ok vm2 10.10.0.1
+vping_vm_ok vm1 10.10.0.2 -s 1472
+vx vm2 iperf3 -s -1 -D || fail "iperf3 server in vm2"
+sleep 0.5
+vx vm1 timeout 30 iperf3 -c 10.10.0.2 -t 3 -J >"$T/iperf.json" 2>&1 || fail "iperf3 vm1 -> vm2: $(tail -c 500 "$T/iperf.json")"
+BPS=$(jq '.end.sum_received.bits_per_second' "$T/iperf.json")
+log "iperf3 vm1 -> vm2: $(jq -n "$BPS / 1e6 | floor") Mbit/s"
+jq -e '.end.sum_received.bytes > 1000000' "$T/iperf.json" >/dev/null || fail "iperf3 moved too little: $BPS bit/s"
+
+log "VLAN 20: vm3 is isolated from vm1/vm2 (same subnet)"
+vping_vm_fail vm3 10.10.0.1
+vping_vm_fail vm1 10.10.0.3
+
+log "uplink namespace: vm1 on VLAN 10, vm3 on VLAN 20"
+uplink_ping() { vping_ok "uplink VID $1 -> $2" "$1" 1 --mac "$(hmac 1)" --ip "$3" --dst "$2" --vid "$1" >/dev/null; }
+uplink_ping 10 10.10.0.1 10.10.0.100
+uplink_ping 20 10.30.0.3 10.30.0.100
+vping_fail "uplink VID 10 -> vm3 (VLAN 20)" 1 --mac "$(hmac 1)" --ip 10.10.0.100 --dst 10.10.0.3 --vid 10
+expect_json "no guest protocol errors but unsupported optional OIDs" \
+    'all(.[] | select(.netvsc); .netvsc.errors | to_entries | map(select(.key != "rndis_oid_unsupported")) | all(.value == 0))' port-stats
+
+log "kill -9 of vm3: its port goes down, the others keep going"
+vm_ok kill vm3 >/dev/null
+wait_for 10 port_down vm3 || fail "vm3 port still up after its partition was killed"
+vping_vm_ok vm1 10.10.0.2
+uplink_ping 10 10.10.0.1 10.10.0.100
+vsw_alive || fail "vswitchd died"
+
+log "vswitchd killed and restarted while the partitions run"
+kill -KILL "$(vsw_pid)"
+wait_for 5 _not_running "$(vsw_pid)" || fail "vswitchd did not die"
+vsw_start
+wait_port_up up1
+for vm in vm1 vm2; do
+    wait_for 30 port_is_up "$vm" || fail "port $vm not back: $(vsjson list-ports | jq -c ".[] | select(.name == \"$vm\")")"
+done
+expect_json "VLANs survived the restart" \
+    '(.[] | select(.name == "vm1") | .tag == 10) and (.[] | select(.name == "vm3") | .tag == 20)' list-ports
+vping_vm_ok vm1 10.10.0.2
+uplink_ping 10 10.10.0.1 10.10.0.100
+[ "$(nv_state vm3)" != open ] || fail "vm3 (killed) is open again"

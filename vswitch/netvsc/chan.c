@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Channel datapath (workers). The owner worker polls the guest->host ring with its interrupt_mask
+ * kept set, so the guest never needs to signal us (facts 5.3): a frame waits at most one poll of
+ * the worker, which is the worker's idle sleep (up to --idle-sleep-max) when the switch is idle.
+ * Host->guest packets (completions, control answers, received frames) are published and signalled
+ * once per poll or transmit burst. Never blocks (the doorbell write on an eventfd cannot block
+ * short of 2^64 unread signals), never allocates besides mbufs, never logs (lines go to control).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+
+static void chan_err(struct vs_nv_chan *ch, enum vs_nv_err e)
+{
+	ch->err[e]++;
+}
+
+static void chan_break(struct vs_nv_chan *ch, enum vs_nv_err e)
+{
+	chan_err(ch, e);
+	__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
+}
+
+static void doorbell(struct vs_nv_chan *ch)
+{
+	uint64_t one = 1;
+
+	if (write(ch->intr_fd, &one, sizeof(one)) < 0) {
+		/* the guest is gone or its counter is saturated: it is polling anyway */
+	}
+}
+
+/* ---- VSP services ---- */
+
+static int op_gpadl_map(void *ctx, uint32_t gpadl, uint8_t **base, size_t *size)
+{
+	struct vs_nv_chan *ch = ctx;
+	const struct vs_nv_gpadls *t = __atomic_load_n(ch->gpadls, __ATOMIC_ACQUIRE);
+	const struct vs_nv_gpadl *g = vs_nv_gpadls_find(t, gpadl);
+
+	if (g == NULL)
+		return -ENOENT;
+	*base = g->va + g->byte_offset;
+	*size = g->byte_count;
+	return 0;
+}
+
+static int op_gpa_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t **pages)
+{
+	struct vs_nv_chan *ch = ctx;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (pfns[i] >= ch->mem_pages)
+			return -EFAULT;
+		/* read-only mapping: the core only reads guest send data through these */
+		pages[i] = (uint8_t *)(uintptr_t)(ch->mem + (pfns[i] << 12));
+	}
+	return 0;
+}
+
+static int op_send(void *ctx, const void *pkt, size_t len)
+{
+	struct vs_nv_chan *ch = ctx;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)pkt, .iov_len = len};
+	int ret = vmbus_ring_write(&ch->h2g, &iov, 1);
+
+	if (ret == 0)
+		ch->h2g_dirty = true;
+	else if (ret == -EPROTO)
+		chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+	return ret;
+}
+
+static int op_deliver(void *ctx, const struct vs_vsp_frame *f)
+{
+	struct vs_nv_chan *ch = ctx;
+	struct rte_mbuf *m;
+	int ret;
+
+	if (ch->n_stage >= ch->stage_max) {
+		ch->drop[VS_NV_DROP_FROM_GUEST_BURST_FULL]++;
+		return -ENOBUFS;
+	}
+	ret = vs_nv_mbuf_from_segs(ch->pool, f->segs, f->n_segs, f->len, &m);
+	if (ret) {
+		ch->drop[VS_NV_DROP_FROM_GUEST_NO_MBUF]++;
+		return ret;
+	}
+	if (f->flags & VS_VSP_TXF_VLAN) {
+		/* the guest's 802.1Q PPI: the switch treats it as a tag stripped by a device */
+		m->vlan_tci = f->vlan_tci;
+		m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	}
+	ch->stage[ch->n_stage++] = m;
+	return 0;
+}
+
+static void op_log(void *ctx, const char *msg)
+{
+	struct vs_nv_chan *ch = ctx;
+	struct vs_nv_log_msg l;
+
+	snprintf(l.text, sizeof(l.text), "%s", msg);
+	/* full ring: the line is lost, the counters still say what happened */
+	rte_ring_sp_enqueue_elem(ch->log, &l, sizeof(l));
+}
+
+const struct vs_vsp_ops vs_nv_vsp_ops = {
+	.gpadl_map = op_gpadl_map,
+	.gpa_pages = op_gpa_pages,
+	.send = op_send,
+	.deliver = op_deliver,
+	.log = op_log,
+};
+
+/* ---- bursts ---- */
+
+/* Publish what was written to the guest; true if the guest must be signalled. */
+static bool h2g_publish(struct vs_nv_chan *ch)
+{
+	if (!ch->h2g_dirty)
+		return false;
+	ch->h2g_dirty = false;
+	return vmbus_ring_write_done(&ch->h2g);
+}
+
+uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t max)
+{
+	bool read_any = false, signal = false;
+	unsigned int n_pkts;
+	uint16_t n;
+	int len, room;
+
+	rte_spinlock_lock(&ch->lock);
+	if (__atomic_load_n(&ch->broken, __ATOMIC_RELAXED)) {
+		rte_spinlock_unlock(&ch->lock);
+		return 0;
+	}
+	ch->stage = pkts;
+	ch->n_stage = 0;
+	ch->stage_max = max;
+	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
+		/* an answer must fit before a request is taken: a guest that does not read its
+		 * ring stops being served instead of losing answers */
+		room = vmbus_ring_free_bytes(&ch->h2g);
+		if (room < 0) {
+			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+			break;
+		}
+		if ((unsigned int)room < VS_VSP_HANDLE_MAX_OUT)
+			break;
+		len = vmbus_ring_read(&ch->g2h, ch->pkt, sizeof(ch->pkt));
+		if (len == -EAGAIN)
+			break;
+		if (len == -EMSGSIZE) {
+			chan_err(ch, VS_NV_ERR_RING_PKT_OVERSIZE);
+			if (vmbus_ring_skip(&ch->g2h) < 0) {
+				chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+				break;
+			}
+			read_any = true;
+			continue;
+		}
+		if (len < 0) {
+			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+			break;
+		}
+		read_any = true;
+		if (vs_vsp_handle_packet(ch->vsp, ch->pkt, (size_t)len) < 0) {
+			/* a framing violation (counted by the core): stop serving the channel */
+			__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	if (read_any && vmbus_ring_read_done(&ch->g2h))
+		signal = true;
+	if (h2g_publish(ch))
+		signal = true;
+	n = ch->n_stage;
+	ch->stage = NULL;
+	ch->n_stage = ch->stage_max = 0;
+	rte_spinlock_unlock(&ch->lock);
+	if (signal)
+		doorbell(ch);
+	return n;
+}
+
+uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t n,
+	uint64_t *bytes)
+{
+	struct vs_vsp_seg segs[VS_NV_TX_SEGS];
+	uint16_t ok = 0, i;
+	uint64_t b = 0;
+	bool signal = false;
+
+	rte_spinlock_lock(&ch->lock);
+	if (__atomic_load_n(&ch->broken, __ATOMIC_RELAXED))
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct vs_vsp_rx_frame f = {.segs = segs};
+		int ns = vs_nv_mbuf_to_segs(pkts[i], segs, VS_NV_TX_SEGS);
+
+		if (ns < 0) {
+			ch->drop[VS_NV_DROP_TO_GUEST_TOO_MANY_SEGS]++;
+			continue;
+		}
+		f.n_segs = (unsigned int)ns;
+		/* a full batch (VS_VSP_RX_BATCH_MAX > VS_BURST) never flushes inside rx_add */
+		if (vs_vsp_rx_add(ch->vsp, &f) == 0) {
+			ok++;
+			b += pkts[i]->pkt_len;
+		}
+	}
+	if (ok && vs_vsp_rx_flush(ch->vsp) < 0) {
+		ok = 0; /* the whole batch was dropped (counted by the core) */
+		b = 0;
+	}
+	signal = h2g_publish(ch);
+out:
+	rte_spinlock_unlock(&ch->lock);
+	if (signal)
+		doorbell(ch);
+	rte_pktmbuf_free_bulk(pkts, n);
+	*bytes = b;
+	return ok;
+}

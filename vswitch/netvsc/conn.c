@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * netvsc port, control side: the vmbus-user client (include/vsw/proto/vmbus_user.h). Control
+ * thread only. The connection is a non-blocking SOCK_SEQPACKET socket in the control thread's
+ * epoll loop; when it is down the 1 s timer reconnects. Each request from the hypervisor is
+ * answered only once its effect is visible to the workers (GPADL_ADD, CHAN_OPEN) or once the
+ * workers can no longer touch the memory concerned (CHAN_CLOSE, GPADL_DEL, RESET: unpublish, grace
+ * period, unmap, then reply).
+ *
+ * Guest memory: GPADLs are mapped one by one (vmbus_gmem_map); GPA_DIRECT packets may name any
+ * guest page (the guest's socket buffers), so the whole memory is also mapped once, read-only, for
+ * the core's gpa_pages() lookups. Every page number is checked against the memory size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_malloc.h>
+
+#include "internal.h"
+#include "chan.h"
+
+#define LOG_RING_SIZE 64
+#define MAX_FDS 2
+#define HELLO_TIMEOUT_S 5
+
+enum nv_state {
+	NV_DISCONNECTED, /* no socket; retried every second */
+	NV_HELLO,	 /* connected, HELLO sent, waiting for its reply */
+	NV_CONNECTED,	 /* memory known; GPADLs and a channel may come */
+};
+
+struct vs_nv_port {
+	struct vs_evh evh; /* first: the epoll tag */
+	struct vs_switch *sw;
+	struct vs_port *port;
+	char path[VS_NV_SOCKET_MAX];
+	int fd;
+	enum nv_state state;
+	uint32_t seq;
+	unsigned int hello_ticks; /* seconds waited for the HELLO reply */
+	char last_error[160]; /* last connection problem, logged once */
+	/* guest memory */
+	struct vmbus_gmem gmem;
+	int mem_fd;
+	uint8_t *mem; /* whole memory, PROT_READ */
+	/* GPADLs: published table (workers read it through the channel) and one being received */
+	struct vs_nv_gpadls *gpadls;
+	struct {
+		bool active;
+		struct vmbus_user_gpadl_add h; /* first part's header */
+		uint64_t *pfns;
+		uint32_t got;
+	} part;
+	/* channel */
+	struct vs_nv_chan *chan;     /* open channel, NULL if none */
+	bool chan_hidden;	     /* open but unpublished while control changes it */
+	bool broken_logged;
+	struct vmbus_gmem_rings rings;
+	uint32_t relid, ring_gpadl;
+	int signal_fd;
+	struct rte_ring *log;
+	struct vs_nv_stats acc;	 /* counters of closed channels */
+	struct vs_nv_stats base; /* clear-stats */
+};
+
+/* ---- small helpers ---- */
+
+static void set_error(struct vs_nv_port *nv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Remember a connection problem; log it when it differs from the last one (retries every second
+ * must not flood the log). */
+static void set_error(struct vs_nv_port *nv, const char *fmt, ...)
+{
+	char buf[sizeof(nv->last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (strcmp(buf, nv->last_error) != 0)
+		VS_LOG(WARNING, "port %s: %s", nv->port->name, buf);
+	snprintf(nv->last_error, sizeof(nv->last_error), "%s", buf);
+}
+
+static void publish(struct vs_nv_port *nv)
+{
+	__atomic_store_n(&nv->sw->link_up[nv->port->slot], vs_nv_port_link_up(nv) ? 1 : 0,
+		__ATOMIC_RELAXED);
+	vs_dp_publish(nv->sw);
+}
+
+/* Replace the GPADL table; the old array is freed after a grace period (mappings are not touched:
+ * they belong to the entries, which the new table keeps or the caller unmaps). */
+static void gpadls_swap(struct vs_nv_port *nv, struct vs_nv_gpadls *nt)
+{
+	struct vs_nv_gpadls *old = nv->gpadls;
+
+	__atomic_store_n(&nv->gpadls, nt, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(nv->sw->qs, RTE_QSBR_THRID_INVALID);
+	free(old);
+}
+
+static void gpadl_unmap(struct vs_nv_gpadl *g)
+{
+	vmbus_gmem_unmap(g->va, g->n_pfns);
+	free(g->pfns);
+}
+
+static void part_reset(struct vs_nv_port *nv)
+{
+	free(nv->part.pfns);
+	memset(&nv->part, 0, sizeof(nv->part));
+}
+
+static void stats_add(struct vs_nv_stats *acc, const struct vs_nv_chan *ch)
+{
+	const struct vs_vsp_stats *st = vs_vsp_stats(ch->vsp);
+	unsigned int i;
+
+	for (i = 0; i < VS_VSP_CNT_COUNT; i++)
+		acc->vsp.cnt[i] += st->cnt[i];
+	for (i = 0; i < VS_VSP_ERR_COUNT; i++)
+		acc->vsp.err[i] += st->err[i];
+	for (i = 0; i < VS_VSP_DROP_COUNT; i++)
+		acc->vsp.drop[i] += st->drop[i];
+	for (i = 0; i < VS_NV_ERR_COUNT; i++)
+		acc->err[i] += ch->err[i];
+	for (i = 0; i < VS_NV_DROP_COUNT; i++)
+		acc->drop[i] += ch->drop[i];
+}
+
+static void log_drain(struct vs_nv_port *nv)
+{
+	struct vs_nv_log_msg l;
+
+	while (rte_ring_sc_dequeue_elem(nv->log, &l, sizeof(l)) == 0) {
+		l.text[sizeof(l.text) - 1] = '\0';
+		VS_LOG(WARNING, "port %s: %s", nv->port->name, l.text);
+	}
+}
+
+/* Close the channel: unpublish, wait until no worker uses it, then free it and unmap its rings. */
+static void chan_close(struct vs_nv_port *nv)
+{
+	struct vs_nv_chan *ch = nv->chan;
+
+	if (ch == NULL)
+		return;
+	nv->chan = NULL;
+	publish(nv);
+	stats_add(&nv->acc, ch);
+	log_drain(nv);
+	vs_vsp_destroy(ch->vsp);
+	vmbus_gmem_unmap_rings(&nv->rings);
+	close(ch->intr_fd);
+	close(nv->signal_fd);
+	nv->signal_fd = -1;
+	free(ch);
+	nv->chan_hidden = false;
+	nv->broken_logged = false;
+	VS_LOG(INFO, "port %s: channel %u closed", nv->port->name, nv->relid);
+}
+
+static void gpadls_clear(struct vs_nv_port *nv)
+{
+	struct vs_nv_gpadls *old = nv->gpadls;
+	unsigned int i;
+
+	part_reset(nv);
+	if (old == NULL)
+		return;
+	nv->gpadls = NULL; /* the channel is closed: no worker reads the table */
+	rte_rcu_qsbr_synchronize(nv->sw->qs, RTE_QSBR_THRID_INVALID);
+	for (i = 0; i < old->n; i++)
+		gpadl_unmap(&old->g[i]);
+	free(old);
+}
+
+static void disconnect(struct vs_nv_port *nv)
+{
+	chan_close(nv);
+	gpadls_clear(nv);
+	if (nv->mem) {
+		munmap(nv->mem, nv->gmem.size);
+		nv->mem = NULL;
+	}
+	if (nv->mem_fd >= 0) {
+		close(nv->mem_fd);
+		nv->mem_fd = -1;
+	}
+	if (nv->fd >= 0) {
+		vs_ev_del(nv->sw, nv->fd);
+		close(nv->fd);
+		nv->fd = -1;
+	}
+	nv->state = NV_DISCONNECTED;
+	publish(nv);
+}
+
+/* ---- messages ---- */
+
+static int send_msg(struct vs_nv_port *nv, uint32_t type, uint32_t flags, uint32_t seq,
+	const void *body, uint32_t size)
+{
+	struct vmbus_user_hdr h = {.type = type, .flags = flags, .seq = seq, .size = size};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)(uintptr_t)body, size}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+
+	/* a datagram is sent whole or not at all; a peer that lets its queue fill is dropped */
+	if (sendmsg(nv->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+static int reply(struct vs_nv_port *nv, const struct vmbus_user_hdr *req, int status)
+{
+	struct vmbus_user_reply r = {.status = (uint32_t)status};
+
+	return send_msg(nv, req->type, VMBUS_USER_F_REPLY, req->seq, &r, sizeof(r));
+}
+
+static int on_hello_reply(struct vs_nv_port *nv, const uint8_t *body, uint32_t size, int *fds,
+	int n_fds)
+{
+	struct vmbus_user_hello_reply r;
+	void *mem;
+	int ret;
+
+	if (nv->state != NV_HELLO || size < sizeof(r))
+		return -EPROTO;
+	memcpy(&r, body, sizeof(r));
+	if (r.status) {
+		set_error(nv, "hypervisor refused HELLO: %s", strerror((int)r.status));
+		return -EPROTO;
+	}
+	if (r.version != VMBUS_USER_VERSION || n_fds != 1) {
+		set_error(nv, "hypervisor speaks vmbus-user version %u with %d fds (want %u, 1)",
+			r.version, n_fds, VMBUS_USER_VERSION);
+		return -EPROTO;
+	}
+	ret = vmbus_gmem_init(&nv->gmem, fds[0], r.memory_size);
+	if (ret) {
+		set_error(nv, "unusable guest memory (%llu bytes): %s",
+			(unsigned long long)r.memory_size, strerror(-ret));
+		return -EPROTO;
+	}
+	mem = mmap(NULL, nv->gmem.size, PROT_READ, MAP_SHARED, fds[0], 0);
+	if (mem == MAP_FAILED) {
+		set_error(nv, "cannot map guest memory: %s", strerror(errno));
+		return -EPROTO;
+	}
+	nv->mem = mem;
+	nv->mem_fd = fds[0];
+	fds[0] = -1;
+	memcpy(nv->port->mac.addr_bytes, r.mac, 6);
+	nv->state = NV_CONNECTED;
+	nv->last_error[0] = '\0';
+	VS_LOG(INFO, "port %s: connected to %s (guest memory %llu MiB)", nv->port->name, nv->path,
+		(unsigned long long)(nv->gmem.size >> 20));
+	return 0;
+}
+
+/* A GPADL arrives in parts; only the last one is answered. Returns the reply status, or
+ * -EINPROGRESS when more parts are expected. */
+static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t size)
+{
+	struct vmbus_user_gpadl_add h;
+	struct vs_nv_gpadl g = {0};
+	struct vs_nv_gpadls *nt;
+	void *va;
+	int ret;
+
+	if (size < sizeof(h))
+		return EINVAL;
+	memcpy(&h, body, sizeof(h));
+	if (h.n_pfns > VMBUS_USER_MAX_PFNS_PER_MSG || size != sizeof(h) + (size_t)h.n_pfns * 8 ||
+		h.total_pfns == 0 || h.total_pfns > VMBUS_USER_MAX_GPADL_PAGES ||
+		h.byte_offset >= VMBUS_PAGE_SIZE || h.byte_count == 0 ||
+		vmbus_range_pfns(h.byte_offset, h.byte_count) != h.total_pfns ||
+		h.n_pfns > h.total_pfns - h.first_pfn || h.first_pfn > h.total_pfns)
+		goto bad;
+	if (h.first_pfn == 0) {
+		part_reset(nv);
+		nv->part.pfns = malloc((size_t)h.total_pfns * 8);
+		if (nv->part.pfns == NULL)
+			return ENOMEM;
+		nv->part.active = true;
+		nv->part.h = h;
+	} else if (!nv->part.active || nv->part.h.gpadl != h.gpadl ||
+		nv->part.h.relid != h.relid || nv->part.h.total_pfns != h.total_pfns ||
+		nv->part.h.byte_offset != h.byte_offset || nv->part.h.byte_count != h.byte_count ||
+		nv->part.got != h.first_pfn) {
+		goto bad;
+	}
+	memcpy(nv->part.pfns + h.first_pfn, body + sizeof(h), (size_t)h.n_pfns * 8);
+	nv->part.got += h.n_pfns;
+	if (nv->part.got < h.total_pfns)
+		return -EINPROGRESS;
+	if (vs_nv_gpadls_find(nv->gpadls, h.gpadl)) {
+		part_reset(nv);
+		return EEXIST;
+	}
+	ret = vmbus_gmem_map(&nv->gmem, nv->part.pfns, h.total_pfns, &va);
+	if (ret) {
+		part_reset(nv);
+		return -ret;
+	}
+	g = (struct vs_nv_gpadl){.handle = h.gpadl, .relid = h.relid, .byte_offset = h.byte_offset,
+		.byte_count = h.byte_count, .n_pfns = h.total_pfns, .pfns = nv->part.pfns, .va = va};
+	nt = vs_nv_gpadls_add(nv->gpadls, &g);
+	if (nt == NULL) {
+		ret = errno;
+		vmbus_gmem_unmap(va, h.total_pfns);
+		part_reset(nv);
+		return ret;
+	}
+	nv->part.pfns = NULL; /* now owned by the table entry */
+	part_reset(nv);
+	gpadls_swap(nv, nt);
+	return 0;
+bad:
+	part_reset(nv);
+	return EINVAL;
+}
+
+/* Hide an open channel from the workers while control changes its protocol state, and show it
+ * again. */
+static void chan_hide(struct vs_nv_port *nv)
+{
+	nv->chan_hidden = true;
+	publish(nv);
+}
+
+static void chan_show(struct vs_nv_port *nv)
+{
+	nv->chan_hidden = false;
+	publish(nv);
+}
+
+static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t size)
+{
+	struct vmbus_user_gpadl_del d;
+	struct vs_nv_gpadls *nt;
+	struct vs_nv_gpadl g;
+
+	if (size < sizeof(d))
+		return EINVAL;
+	memcpy(&d, body, sizeof(d));
+	if (nv->part.active && nv->part.h.gpadl == d.gpadl) {
+		part_reset(nv);
+		return 0;
+	}
+	if (vs_nv_gpadls_find(nv->gpadls, d.gpadl) == NULL)
+		return ENOENT;
+	if (nv->chan && d.gpadl == nv->ring_gpadl)
+		return EBUSY; /* the hypervisor closes the channel first */
+	nt = vs_nv_gpadls_remove(nv->gpadls, d.gpadl, &g);
+	if (nt == NULL)
+		return errno;
+	if (nv->chan) {
+		/* a buffer the channel may use (Linux revokes buffers after closing the channel, a
+		 * guest need not): the core forgets it while no worker runs the channel, which also
+		 * makes the old table unreachable */
+		struct vs_nv_gpadls *old = nv->gpadls;
+
+		chan_hide(nv);
+		vs_vsp_gpadl_teardown(nv->chan->vsp, d.gpadl);
+		__atomic_store_n(&nv->gpadls, nt, __ATOMIC_RELEASE);
+		free(old);
+		chan_show(nv);
+	} else {
+		gpadls_swap(nv, nt);
+	}
+	gpadl_unmap(&g);
+	return 0;
+}
+
+static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t size, int *fds,
+	int n_fds)
+{
+	struct vs_vsp_config cfg = {.link_up = true};
+	struct vmbus_user_chan_open o;
+	const struct vs_nv_gpadl *g;
+	struct vs_nv_chan *ch;
+	int ret;
+
+	if (size < sizeof(o) || n_fds != 2)
+		return EINVAL;
+	memcpy(&o, body, sizeof(o));
+	if (nv->chan)
+		return EBUSY;
+	if (o.sub_channel_index != 0)
+		return EOPNOTSUPP; /* we grant no subchannels */
+	g = vs_nv_gpadls_find(nv->gpadls, o.ring_gpadl);
+	if (g == NULL)
+		return ENOENT;
+	/* rings start on a page and cover whole pages: the split is in pages */
+	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
+		return EINVAL;
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
+		return ENOMEM;
+	ret = vmbus_gmem_map_rings(&nv->gmem, g->pfns, g->n_pfns, o.downstream_ring_page_offset,
+		&nv->rings);
+	if (ret)
+		goto err_free;
+	if (vmbus_ring_init(&ch->g2h, nv->rings.g2h, nv->rings.g2h_size, VMBUS_RING_READER) ||
+		vmbus_ring_init(&ch->h2g, nv->rings.h2g, nv->rings.h2g_size, VMBUS_RING_WRITER)) {
+		ret = -EPROTO;
+		goto err_unmap;
+	}
+	/* polled: the guest need not signal us (see chan.c) */
+	vmbus_ring_intr_mask(&ch->g2h);
+	memcpy(cfg.mac, nv->port->mac.addr_bytes, 6);
+	cfg.ndis_mtu_max = nv->port->set.mtu + 14u;
+	ch->vsp = vs_vsp_create(&cfg, &vs_nv_vsp_ops, ch);
+	if (ch->vsp == NULL) {
+		ret = -errno;
+		goto err_unmap;
+	}
+	rte_spinlock_init(&ch->lock);
+	ch->intr_fd = fds[1];
+	nv->signal_fd = fds[0];
+	fds[0] = fds[1] = -1;
+	ch->gpadls = &nv->gpadls;
+	ch->mem = nv->mem;
+	ch->mem_pages = nv->gmem.n_pages;
+	ch->pool = nv->sw->pool;
+	ch->log = nv->log;
+	nv->relid = o.relid;
+	nv->ring_gpadl = o.ring_gpadl;
+	nv->chan = ch;
+	publish(nv);
+	VS_LOG(INFO, "port %s: channel %u open (ring %zu+%zu KiB, worker %u)", nv->port->name,
+		o.relid, nv->rings.g2h_size >> 10, nv->rings.h2g_size >> 10, nv->port->worker);
+	return 0;
+err_unmap:
+	vmbus_gmem_unmap_rings(&nv->rings);
+err_free:
+	free(ch);
+	return ret < 0 ? -ret : ret;
+}
+
+static int on_chan_close(struct vs_nv_port *nv, const uint8_t *body, uint32_t size)
+{
+	struct vmbus_user_chan_close c;
+
+	if (size < sizeof(c))
+		return EINVAL;
+	memcpy(&c, body, sizeof(c));
+	if (nv->chan == NULL || c.relid != nv->relid)
+		return ENOENT;
+	chan_close(nv);
+	return 0;
+}
+
+static int on_request(struct vs_nv_port *nv, const struct vmbus_user_hdr *h, const uint8_t *body,
+	int *fds, int n_fds)
+{
+	int status;
+
+	if (nv->state != NV_CONNECTED)
+		return reply(nv, h, EPROTO);
+	switch (h->type) {
+	case VMBUS_USER_GPADL_ADD:
+		status = on_gpadl_add(nv, body, h->size);
+		if (status == -EINPROGRESS)
+			return 0;
+		break;
+	case VMBUS_USER_GPADL_DEL:
+		status = on_gpadl_del(nv, body, h->size);
+		break;
+	case VMBUS_USER_CHAN_OPEN:
+		status = on_chan_open(nv, body, h->size, fds, n_fds);
+		break;
+	case VMBUS_USER_CHAN_CLOSE:
+		status = on_chan_close(nv, body, h->size);
+		break;
+	case VMBUS_USER_RESET:
+		chan_close(nv);
+		gpadls_clear(nv);
+		status = 0;
+		break;
+	default:
+		status = EOPNOTSUPP;
+		break;
+	}
+	if (status)
+		VS_LOG(WARNING, "port %s: vmbus-user request %u refused: %s", nv->port->name,
+			h->type, strerror(status));
+	return reply(nv, h, status);
+}
+
+/* One datagram. Returns 0, or -errno to drop the connection. */
+static int on_msg(struct vs_nv_port *nv, const uint8_t *buf, size_t len, int *fds, int n_fds)
+{
+	struct vmbus_user_hdr h;
+
+	if (len < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, buf, sizeof(h));
+	if (h.size != len - sizeof(h))
+		return -EPROTO;
+	if (h.flags & VMBUS_USER_F_REPLY) {
+		if (h.type == VMBUS_USER_HELLO)
+			return on_hello_reply(nv, buf + sizeof(h), h.size, fds, n_fds);
+		return 0; /* answers to LINK/SUBCHAN_REQ: we send none */
+	}
+	return on_request(nv, &h, buf + sizeof(h), fds, n_fds);
+}
+
+static void on_event(struct vs_evh *evh, uint32_t events)
+{
+	static uint8_t buf[VMBUS_USER_MAX_MSG];
+	struct vs_nv_port *nv = (struct vs_nv_port *)evh;
+	char cbuf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+	unsigned int i;
+
+	(void)events;
+	for (i = 0; i < 64 && nv->fd >= 0; i++) {
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			.msg_controllen = sizeof(cbuf)};
+		int fds[MAX_FDS] = {-1, -1}, n_fds = 0, ret = 0, k;
+		struct cmsghdr *c;
+		ssize_t n;
+
+		n = recvmsg(nv->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			set_error(nv, "hypervisor closed the connection");
+			disconnect(nv);
+			return;
+		}
+		for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			int *p = (int *)CMSG_DATA(c);
+			size_t nf;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t j = 0; j < nf; j++) {
+				if (n_fds < MAX_FDS)
+					fds[n_fds++] = p[j];
+				else
+					close(p[j]);
+			}
+		}
+		if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+			ret = -EPROTO;
+		else
+			ret = on_msg(nv, buf, (size_t)n, fds, n_fds);
+		for (k = 0; k < n_fds; k++) {
+			if (fds[k] >= 0)
+				close(fds[k]);
+		}
+		if (ret) {
+			set_error(nv, "vmbus-user protocol error (%s); reconnecting", strerror(-ret));
+			disconnect(nv);
+			return;
+		}
+	}
+}
+
+static void try_connect(struct vs_nv_port *nv)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct vmbus_user_hello hello = {.version = VMBUS_USER_VERSION};
+	int ret;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", nv->path);
+	nv->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (nv->fd < 0) {
+		set_error(nv, "socket: %s", strerror(errno));
+		return;
+	}
+	if (connect(nv->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		set_error(nv, "cannot connect to %s: %s (retrying every second)", nv->path,
+			strerror(errno));
+		goto err;
+	}
+	nv->state = NV_HELLO;
+	nv->hello_ticks = 0;
+	ret = send_msg(nv, VMBUS_USER_HELLO, 0, nv->seq++, &hello, sizeof(hello));
+	if (ret == 0)
+		ret = vs_ev_add(nv->sw, nv->fd, &nv->evh);
+	if (ret) {
+		set_error(nv, "cannot talk to %s: %s", nv->path, strerror(-ret));
+		goto err;
+	}
+	return;
+err:
+	close(nv->fd);
+	nv->fd = -1;
+	nv->state = NV_DISCONNECTED;
+}
+
+/* ---- API ---- */
+
+int vs_nv_port_create(struct vs_switch *sw, struct vs_port *p, char *err, size_t errlen)
+{
+	struct vs_nv_port *nv;
+	char name[RTE_RING_NAMESIZE];
+	static unsigned int gen;
+	int ret;
+
+	nv = calloc(1, sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	ret = vs_nv_devargs_parse(p->devargs, nv->path, sizeof(nv->path), err, errlen);
+	if (ret) {
+		free(nv);
+		return ret;
+	}
+	snprintf(name, sizeof(name), "vsnv_log%u", gen++);
+	nv->log = rte_ring_create_elem(name, sizeof(struct vs_nv_log_msg), LOG_RING_SIZE,
+		SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (nv->log == NULL) {
+		free(nv);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	nv->evh.fn = on_event;
+	nv->sw = sw;
+	nv->port = p;
+	nv->fd = nv->mem_fd = nv->signal_fd = -1;
+	p->nv = nv;
+	try_connect(nv);
+	return 0;
+}
+
+void vs_nv_port_destroy(struct vs_nv_port *nv)
+{
+	if (nv == NULL)
+		return;
+	disconnect(nv);
+	log_drain(nv);
+	rte_ring_free(nv->log);
+	nv->port->nv = NULL;
+	free(nv);
+}
+
+struct vs_nv_chan *vs_nv_port_chan(const struct vs_nv_port *nv)
+{
+	return nv->chan_hidden ? NULL : nv->chan;
+}
+
+bool vs_nv_port_link_up(const struct vs_nv_port *nv)
+{
+	return nv->state == NV_CONNECTED && nv->chan &&
+		!__atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE);
+}
+
+const char *vs_nv_port_state(const struct vs_nv_port *nv)
+{
+	if (nv->state != NV_CONNECTED)
+		return "connecting";
+	if (nv->chan == NULL)
+		return "connected";
+	return __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE) ? "broken" : "open";
+}
+
+void vs_nv_port_tick(struct vs_nv_port *nv)
+{
+	if (nv->state == NV_DISCONNECTED) {
+		try_connect(nv);
+	} else if (nv->state == NV_HELLO && ++nv->hello_ticks > HELLO_TIMEOUT_S) {
+		set_error(nv, "no HELLO reply from %s within %u s; reconnecting", nv->path,
+			HELLO_TIMEOUT_S);
+		disconnect(nv);
+	}
+	log_drain(nv);
+	if (nv->chan && !nv->broken_logged && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE)) {
+		nv->broken_logged = true;
+		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; the "
+			"channel is stopped until the hypervisor closes it (see port-stats)",
+			nv->port->name, nv->relid);
+		publish(nv); /* link down */
+	}
+}
+
+static void stats_now(const struct vs_nv_port *nv, struct vs_nv_stats *out)
+{
+	*out = nv->acc;
+	if (nv->chan)
+		stats_add(out, nv->chan);
+}
+
+void vs_nv_port_stats(const struct vs_nv_port *nv, struct vs_nv_stats *out)
+{
+	const uint64_t *b = (const uint64_t *)&nv->base;
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
+
+	_Static_assert(sizeof(struct vs_nv_stats) % sizeof(uint64_t) == 0, "counters only");
+	stats_now(nv, out);
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] -= b[i];
+}
+
+void vs_nv_port_stats_clear(struct vs_nv_port *nv)
+{
+	stats_now(nv, &nv->base);
+}
+
+json_t *vs_nv_port_json(const struct vs_nv_port *nv)
+{
+	struct vs_vsp_info info = {0};
+	json_t *o;
+
+	if (nv->chan)
+		vs_vsp_info_get(nv->chan->vsp, &info);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i}", "socket", nv->path, "state",
+		vs_nv_port_state(nv), "error", nv->state == NV_CONNECTED ? "" : nv->last_error,
+		"relid", nv->chan ? (int)nv->relid : -1, "gpadls",
+		nv->gpadls ? (int)nv->gpadls->n : 0);
+	if (o && nv->chan)
+		json_object_set_new(o, "guest", json_pack("{s:I, s:i, s:b, s:b, s:i, s:i, s:i, s:b}",
+			"nvsp_version", (json_int_t)info.nvsp_version, "ndis_mtu", info.ndis_mtu,
+			"recv_buf", info.recv_buf, "send_buf", info.send_buf, "rx_suballocs",
+			info.rx_suballocs, "rx_suballoc_size", info.rx_suballoc_size,
+			"packet_filter", info.packet_filter, "rndis_ready", info.rndis_ready));
+	return o;
+}
+
+json_t *vs_nv_port_stats_json(const struct vs_nv_port *nv)
+{
+	struct vs_nv_stats st;
+	json_t *cnt = json_object(), *err = json_object(), *drop = json_object();
+	unsigned int i;
+
+	vs_nv_port_stats(nv, &st);
+	for (i = 0; i < VS_VSP_CNT_COUNT; i++)
+		json_object_set_new(cnt, vs_vsp_cnt_name(i), json_integer((json_int_t)st.vsp.cnt[i]));
+	for (i = 1; i < VS_VSP_ERR_COUNT; i++)
+		json_object_set_new(err, vs_vsp_err_name(i), json_integer((json_int_t)st.vsp.err[i]));
+#define VS_NV_X(e, s) json_object_set_new(err, s, json_integer((json_int_t)st.err[VS_NV_ERR_##e]));
+	VS_NV_ERRORS(VS_NV_X)
+#undef VS_NV_X
+	for (i = 0; i < VS_VSP_DROP_COUNT; i++)
+		json_object_set_new(drop, vs_vsp_drop_name(i),
+			json_integer((json_int_t)st.vsp.drop[i]));
+#define VS_NV_X(e, s) json_object_set_new(drop, s, json_integer((json_int_t)st.drop[VS_NV_DROP_##e]));
+	VS_NV_DROPS(VS_NV_X)
+#undef VS_NV_X
+	return json_pack("{s:s, s:o, s:o, s:o}", "state", vs_nv_port_state(nv), "counters", cnt,
+		"errors", err, "drops", drop);
+}
