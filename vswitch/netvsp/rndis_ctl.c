@@ -137,7 +137,7 @@ static int query(struct vs_vsp *vsp, uint32_t req_id, uint32_t oid, const uint8_
 		break;
 	default:
 		/* Includes FRIENDLY_NAME, which is optional (facts 6.2 step 10). */
-		vs_vsp_error(vsp, VS_VSP_ERR_OID_UNSUPPORTED);
+		vsp->stats.cnt[VS_VSP_CNT_OID_UNSUPPORTED]++;
 		return answer_query(vsp, req_id, RNDIS_STATUS_NOT_SUPPORTED, NULL, 0);
 	}
 	return answer_query(vsp, req_id, RNDIS_STATUS_SUCCESS, &a, len);
@@ -205,7 +205,7 @@ static int set(struct vs_vsp *vsp, uint32_t req_id, uint32_t oid, const uint8_t 
 		break;
 	default:
 		/* Includes RNDIS_CONFIG_PARAMETER (NetworkAddress): the MAC is the host's. */
-		vs_vsp_error(vsp, VS_VSP_ERR_OID_UNSUPPORTED);
+		vsp->stats.cnt[VS_VSP_CNT_OID_UNSUPPORTED]++;
 		status = RNDIS_STATUS_NOT_SUPPORTED;
 		break;
 	}

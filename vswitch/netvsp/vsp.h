@@ -155,7 +155,8 @@ struct vs_vsp_config {
 	X(XFER_COMPLETED, "xfer_completed")                                                        \
 	X(XFER_GUEST_FAILED, "xfer_guest_failed")                                                  \
 	X(CTL_QUEUED, "ctl_answers_queued")                                                        \
-	X(MTU_ADJUSTED, "ndis_mtu_adjusted")
+	X(MTU_ADJUSTED, "ndis_mtu_adjusted")                                                      \
+	X(OID_UNSUPPORTED, "rndis_oid_unsupported") /* optional OIDs: not a guest error */
 
 /* Protocol errors: a guest sent something invalid. All are counted; only PKT_FRAMING is fatal. */
 #define VS_VSP_ERRORS(X)                                                                           \
@@ -191,7 +192,6 @@ struct vs_vsp_config {
 	X(CTL_TOO_BIG, "rndis_ctl_too_big")                                                        \
 	X(CTL_SHORT, "rndis_ctl_short")                                                            \
 	X(OID_BUFFER, "rndis_oid_buffer")                                                          \
-	X(OID_UNSUPPORTED, "rndis_oid_unsupported")                                                \
 	X(OID_INVALID, "rndis_oid_invalid_data")                                                   \
 	X(RSS_INVALID, "rndis_rss_invalid")                                                        \
 	X(CTL_QUEUE_FULL, "ctl_queue_full")                                                        \
