@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vsw/ctl.h"
+#include "vsw_ctl_server.h"
 
 #define MAX_CLIENTS 32
 #define CLIENT_IO_TIMEOUT_S 5
@@ -39,33 +40,6 @@ struct vmm_server {
 	struct client clients[MAX_CLIENTS];
 };
 
-static int listen_socket(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	mode_t old;
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	/* root-only from the start: no window in which others could connect */
-	old = umask(0177);
-	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (ret == 0)
-		ret = listen(fd, 16);
-	if (ret) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 static void client_close(struct client *c)
 {
 	vmm_loop_del(c->s->d->loop, c->fd);
@@ -77,53 +51,10 @@ static void client_close(struct client *c)
 	c->fd = -1;
 }
 
-static int write_all(int fd, const void *buf, size_t size)
-{
-	const char *p = buf;
-
-	while (size) {
-		ssize_t n = send(fd, p, size, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Send the reply ('result' is consumed). */
 static void reply(int fd, int status, const char *err, json_t *result)
 {
-	struct timeval tv = {CLIENT_IO_TIMEOUT_S, 0};
-	struct vsw_ctl_hdr hdr;
-	json_t *r;
-	char *text;
-
-	r = json_pack("{s:i, s:s, s:o?}", "status", status, "error", err, "result", result);
-	text = r ? json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-	json_decref(r);
-	if (text == NULL)
-		return;
-	/* a slow reader may hold the loop for at most the send timeout */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	vsw_ctl_hdr_init(&hdr, (uint32_t)strlen(text));
-	if (write_all(fd, &hdr, sizeof(hdr)) == 0)
-		write_all(fd, text, hdr.len);
-	free(text);
-}
-
-static bool peer_allowed(int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	vsw_ctl_send_reply(fd, status, err, result, CLIENT_IO_TIMEOUT_S);
 }
 
 /* Returns true when the client was parked (the reply comes later). */
@@ -219,7 +150,7 @@ static void on_accept(int lfd, uint32_t events, void *arg)
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (!peer_allowed(fd)) {
+	if (!vsw_ctl_peer_allowed(fd)) {
 		reply(fd, EPERM, "permission denied: the control socket is for root", NULL);
 		close(fd);
 		return;
@@ -269,7 +200,7 @@ int vmm_server_open(struct vmm_daemon *d, struct vmm_server **out)
 		s->clients[i].fd = -1;
 		s->clients[i].s = s;
 	}
-	s->listen_fd = listen_socket(d->opts->socket_path);
+	s->listen_fd = vsw_ctl_listen(d->opts->socket_path);
 	if (s->listen_fd < 0) {
 		ret = s->listen_fd;
 		free(s);

@@ -24,6 +24,7 @@
 #include "internal.h"
 #include "netvsc/netvsc.h"
 #include "vsw/ctl.h"
+#include "vsw_ctl_server.h"
 
 #define MAX_CLIENTS 16
 #define CLIENT_IO_TIMEOUT_S 5
@@ -43,33 +44,6 @@ struct server {
 	struct client clients[MAX_CLIENTS];
 };
 
-static int listen_socket(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	mode_t old;
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	/* root-only from the start: no window in which others could connect */
-	old = umask(0177);
-	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (ret == 0)
-		ret = listen(fd, 16);
-	if (ret) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 static void client_on_event(struct vs_evh *h, uint32_t events);
 
 static void client_close(struct server *s, struct client *c)
@@ -83,53 +57,9 @@ static void client_close(struct server *s, struct client *c)
 	c->evh.fn = client_on_event;
 }
 
-static int write_all(int fd, const void *buf, size_t size)
-{
-	const char *p = buf;
-
-	while (size) {
-		ssize_t n = send(fd, p, size, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -errno;
-		p += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
 static void reply(struct client *c, int status, const char *err, json_t *result)
 {
-	struct timeval tv = {CLIENT_IO_TIMEOUT_S, 0};
-	struct vsw_ctl_hdr hdr;
-	json_t *r;
-	char *text;
-	int flags = fcntl(c->fd, F_GETFL);
-
-	r = json_pack("{s:i, s:s, s:o?}", "status", status, "error", err, "result", result);
-	text = r ? json_dumps(r, JSON_COMPACT) : NULL;
-	json_decref(r);
-	if (text == NULL)
-		return;
-	/* a slow reader may hold the control thread for at most the send timeout */
-	fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	vsw_ctl_hdr_init(&hdr, (uint32_t)strlen(text));
-	if (write_all(c->fd, &hdr, sizeof(hdr)) == 0)
-		write_all(c->fd, text, hdr.len);
-	free(text);
-}
-
-static bool peer_allowed(int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	vsw_ctl_send_reply(c->fd, status, err, result, CLIENT_IO_TIMEOUT_S);
 }
 
 static void request_handle(struct server *s, struct client *c)
@@ -230,7 +160,7 @@ static void client_accept(struct server *s)
 	fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (!peer_allowed(fd)) {
+	if (!vsw_ctl_peer_allowed(fd)) {
 		struct client tmp = {.fd = fd};
 
 		reply(&tmp, EPERM, "permission denied: the control socket is for root", NULL);
@@ -298,7 +228,7 @@ static int server_open(struct server *s, struct vs_switch *sw)
 	if (s->ep < 0 || s->timer_fd < 0 || s->sig_fd < 0)
 		return -errno;
 	timerfd_settime(s->timer_fd, 0, &its, NULL);
-	s->listen_fd = listen_socket(sw->opts->socket_path);
+	s->listen_fd = vsw_ctl_listen(sw->opts->socket_path);
 	if (s->listen_fd < 0) {
 		VS_LOG(ERR, "cannot listen on %s: %s", sw->opts->socket_path,
 			strerror(-s->listen_fd));
