@@ -3,6 +3,7 @@
  * vmmd: the hypervisor daemon. One thread, one epoll loop (loop.c): the control socket, a
  * signalfd for SIGTERM/SIGINT, and per running partition its pidfd and stop timer.
  */
+#include "vsw_daemon.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -71,47 +72,6 @@ static int guest_init_find(const struct vmm_opts *o, char *out, size_t size)
 			return 0;
 	}
 	return -ENOENT;
-}
-
-/* Fork; the parent exits once the child says it is ready (or dies). Returns the pipe's write
- * end in the child. */
-static int daemonize(const char *log_file)
-{
-	int fds[2], fd;
-	pid_t pid;
-	char c;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(fds[1]);
-		exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
-	}
-	close(fds[0]);
-	setsid();
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (log_file[0] == '\0')
-			dup2(fd, 2);
-		close(fd);
-	}
-	return fds[1];
-}
-
-static int log_open(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-
-	if (fd < 0)
-		return -errno;
-	dup2(fd, 2);
-	close(fd);
-	return 0;
 }
 
 static void on_signal(int fd, uint32_t events, void *arg)
@@ -193,14 +153,6 @@ static int prepare(const struct vmm_opts *o, struct vmm_daemon *d, struct vmm_pa
 	return 0;
 }
 
-static int pidfile_write(const char *path)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-
-	return vsw_file_write_atomic(path, buf, (size_t)n, 0644);
-}
-
 static int run(
 	struct vmm_daemon *d, const struct vmm_part_config *cfgs, unsigned int n, int ready_fd)
 {
@@ -271,16 +223,16 @@ int main(int argc, char **argv)
 	}
 	if (o.verbose)
 		vmm_log_level = VMM_LOG_DEBUG;
-	if (o.log_file[0] && log_open(o.log_file)) {
+	if (o.log_file[0] && vsw_log_to_file(o.log_file)) {
 		fprintf(stderr, "vmmd: cannot open log file %s: %s\n", o.log_file, strerror(errno));
 		return 1;
 	}
 	if (o.detach) {
-		ready_fd = daemonize(o.log_file);
+		ready_fd = vsw_daemonize(o.log_file[0] != '\0');
 		if (ready_fd < 0)
 			return 1;
 	}
-	if (o.pidfile[0] && pidfile_write(o.pidfile))
+	if (o.pidfile[0] && vsw_pidfile_write(o.pidfile))
 		VMM_LOG(WARNING, "cannot write pidfile %s", o.pidfile);
 	d.loop = vmm_loop_create();
 	ret = d.loop ? run(&d, cfgs, n, ready_fd) : -ENOMEM;

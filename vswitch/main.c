@@ -21,6 +21,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "vsw_daemon.h"
 #include "internal.h"
 #include "netvsc/netvsc.h"
 
@@ -255,55 +256,6 @@ static void switch_stop(struct vs_switch *sw)
 	}
 }
 
-/* Fork; the parent exits once the child says it is ready (or dies). Returns the pipe's write
- * end in the child. */
-static int daemonize(const char *log_file)
-{
-	int fds[2], fd;
-	char c;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(fds[1]);
-		exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
-	}
-	close(fds[0]);
-	setsid();
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (log_file[0] == '\0')
-			dup2(fd, 2);
-		close(fd);
-	}
-	return fds[1];
-}
-
-static int log_open(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-
-	if (fd < 0)
-		return -errno;
-	dup2(fd, 2);
-	close(fd);
-	return 0;
-}
-
-static int pidfile_write(const char *path)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-
-	return vsw_file_write_atomic(path, buf, (size_t)n, 0644);
-}
-
 int main(int argc, char **argv)
 {
 	static struct vs_config cfg;
@@ -327,13 +279,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vswitchd: cannot create the socket or configuration directory\n");
 		return 1;
 	}
-	if (o.log_file[0] && log_open(o.log_file)) {
+	if (o.log_file[0] && vsw_log_to_file(o.log_file)) {
 		fprintf(stderr, "vswitchd: cannot open log file %s: %s\n", o.log_file,
 			strerror(errno));
 		return 1;
 	}
 	if (o.detach) {
-		ready_fd = daemonize(o.log_file);
+		ready_fd = vsw_daemonize(o.log_file[0] != '\0');
 		if (ready_fd < 0)
 			return 1;
 	}
@@ -343,7 +295,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if (o.pidfile[0] && pidfile_write(o.pidfile))
+	if (o.pidfile[0] && vsw_pidfile_write(o.pidfile))
 		fprintf(stderr, "vswitchd: cannot write pidfile %s\n", o.pidfile);
 	if (eal_start(&o, argv[0]) < 0) {
 		fprintf(stderr, "vswitchd: cannot initialise DPDK: %s\n", rte_strerror(rte_errno));
