@@ -36,6 +36,7 @@ DO_C2C="${DO_C2C:-1}"
 CPU_A="${CPU_A:-0}"                 # generators, partitions, endpoints, control threads
 CPU_B="${CPU_B:-1}"                 # the switch's forwarding thread
 VSW_MEM="${VSW_MEM:-1024}"          # vswitchd -m (MiB)
+VSW_IDLE_SLEEP="${VSW_IDLE_SLEEP:-}"  # vswitchd --idle-sleep-max (us); empty: its default
 PART_MEM="${PART_MEM:-128}"         # partition --memory (MiB)
 A_MEM="${A_MEM:-1024}"              # testpmd -m (MiB)
 OVS_MEM_LIMIT="${OVS_MEM_LIMIT:-2048}"  # dpdk-socket-limit (MiB)
@@ -272,7 +273,7 @@ start_vsw() { # TAG
 	# Worker alone on CPU_B; the control thread (netvsc connection handling, vswitchctl) on CPU_A.
 	timeout 60 "$VSWITCHD" --name "$VSW_NAME" --socket "$VSW_SOCK" --config "$T/vsw.json" \
 		--workers 1 --cpus "$CPU_B" --control-cpus "$CPU_A" --hugepages on -m "$VSW_MEM" \
-		--detach --pidfile "$T/vsw.pid" --log-file "$LOGS/vswitchd-$tag.log" \
+		${VSW_IDLE_SLEEP:+--idle-sleep-max "$VSW_IDLE_SLEEP"} --detach --pidfile "$T/vsw.pid" --log-file "$LOGS/vswitchd-$tag.log" \
 		-- --huge-dir "$HUGE" --no-pci </dev/null >>"$LOGS/vswitchctl-$tag.log" 2>&1
 	rc=$?
 	VSW_PID=$(read_pidfile "$T/vsw.pid")
@@ -396,7 +397,6 @@ run_pktgen() { # FRAME ROUND
 	start_vmm "$tag" "$GUEST_PKTGEN" || return 1
 	create_part p0 "$MAC_P0" p0 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P1 seconds=2 ticks=1" || return 1
 	create_part p1 "$MAC_P1" p1 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P0 seconds=2 ticks=1" || return 1
-	ws0=$(worker_stats)
 	start_part p0 && start_part p1 || return 1
 	check_affinity p0
 	check_affinity p1
@@ -404,6 +404,8 @@ run_pktgen() { # FRAME ROUND
 		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
 		return 1
 	fi
+	# busy % from here (both attached, traffic flowing) to the end of the round
+	ws0=$(worker_stats)
 	if ! wait_until $((txs + 30)) eval 'part_stopped p0 && part_stopped p1'; then
 		ERR="partitions did not finish"
 		return 1
@@ -693,7 +695,7 @@ n_pr=0 n_tcp=0
 for c in pktgen ovs; do has $c && n_pr=$((n_pr + 1)); done
 for c in iperf veth veth-nooff; do has $c && n_tcp=$((n_tcp + 1)); done
 n_frames=$(wc -w <<<"$FRAMES")
-est=$((ROUNDS * (n_pr * n_frames * (WARMUP + DURATION + 9) + n_tcp * (WARMUP + DURATION + 6))))
+est=$((ROUNDS * (n_pr * n_frames * (WARMUP + DURATION + 11) + n_tcp * (WARMUP + DURATION + 6))))
 log "workdir $T; $ROUNDS rounds, ~$((est / 60)) min $((est % 60)) s"
 [ "$est" -le 600 ] || log "warning: this is more than 10 minutes"
 
