@@ -1,0 +1,754 @@
+#!/usr/bin/env bash
+# VMBus-path benchmark: partitions on vswitchd netvsc ports, side by side with the kernel's
+# veth and Open vSwitch-DPDK vhost-user, in one run.
+#
+#   pktgen   packet rate partition <-> partition through vswitchd: vsw-guest-pktgen in both
+#            partitions, each a timed sender to the other and a sink (both directions summed)
+#   ovs      packet rate through Open vSwitch-DPDK (NORMAL): two dpdkvhostuserclient ports,
+#            one dpdk-testpmd with two virtio-user ports, mac forwarding, closed loop
+#   iperf    iperf3 TCP throughput partition -> partition through vswitchd (vsw-guest-init)
+#   veth     the same iperf3 between two network namespaces joined by a veth pair
+#   veth-nooff  the same, with TSO/GSO/GRO and tx checksum offload off on the veth (every
+#            segment a <= 1514-byte frame, as on the partitions' offload-free eth0)
+#
+# CPU placement (see bench/README.md, "VMBus path"): CPU_B runs the switch's forwarding thread
+# (vswitchd worker / OVS PMD) and nothing else; everything else (partitions and vmmd, testpmd,
+# iperf3 endpoints, control threads, this script) is on CPU_A.
+#
+# Run as root:  bench/vmbus.sh [options]     (bench/vmbus.sh -h for the options)
+
+set -uo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+
+# ---------------------------------------------------------------- defaults
+# Every default can also be set through the environment (e.g. ROUNDS=5 bench/vmbus.sh).
+ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-2}"
+DURATION="${DURATION:-8}"
+FRAMES="${FRAMES:-64 1518}"
+CONTENDERS="${CONTENDERS:-pktgen ovs iperf veth veth-nooff}"
+BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
+JSON_OUT="${JSON_OUT:-}"
+KEEP_LOGS="${KEEP_LOGS:-}"
+DO_C2C="${DO_C2C:-1}"
+CPU_A="${CPU_A:-0}"                 # generators, partitions, endpoints, control threads
+CPU_B="${CPU_B:-1}"                 # the switch's forwarding thread
+VSW_MEM="${VSW_MEM:-1024}"          # vswitchd -m (MiB)
+VSW_IDLE_SLEEP="${VSW_IDLE_SLEEP:-}"  # vswitchd --idle-sleep-max (us); empty: its default
+PART_MEM="${PART_MEM:-128}"         # partition --memory (MiB)
+A_MEM="${A_MEM:-1024}"              # testpmd -m (MiB)
+OVS_MEM_LIMIT="${OVS_MEM_LIMIT:-2048}"  # dpdk-socket-limit (MiB)
+VHOST_QSIZE="${VHOST_QSIZE:-1024}"  # virtio-user queue_size
+TX_FIRST="${TX_FIRST:-32}"
+READY_TIMEOUT="${READY_TIMEOUT:-30}"  # partitions attached / links up
+OVS_VSWITCHD="${OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}"
+OVS_SCHEMA="${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}"
+
+MAC_P0=02:00:5e:b0:00:01            # partitions (pktgen, iperf)
+MAC_P1=02:00:5e:b0:00:02
+MAC_A0=02:00:00:00:00:a0            # testpmd's virtio-user ports
+MAC_A1=02:00:00:00:00:a1
+IP0=10.77.0.1
+IP1=10.77.0.2
+IPERF_PORT=5201
+
+usage() {
+	cat <<EOF
+Usage: $0 [options]            (run as root)
+  -r N        rounds per measurement (default $ROUNDS)
+  -w S        warm-up seconds, excluded (default $WARMUP; iperf3 --omit)
+  -d S        measured seconds per round (default $DURATION)
+  -f "LIST"   frame sizes for the packet-rate contenders, FCS included, 64-1518
+              (default "$FRAMES")
+  -c "LIST"   contenders, any of: pktgen ovs iperf veth veth-nooff
+              (default "$CONTENDERS")
+  -b DIR      meson build dir with vswitch/vswitchd, ctl/vswitchctl, hypervisor/vmmd,
+              hypervisor/vmmctl, guest-drivers/vsw-guest-init, guest-drivers/vsw-guest-pktgen
+              (default $BUILD_DIR)
+  -o FILE     also write all JSON lines (rounds, summaries, ratios) to FILE
+  -k DIR      keep the logs of every process: copied to DIR at the end
+  -C          skip the core-to-core cache-line round-trip estimate
+  -h          this help
+Exit status: 0 all rounds measured, 3 some rounds failed (still reported), 1 setup error,
+130 interrupted.
+Environment: every variable in the defaults block at the top of this script,
+  e.g. CPU_A CPU_B PART_MEM VSW_MEM OVS_MEM_LIMIT VHOST_QSIZE TX_FIRST
+EOF
+}
+
+while getopts "r:w:d:f:c:b:o:k:Ch" opt; do
+	case $opt in
+	r) ROUNDS=$OPTARG ;;
+	w) WARMUP=$OPTARG ;;
+	d) DURATION=$OPTARG ;;
+	f) FRAMES=$OPTARG ;;
+	c) CONTENDERS=$OPTARG ;;
+	b) BUILD_DIR=$OPTARG ;;
+	o) JSON_OUT=$OPTARG ;;
+	k) KEEP_LOGS=$OPTARG ;;
+	C) DO_C2C="" ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || { usage >&2; exit 2; }
+
+VSWITCHD=$BUILD_DIR/vswitch/vswitchd
+VSWITCHCTL=$BUILD_DIR/ctl/vswitchctl
+VMMD=$BUILD_DIR/hypervisor/vmmd
+VMMCTL=$BUILD_DIR/hypervisor/vmmctl
+GUEST_INIT=$BUILD_DIR/guest-drivers/vsw-guest-init
+GUEST_PKTGEN=$BUILD_DIR/guest-drivers/vsw-guest-pktgen
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+has() { [[ " $CONTENDERS " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- checks
+[ "$(id -u)" -eq 0 ] || die "run as root"
+for n in $ROUNDS $WARMUP $DURATION; do
+	[[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"
+done
+[ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 2 ] || die "need at least 1 round of at least 2 s"
+for c in $CONTENDERS; do
+	case $c in pktgen | ovs | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
+done
+for f in $FRAMES; do
+	[[ $f =~ ^[0-9]+$ ]] && [ "$f" -ge 64 ] && [ "$f" -le 1518 ] || die "bad frame size: $f (64-1518)"
+done
+for cmd in python3 jq taskset unshare mountpoint nsenter ip; do
+	command -v "$cmd" >/dev/null || die "missing command: $cmd"
+done
+if has ovs; then
+	for cmd in dpdk-testpmd ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl; do
+		command -v "$cmd" >/dev/null || die "missing command: $cmd"
+	done
+	[ -x "$OVS_VSWITCHD" ] || die "missing $OVS_VSWITCHD (openvswitch-switch-dpdk)"
+fi
+if has iperf || has veth || has veth-nooff; then
+	command -v iperf3 >/dev/null || die "missing command: iperf3"
+fi
+has veth-nooff && { command -v ethtool >/dev/null || die "missing command: ethtool"; }
+if has pktgen || has iperf; then
+	for f in "$VSWITCHD" "$VSWITCHCTL" "$VMMD" "$VMMCTL" "$GUEST_INIT" "$GUEST_PKTGEN"; do
+		[ -x "$f" ] || die "$f not built: cd $REPO_DIR && meson setup $BUILD_DIR && ninja -C $BUILD_DIR"
+	done
+fi
+for cpu in "$CPU_A" "$CPU_B"; do
+	[ -d "/sys/devices/system/cpu/cpu$cpu" ] || die "no CPU $cpu"
+done
+
+# ---------------------------------------------------------------- state and cleanup
+T=$(mktemp -d /tmp/vswvmbus.XXXXXX) || die "mktemp failed"
+chmod 755 "$T"
+LOGS=$T/logs
+RESULTS=$T/results.jsonl
+mkdir -p "$LOGS"
+: >"$RESULTS"
+PFX="vswvmbus$$"          # DPDK file prefixes: ${PFX}a (testpmd), ${PFX}o (OVS)
+ID="vb$$"                 # vswitchd / vmmd instance names, namespaces, veths
+HUGE=$T/huge
+ORIG_NR_HUGE="" HUGE_CHANGED="" HUGE_MOUNTED=""
+A_PID="" A_FD=""
+OVS_DIR=$T/ovs OVSDB_PID="" OVS_PID=""
+VSW_PID="" VSW_STARTED="" VSW_SOCK=$T/vsw.sock VSW_NAME="$ID" VSW_VERSION_DONE=""
+VMM_PID="" VMM_STARTED="" VMM_DIR=$T/vmm VMM_NAME="$ID"
+NS_A="" NS_B="" VETH_A="" IPERF_S_PID="" IPERF_C_PID=""
+CLEANING=""
+
+export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR/etc
+
+alive() {
+	local pid=$1 state
+	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+wait_gone() { # PID SECONDS
+	local pid=$1 deadline=$((SECONDS + $2))
+	while alive "$pid"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+stop_pid() { # PID NAME [GRACE]: TERM, then KILL after GRACE seconds
+	local pid=$1 name=$2 grace=${3:-5}
+	[ -n "$pid" ] || return 0
+	if alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		if ! wait_gone "$pid" "$grace"; then
+			log "$name (pid $pid) ignored SIGTERM, sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null
+			wait_gone "$pid" 5 || log "$name (pid $pid) still alive after SIGKILL"
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+read_pidfile() { [ -s "$1" ] && tr -dc 0-9 <"$1"; }
+
+# wait_until SECONDS CMD...: poll CMD every 0.2 s; 0 once it succeeds
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+}
+
+cleanup() {
+	[ -n "$CLEANING" ] && return
+	CLEANING=1
+	trap '' INT TERM HUP
+	a_cmd stop
+	stop_ovs
+	stop_a
+	stop_vmm
+	stop_vsw
+	stop_veth
+	if [ -n "$KEEP_LOGS" ]; then
+		mkdir -p "$KEEP_LOGS" && cp -r "$LOGS"/. "$KEEP_LOGS"/ && cp "$RESULTS" "$KEEP_LOGS"/ &&
+			log "logs kept in $KEEP_LOGS"
+	fi
+	if [ -n "$HUGE_MOUNTED" ]; then
+		rm -f "$HUGE"/* 2>/dev/null
+		umount "$HUGE" 2>/dev/null || umount -l "$HUGE" 2>/dev/null || log "cannot unmount $HUGE"
+	fi
+	if [ -n "$HUGE_CHANGED" ]; then
+		echo "$ORIG_NR_HUGE" >/proc/sys/vm/nr_hugepages 2>/dev/null ||
+			log "cannot restore nr_hugepages to $ORIG_NR_HUGE"
+	fi
+	rm -rf "/var/run/dpdk/${PFX}a" "/var/run/dpdk/${PFX}o" "/var/run/dpdk/vsw-$VSW_NAME"
+	if mountpoint -q "$HUGE" 2>/dev/null; then
+		log "leaving $T: $HUGE is still mounted"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------- hugepages
+setup_hugepages() {
+	local need_mb=0 need free total
+	has ovs && need_mb=$((A_MEM + OVS_MEM_LIMIT + 256))
+	if has pktgen || has iperf; then
+		[ $((VSW_MEM + 256)) -gt "$need_mb" ] && need_mb=$((VSW_MEM + 256))
+	fi
+	[ "$need_mb" -gt 0 ] || return 0
+	need=$((need_mb / 2))
+	ORIG_NR_HUGE=$(cat /proc/sys/vm/nr_hugepages)
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	if [ "$free" -lt "$need" ]; then
+		total=$((ORIG_NR_HUGE + need - free))
+		log "reserving hugepages: nr_hugepages $ORIG_NR_HUGE -> $total (2 MiB pages)"
+		HUGE_CHANGED=1
+		echo "$total" >/proc/sys/vm/nr_hugepages
+		free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+		[ "$free" -ge "$need" ] || die "only $free free 2 MiB hugepages, need $need"
+	fi
+	mkdir -p "$HUGE"
+	mount -t hugetlbfs -o pagesize=2M nodev "$HUGE" || die "cannot mount hugetlbfs on $HUGE"
+	HUGE_MOUNTED=1
+}
+
+# ---------------------------------------------------------------- vswitchd + vmmd
+vctl() { timeout 30 "$VSWITCHCTL" -s "$VSW_SOCK" -t 20 "$@"; }
+vmmctl() { timeout 60 "$VMMCTL" -s "$VMM_DIR/sock" "$@"; }
+
+start_vsw() { # TAG
+	local tag=$1 rc
+	rm -f "$VSW_SOCK" "$T/vsw.json" "$T/vsw.pid"
+	rm -rf "$T/switches"
+	mkdir -p "$T/switches"
+	VSW_STARTED=1
+	# Worker alone on CPU_B; the control thread (netvsc connection handling, vswitchctl) on CPU_A.
+	timeout 60 "$VSWITCHD" --name "$VSW_NAME" --socket "$VSW_SOCK" --config "$T/vsw.json" \
+		--workers 1 --cpus "$CPU_B" --control-cpus "$CPU_A" --hugepages on -m "$VSW_MEM" \
+		${VSW_IDLE_SLEEP:+--idle-sleep-max "$VSW_IDLE_SLEEP"} --detach --pidfile "$T/vsw.pid" --log-file "$LOGS/vswitchd-$tag.log" \
+		-- --huge-dir "$HUGE" --no-pci </dev/null >>"$LOGS/vswitchctl-$tag.log" 2>&1
+	rc=$?
+	VSW_PID=$(read_pidfile "$T/vsw.pid")
+	[ $rc -eq 0 ] || { ERR="vswitchd --detach exited with $rc (see vswitchd-$tag.log)"; return 1; }
+	[ -n "$VSW_PID" ] || { ERR="vswitchd wrote no pidfile"; return 1; }
+	ln -s "$VSW_SOCK" "$T/switches/$VSW_NAME.sock"
+	if [ -z "$VSW_VERSION_DONE" ]; then
+		VSW_VERSION_DONE=1
+		vctl --json version 2>/dev/null | jq -c '{type:"vswitchd_version"} + .' >>"$RESULTS" 2>/dev/null
+	fi
+}
+
+stop_vsw() {
+	[ -n "$VSW_STARTED" ] || return 0
+	[ -z "$VSW_PID" ] && VSW_PID=$(read_pidfile "$T/vsw.pid")
+	stop_pid "$VSW_PID" vswitchd 10
+	VSW_PID="" VSW_STARTED=""
+	rm -f "$VSW_SOCK" "$T/vsw.json" "$T/vsw.pid"
+	rm -rf "/var/run/dpdk/vsw-$VSW_NAME" "$T/switches"
+}
+
+start_vmm() { # TAG INIT
+	local tag=$1 init=$2
+	rm -rf "$VMM_DIR"
+	mkdir -p "$VMM_DIR/state"
+	VMM_STARTED=1
+	# vmmd and every partition it starts (they inherit its affinity) on CPU_A.
+	timeout 30 taskset -c "$CPU_A" "$VMMD" --name "$VMM_NAME" --socket "$VMM_DIR/sock" \
+		--config "$VMM_DIR/conf.json" --state-dir "$VMM_DIR/state" --guest-init "$init" \
+		--switch-dir "$T/switches" --detach --pidfile "$VMM_DIR/pid" \
+		--log-file "$LOGS/vmmd-$tag.log" </dev/null >>"$LOGS/vmmd-$tag.log" 2>&1 ||
+		{ ERR="vmmd did not start (see vmmd-$tag.log)"; return 1; }
+	VMM_PID=$(read_pidfile "$VMM_DIR/pid")
+	[ -n "$VMM_PID" ] || { ERR="vmmd wrote no pidfile"; return 1; }
+}
+
+stop_vmm() { # TAG (optional): SIGTERM stops the partitions and removes their cgroups
+	local tag=${1:-end} p
+	[ -n "$VMM_STARTED" ] || return 0
+	[ -z "$VMM_PID" ] && VMM_PID=$(read_pidfile "$VMM_DIR/pid")
+	stop_pid "$VMM_PID" vmmd 20
+	for p in "$VMM_DIR"/state/*.log; do
+		[ -f "$p" ] && cp "$p" "$LOGS/part-$tag-$(basename "$p")"
+	done
+	# a vmmd that had to be killed leaves its cgroups behind
+	for p in /sys/fs/cgroup/*/"vmmd-$VMM_NAME" /sys/fs/cgroup/"vmmd-$VMM_NAME"; do
+		[ -d "$p" ] || continue
+		rmdir "$p"/*/ "$p" 2>/dev/null || log "cannot remove cgroup $p"
+	done
+	VMM_PID="" VMM_STARTED=""
+	rm -rf "$VMM_DIR"
+}
+
+# create_part NAME MAC PORT CMD
+create_part() {
+	vmmctl create "$1" --memory "$PART_MEM" --nic "switch=$VSW_NAME,mac=$2,port=$3" --cmd "$4" \
+		>>"$LOGS/vmmctl.log" 2>&1 || { ERR="vmmctl create $1 failed: $(tail -1 "$LOGS/vmmctl.log")"; return 1; }
+}
+start_part() {
+	vmmctl start "$1" >>"$LOGS/vmmctl.log" 2>&1 || { ERR="vmmctl start $1 failed: $(tail -1 "$LOGS/vmmctl.log")"; return 1; }
+}
+part_field() { vmmctl --json show "$1" 2>/dev/null | jq -r ".$2"; }
+part_stopped() { [ "$(part_field "$1" state)" = stopped ]; }
+
+# Both netvsc ports open with the guest's RNDIS device ready.
+ports_ready() {
+	vctl --json list-ports 2>/dev/null | jq -e '[.[] | select(.type == "netvsc")
+		| select(.netvsc.state == "open" and .netvsc.guest.rndis_ready)] | length == 2' >/dev/null
+}
+
+# Check that every task of the partition runs on CPU_A only (vmmd passes on its affinity).
+check_affinity() { # PARTITION
+	local pid t bad=""
+	pid=$(part_field "$1" pid)
+	[ -n "$pid" ] && [ "$pid" != null ] || return 0
+	for t in /proc/"$pid"/task/*; do
+		[ "$(taskset -pc "${t##*/}" 2>/dev/null | awk '{print $NF}')" = "$CPU_A" ] || bad=1
+	done
+	[ -z "$bad" ] || log "  warning: partition $1 runs outside CPU $CPU_A"
+}
+
+worker_stats() { vctl --json worker-stats 2>/dev/null || echo "[]"; }
+
+# B-side view after a round, into the log; prints a JSON object with vswitchd's worker busy %
+# since WS0 and the non-zero drop counters per port.
+vsw_view() { # TAG WS0
+	local ps ws ws0=${2:-[]}
+	ps=$(vctl --json port-stats 2>&1)
+	ws=$(worker_stats)
+	{
+		echo "== port-stats"
+		echo "$ps"
+		echo "== fdb"
+		vctl fdb-show
+		echo "== workers"
+		echo "$ws"
+	} >>"$LOGS/vswitchctl-$1.log" 2>&1
+	jq -cn --argjson p "$ps" --argjson w "$ws" --argjson w0 "$ws0" \
+		'def cyc: .busy_cycles + .idle_cycles + .sleep_cycles;
+		 {b_drops: ([$p[] | {(.name): ((.drops // {}) + (.netvsc.drops // {}) + (.netvsc.errors // {})
+		                                | with_entries(select(.value != 0)))}] | add // {}),
+		  b_busy_pct: [$w[] | . as $x | ($w0[] | select(.worker == $x.worker)) as $y
+		               | (($x | cyc) - ($y | cyc)) as $d
+		               | if $d > 0 then (100 * ($x.busy_cycles - $y.busy_cycles) / $d * 10 | round / 10)
+		                 else null end]}' 2>/dev/null || echo '{}'
+}
+
+# emit LINE VIEW: the round's JSON line with the switch's view merged in, to $T/line
+emit() {
+	local v=${2:-}
+	[ -n "$v" ] || v='{}'
+	jq -c --argjson v "$v" '. + $v' <<<"$1" >"$T/line" 2>/dev/null || echo "$1" >"$T/line"
+}
+
+# ---------------------------------------------------------------- pktgen
+run_pktgen() { # FRAME ROUND
+	local frame=$1 round=$2 tag="pktgen-$1-r$2" l2=$(($1 - 4)) txs ws0 view line
+	# Both partitions send for the whole round; the window is cut from the overlap.
+	txs=$((WARMUP + DURATION + 3))
+	start_vsw "$tag" || return 1
+	start_vmm "$tag" "$GUEST_PKTGEN" || return 1
+	create_part p0 "$MAC_P0" p0 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P1 seconds=2 ticks=1" || return 1
+	create_part p1 "$MAC_P1" p1 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P0 seconds=2 ticks=1" || return 1
+	start_part p0 && start_part p1 || return 1
+	check_affinity p0
+	check_affinity p1
+	if ! wait_until "$READY_TIMEOUT" ports_ready; then
+		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
+		return 1
+	fi
+	# busy % from here (both attached, traffic flowing) to the end of the round
+	ws0=$(worker_stats)
+	if ! wait_until $((txs + 30)) eval 'part_stopped p0 && part_stopped p1'; then
+		ERR="partitions did not finish"
+		return 1
+	fi
+	view=$(vsw_view "$tag" "$ws0")
+	line=$(python3 "$BENCH_DIR/vmbus.py" pktgen --warmup "$WARMUP" --duration "$DURATION" \
+		--expect-len "$l2" --meta "$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
+			'{type:"round", contender:"pktgen", metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
+		"$VMM_DIR/state/p0.log" "$VMM_DIR/state/p1.log" 2>>"$LOGS/$tag.err")
+	[ -n "$line" ] || { ERR="no result from the partitions' logs ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
+	emit "$line" "$view"
+}
+
+# ---------------------------------------------------------------- iperf3 through vswitchd
+iperf_server_up() { nsenter -t "$1" -n ss -Hltn "sport = :$IPERF_PORT" 2>/dev/null | grep -q .; }
+
+run_iperf() { # ROUND
+	local round=$1 tag="iperf-r$1" ws0 view spid json=$T/iperf-c.json go=$T/iperf.go line
+	rm -f "$json" "$go"
+	start_vsw "$tag" || return 1
+	start_vmm "$tag" "$GUEST_INIT" || return 1
+	create_part p1 "$MAC_P1" p1 "ip addr add $IP1/24 dev eth0 && exec iperf3 -s -1 -p $IPERF_PORT" || return 1
+	# The client waits (bounded) for the script's go, once the server listens.
+	create_part p0 "$MAC_P0" p0 "ip addr add $IP0/24 dev eth0 || exit 3; n=0; while [ ! -e $go ]; do n=\$((n+1)); [ \$n -gt 600 ] && exit 4; sleep 0.1; done; exec iperf3 -c $IP1 -p $IPERF_PORT -t $DURATION -O $WARMUP -J --logfile $json" || return 1
+	start_part p1 && start_part p0 || return 1
+	if ! wait_until "$READY_TIMEOUT" ports_ready; then
+		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
+		return 1
+	fi
+	spid=$(part_field p1 pid)
+	wait_until 15 iperf_server_up "$spid" || { ERR="iperf3 server in p1 not listening"; return 1; }
+	check_affinity p0
+	check_affinity p1
+	ws0=$(worker_stats)
+	touch "$go"
+	if ! wait_until $((WARMUP + DURATION + 30)) part_stopped p0; then
+		ERR="iperf3 client did not finish"
+		return 1
+	fi
+	view=$(vsw_view "$tag" "$ws0")
+	line=$(python3 "$BENCH_DIR/vmbus.py" iperf --meta "$(jq -cn --argjson r "$round" \
+		'{type:"round", contender:"iperf", metric:"gbps", round:$r}')" "$json" 2>>"$LOGS/$tag.err")
+	cp "$json" "$LOGS/$tag.json" 2>/dev/null
+	[ -n "$line" ] || { ERR="no iperf3 result ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
+	emit "$line" "$view"
+}
+
+# ---------------------------------------------------------------- iperf3 over veth
+start_veth() { # NOOFF
+	NS_A="${ID}a" NS_B="${ID}b" VETH_A="${ID}x"
+	ip netns add "$NS_A" && ip netns add "$NS_B" || { ERR="ip netns add failed"; return 1; }
+	ip link add "$VETH_A" type veth peer name "${ID}y" || { ERR="ip link add veth failed"; return 1; }
+	ip link set "$VETH_A" netns "$NS_A" && ip link set "${ID}y" netns "$NS_B" ||
+		{ ERR="moving the veth failed"; return 1; }
+	ip -n "$NS_A" link set "$VETH_A" name eth0 && ip -n "$NS_B" link set "${ID}y" name eth0 &&
+		ip -n "$NS_A" addr add "$IP0/24" dev eth0 && ip -n "$NS_B" addr add "$IP1/24" dev eth0 &&
+		ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up &&
+		ip -n "$NS_A" link set eth0 up && ip -n "$NS_B" link set eth0 up ||
+		{ ERR="configuring the veth failed"; return 1; }
+	if [ "$1" = 1 ]; then
+		ip netns exec "$NS_A" ethtool -K eth0 tx off tso off gso off gro off >/dev/null 2>&1 &&
+			ip netns exec "$NS_B" ethtool -K eth0 tx off tso off gso off gro off >/dev/null 2>&1 ||
+			{ ERR="ethtool -K on the veth failed"; return 1; }
+	fi
+}
+
+stop_veth() {
+	stop_pid "$IPERF_C_PID" "iperf3 client" 3
+	stop_pid "$IPERF_S_PID" "iperf3 server" 3
+	IPERF_C_PID="" IPERF_S_PID=""
+	local ns pid
+	for ns in $NS_A $NS_B; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	NS_A="" NS_B="" VETH_A=""
+}
+
+run_veth() { # CONTENDER ROUND
+	local c=$1 round=$2 tag="$1-r$2" json=$T/iperf-c.json noff=0 line
+	[ "$c" = veth-nooff ] && noff=1
+	rm -f "$json"
+	start_veth "$noff" || return 1
+	taskset -c "$CPU_A" ip netns exec "$NS_B" iperf3 -s -1 -p "$IPERF_PORT" \
+		>"$LOGS/$tag-server.log" 2>&1 </dev/null &
+	IPERF_S_PID=$!
+	wait_until 15 eval "ip netns exec $NS_B ss -Hltn 'sport = :$IPERF_PORT' | grep -q ." ||
+		{ ERR="iperf3 server not listening"; return 1; }
+	taskset -c "$CPU_A" timeout $((WARMUP + DURATION + 30)) ip netns exec "$NS_A" \
+		iperf3 -c "$IP1" -p "$IPERF_PORT" -t "$DURATION" -O "$WARMUP" -J --logfile "$json" \
+		>"$LOGS/$tag-client.log" 2>&1 </dev/null &
+	IPERF_C_PID=$!
+	wait "$IPERF_C_PID"
+	IPERF_C_PID=""
+	line=$(python3 "$BENCH_DIR/vmbus.py" iperf --meta "$(jq -cn --arg c "$c" --argjson r "$round" \
+		'{type:"round", contender:$c, metric:"gbps", round:$r}')" "$json" 2>>"$LOGS/$tag.err")
+	cp "$json" "$LOGS/$tag.json" 2>/dev/null
+	[ -n "$line" ] || { ERR="no iperf3 result ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
+	emit "$line" "{}"
+}
+
+# ---------------------------------------------------------------- OVS vhost-user
+a_cmd() { [ -n "$A_FD" ] && printf '%s\n' "$@" 1>&"$A_FD" 2>/dev/null; }
+
+# testpmd with two virtio-user ports, vhost-user clients of OVS's dpdkvhostuser sockets (a
+# virtio-user server blocks its start in accept() until the switch connects), mac forwarding
+# as in run.sh.
+start_a() { # L2_LEN TAG
+	local fifo=$T/a.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec {A_FD}<>"$fifo"
+	taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}a" \
+		--huge-dir "$HUGE" -m "$A_MEM" --no-pci --single-file-segments \
+		--vdev "net_virtio_user0,path=$OVS_DIR/v0,queue_size=$VHOST_QSIZE,mac=$MAC_A0" \
+		--vdev "net_virtio_user1,path=$OVS_DIR/v1,queue_size=$VHOST_QSIZE,mac=$MAC_A1" \
+		-- -i --forward-mode=mac --rxq=1 --txq=1 --nb-cores=1 --total-num-mbufs=32768 \
+		--rxd="$VHOST_QSIZE" --txd="$VHOST_QSIZE" \
+		--txpkts="$1" --eth-peer=0,$MAC_A1 --eth-peer=1,$MAC_A0 \
+		<&"$A_FD" >"$LOGS/A-$2.log" 2>&1 &
+	A_PID=$!
+}
+
+stop_a() {
+	if [ -n "$A_PID" ]; then
+		a_cmd stop quit
+		wait_gone "$A_PID" 10 || log "testpmd did not quit"
+		stop_pid "$A_PID" testpmd 3
+	fi
+	if [ -n "$A_FD" ]; then exec {A_FD}>&-; fi
+	A_PID="" A_FD=""
+	rm -f "$T/a.fifo" "$HUGE/${PFX}a"* 2>/dev/null
+	rm -rf "/var/run/dpdk/${PFX}a"
+}
+
+vsctl() { ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 "$@"; }
+ovs_appctl() { ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" --timeout=10 "$@"; }
+
+start_ovs() { # TAG
+	local tag=$1 i err
+	rm -rf "$OVS_DIR"
+	mkdir -p "$OVS_DIR/etc"
+	ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA" >>"$LOGS/ovs-$tag.log" 2>&1 ||
+		{ ERR="ovsdb-tool create failed"; return 1; }
+	taskset -c "$CPU_A" ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" \
+		--pidfile="$OVS_DIR/ovsdb-server.pid" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
+		--log-file="$OVS_DIR/ovsdb-server.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
+		{ ERR="ovsdb-server did not start"; return 1; }
+	OVSDB_PID=$(read_pidfile "$OVS_DIR/ovsdb-server.pid")
+	vsctl --no-wait init >>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="ovs-vsctl init failed"; return 1; }
+	vsctl --no-wait set Open_vSwitch . \
+		other_config:dpdk-init=true \
+		other_config:dpdk-lcore-mask="$(printf '0x%x' $((1 << CPU_A)))" \
+		other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << CPU_B)))" \
+		other_config:per-port-memory=true \
+		other_config:dpdk-socket-mem=1024 \
+		other_config:dpdk-socket-limit="$OVS_MEM_LIMIT" \
+		other_config:dpdk-extra="--file-prefix=${PFX}o --huge-dir=$HUGE --no-pci" \
+		>>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="ovs-vsctl set other_config failed"; return 1; }
+	# Private network namespace (the bridge's tap device would clash with another OVS-DPDK).
+	timeout 60 taskset -c "$CPU_A" unshare --net "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
+		--pidfile="$OVS_DIR/ovs-vswitchd.pid" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" \
+		--log-file="$OVS_DIR/ovs-vswitchd.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
+		{ ERR="ovs-vswitchd-dpdk did not start"; return 1; }
+	OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
+	{
+		vsctl add-br br0 -- set bridge br0 datapath_type=netdev &&
+			vsctl add-port br0 v0 -- set Interface v0 type=dpdkvhostuser &&
+			vsctl add-port br0 v1 -- set Interface v1 type=dpdkvhostuser
+	} >>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="adding the OVS bridge or ports failed"; return 1; }
+	for i in v0 v1; do
+		err=$(vsctl get Interface "$i" error 2>&1)
+		[ "$err" = "[]" ] || { ERR="OVS interface $i: $err"; return 1; }
+	done
+	wait_until 30 eval "[ -S $OVS_DIR/v0 ] && [ -S $OVS_DIR/v1 ]" ||
+		{ ERR="OVS did not create the vhost-user sockets"; return 1; }
+}
+
+ovs_links_up() {
+	[ "$(vsctl get Interface v0 link_state 2>/dev/null)" = up ] &&
+		[ "$(vsctl get Interface v1 link_state 2>/dev/null)" = up ]
+}
+
+ovs_view() { # TAG: B-side view into the log; prints {"b_busy_pct": [..]}
+	local pmd
+	pmd=$(ovs_appctl dpif-netdev/pmd-stats-show 2>&1)
+	{
+		echo "== pmd-stats since traffic start"
+		echo "$pmd"
+		echo "== interfaces"
+		for i in v0 v1; do
+			vsctl --columns=name,link_state,mtu,statistics list Interface "$i"
+		done
+		echo "== fdb"
+		ovs_appctl fdb/show br0
+	} >>"$LOGS/ovs-$1.log" 2>&1
+	awk '/processing cycles:/ { gsub(/[(%)]/, "", $4); v = v (v == "" ? "" : ",") $4 }
+	     END { if (v != "") print "{\"b_busy_pct\":[" v "]}"; else print "{}" }' <<<"$pmd"
+}
+
+stop_ovs() {
+	[ -z "$OVS_PID" ] && [ -s "$OVS_DIR/ovs-vswitchd.pid" ] && OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
+	[ -z "$OVSDB_PID" ] && [ -s "$OVS_DIR/ovsdb-server.pid" ] && OVSDB_PID=$(read_pidfile "$OVS_DIR/ovsdb-server.pid")
+	if [ -n "$OVS_PID" ]; then
+		alive "$OVS_PID" && { ovs_appctl exit >/dev/null 2>&1; wait_gone "$OVS_PID" 10; }
+		stop_pid "$OVS_PID" ovs-vswitchd 5
+	fi
+	if [ -n "$OVSDB_PID" ]; then
+		alive "$OVSDB_PID" && {
+			ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" --timeout=10 exit >/dev/null 2>&1
+			wait_gone "$OVSDB_PID" 5
+		}
+		stop_pid "$OVSDB_PID" ovsdb-server 5
+	fi
+	if [ -d "$OVS_DIR" ]; then
+		for f in "$OVS_DIR"/*.log; do
+			[ -e "$f" ] && cat "$f" >>"$LOGS/ovs-daemons.log"
+		done
+	fi
+	OVS_PID="" OVSDB_PID=""
+	rm -rf "$OVS_DIR" "/var/run/dpdk/${PFX}o"
+}
+
+run_ovs() { # FRAME ROUND
+	local frame=$1 round=$2 tag="ovs-$1-r$2" l2=$(($1 - 4)) line view meta
+	start_ovs "$tag" || return 1
+	start_a "$l2" "$tag" || return 1
+	wait_until "$READY_TIMEOUT" ovs_links_up || { ERR="OVS vhost ports not up"; return 1; }
+	taskset -c "$CPU_A" python3 "$BENCH_DIR/pktrate.py" wait-link \
+		--socket "/var/run/dpdk/${PFX}a/dpdk_telemetry.v2" --timeout "$READY_TIMEOUT" 2>"$T/ready.err" ||
+		{ ERR="testpmd links: $(tail -1 "$T/ready.err")"; return 1; }
+	ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+	a_cmd "start tx_first $TX_FIRST"
+	meta=$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
+		'{type:"round", contender:"ovs", metric:"mpps", frame:$f, round:$r, l2_len:$l}')
+	line=$(taskset -c "$CPU_A" timeout --foreground $((WARMUP + DURATION + 30)) python3 "$BENCH_DIR/pktrate.py" \
+		measure --socket "/var/run/dpdk/${PFX}a/dpdk_telemetry.v2" --warmup "$WARMUP" \
+		--duration "$DURATION" --expect-len "$l2" --meta "$meta" 2>>"$LOGS/A-$tag.log")
+	[ -n "$line" ] || { ERR="telemetry sampling failed (see A-$tag.log)"; return 1; }
+	view=$(ovs_view "$tag")
+	emit "$line" "$view"
+}
+
+# ---------------------------------------------------------------- one measurement
+record_failure() { # CONTENDER FRAME ROUND MESSAGE
+	log "  $1${2:+ frame $2} round $3 FAILED: $4"
+	jq -cn --arg c "$1" --arg f "$2" --argjson r "$3" --arg p "$4" \
+		'{type:"round", contender:$c, frame:($f | if . == "" then null else tonumber end),
+		  round:$r, ok:false, problem:$p}' >>"$RESULTS"
+}
+
+stop_all() { # TAG
+	a_cmd stop
+	sleep 0.2
+	stop_ovs
+	stop_a
+	stop_vmm "$1"
+	stop_vsw
+	stop_veth
+}
+
+run_one() { # CONTENDER FRAME(or "") ROUND
+	local c=$1 frame=$2 round=$3 tag="$1${2:+-$2}-r$3" ok=""
+	ERR=""
+	rm -f "$T/line"
+	case $c in
+	pktgen) run_pktgen "$frame" "$round" && ok=1 ;;
+	ovs) run_ovs "$frame" "$round" && ok=1 ;;
+	iperf) run_iperf "$round" && ok=1 ;;
+	veth | veth-nooff) run_veth "$c" "$round" && ok=1 ;;
+	esac
+	if [ -n "$ok" ] && [ -s "$T/line" ]; then
+		cat "$T/line" >>"$RESULTS"
+		log "  $c${frame:+ frame $frame} round $round: $(jq -r '(if .metric == "mpps" then "\(.mpps) Mpps" else "\(.gbps) Gbit/s" end)
+			+ (if .b_busy_pct then ", switch busy \(.b_busy_pct|map(tostring)|join("/")) %" else "" end)
+			+ (if .ok then "" else ", PROBLEM: " + .problem end)' "$T/line")"
+	else
+		record_failure "$c" "$frame" "$round" "${ERR:-unknown error}"
+	fi
+	stop_all "$tag"
+}
+
+# ---------------------------------------------------------------- main
+n_pr=0 n_tcp=0
+for c in pktgen ovs; do has $c && n_pr=$((n_pr + 1)); done
+for c in iperf veth veth-nooff; do has $c && n_tcp=$((n_tcp + 1)); done
+n_frames=$(wc -w <<<"$FRAMES")
+est=$((ROUNDS * (n_pr * n_frames * (WARMUP + DURATION + 11) + n_tcp * (WARMUP + DURATION + 6))))
+log "workdir $T; $ROUNDS rounds, ~$((est / 60)) min $((est % 60)) s"
+[ "$est" -le 600 ] || log "warning: this is more than 10 minutes"
+
+jq -cn --arg date "$(date -Is)" --arg host "$(hostname)" --arg kernel "$(uname -r)" \
+	--arg cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
+	--arg dpdk "$(pkg-config --modversion libdpdk 2>/dev/null || echo unknown)" \
+	--arg ovs "$("$OVS_VSWITCHD" --version 2>/dev/null | head -1)" \
+	--arg iperf "$(iperf3 --version 2>/dev/null | head -1)" \
+	--arg git "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo none)" \
+	--argjson rounds "$ROUNDS" --argjson warmup "$WARMUP" --argjson dur "$DURATION" \
+	--arg frames "$FRAMES" --arg contenders "$CONTENDERS" \
+	--argjson cpua "$CPU_A" --argjson cpub "$CPU_B" --argjson txf "$TX_FIRST" \
+	--argjson pmem "$PART_MEM" --argjson qs "$VHOST_QSIZE" \
+	'{type:"meta", bench:"vmbus", date:$date, host:$host, kernel:$kernel, cpu:$cpu, dpdk:$dpdk,
+	  ovs:$ovs, iperf:$iperf, git:$git, rounds:$rounds, warmup_s:$warmup, duration_s:$dur,
+	  frames:$frames, contenders:$contenders, cpu_endpoints:$cpua, cpu_switch:$cpub,
+	  tx_first:$txf, partition_memory_mb:$pmem, vhost_queue_size:$qs}' >>"$RESULTS"
+
+if [ -n "$DO_C2C" ]; then
+	if gcc -O2 -pthread -o "$T/c2c" "$BENCH_DIR/c2c.c" 2>>"$LOGS/c2c.log"; then
+		timeout 30 "$T/c2c" "$CPU_A" "$CPU_B" >>"$RESULTS" 2>>"$LOGS/c2c.log" ||
+			log "c2c estimate failed (see logs)"
+	else
+		log "cannot compile c2c.c, skipping the cache-line estimate"
+	fi
+fi
+
+setup_hugepages
+
+pr_list=() tcp_list=()
+for c in pktgen ovs; do has $c && pr_list+=("$c"); done
+for c in iperf veth veth-nooff; do has $c && tcp_list+=("$c"); done
+for ((round = 1; round <= ROUNDS; round++)); do
+	log "round $round"
+	# Rotate the order each round so no contender always runs first.
+	for frame in $FRAMES; do
+		for ((k = 0; k < ${#pr_list[@]}; k++)); do
+			run_one "${pr_list[$(((k + round - 1) % ${#pr_list[@]}))]}" "$frame" "$round"
+		done
+	done
+	for ((k = 0; k < ${#tcp_list[@]}; k++)); do
+		run_one "${tcp_list[$(((k + round - 1) % ${#tcp_list[@]}))]}" "" "$round"
+	done
+done
+
+log "done"
+python3 "$BENCH_DIR/vmbus.py" report "$RESULTS" | tee "$T/report.txt"
+if [ -n "$JSON_OUT" ]; then
+	grep '^{' "$T/report.txt" >"$JSON_OUT" && log "JSON lines written to $JSON_OUT"
+fi
+n_bad=$(jq -s '[.[] | select(.type == "round" and .ok == false)] | length' "$RESULTS" 2>/dev/null || echo 0)
+if [ "${n_bad:-0}" -gt 0 ]; then
+	log "$n_bad round(s) failed, see above"
+	exit 3
+fi
+exit 0
