@@ -39,9 +39,11 @@
  *             thread sends valid RNDIS packets (the host must copy before it parses).
  *   scribble  for 'seconds' (default 4): random bytes in the ring and indices, signals as fast as
  *             possible; the channel is reopened whenever the host stopped it.
- *   doorbell  clears O_NONBLOCK on the interrupt eventfd (one open file shared with vswitchd) and
- *             saturates its counter, then makes the host answer: a host that writes the doorbell
- *             with a plain write() blocks in that write.
+ *   doorbell  clears O_NONBLOCK on both doorbells and tries to saturate the interrupt doorbell
+ *             (when it was an eventfd, one open file shared with vswitchd, vswitchd's next
+ *             doorbell write() blocked its worker for good), saturates the signal eventfd, shrinks
+ *             the interrupt pipe to one page and never reads it again, then makes the host
+ *             answer a thousand requests: its doorbell writes must fail, never wait.
  *   hangup    a zero-length datagram: vmmd treats it as the guest closing its channel (last).
  */
 #include <errno.h>
@@ -111,6 +113,7 @@ static struct {
 	struct comp comps[256];
 	uint32_t section_size, n_sections;
 	/* what happened, for the log */
+	unsigned long rndis_status[3]; /* SEND_RNDIS_PKT answers: none, success, failure */
 	unsigned long sent, refused, host_stopped, reopens, resyncs, xfer_completed, lost_comps;
 } E;
 
@@ -486,13 +489,13 @@ static void g_complete_xfer(uint64_t trans)
 static void g_poll(void)
 {
 	static uint8_t buf[16384];
-	uint64_t v;
+	uint8_t v[512];
 	int n;
 
 	if (!E.open)
 		return;
 	/* (after the doorbell phase the counter must stay saturated: never read it again) */
-	if (!E.intr_fd_tampered && read(E.intr_fd, &v, 8) < 0) {
+	if (!E.intr_fd_tampered && read(E.intr_fd, v, sizeof(v)) < 0) {
 		/* not signalled */
 	}
 	while ((n = vmbus_ring_read(&E.h2g, buf, sizeof(buf))) > 0 || n == -EMSGSIZE) {
@@ -622,6 +625,7 @@ static int g_rndis(uint32_t channel, uint32_t s, const void *msg, uint32_t len)
 		len < E.section_size ? len : E.section_size);
 	nvsp_rndis(m, channel, s, len);
 	c = g_wait(g_inband(m, 40, true), 300);
+	E.rndis_status[c == NULL ? 0 : get32(c + 4) == NVSP_STAT_SUCCESS ? 1 : 2]++;
 	return c ? (int)get32(c + 4) : -1;
 }
 
@@ -1123,6 +1127,8 @@ static void phase_nvsp(void)
 		g_write(pkt, (size_t)len8 * 8);
 	}
 	say("nvsp: abuse sent; host %s", host_serves(WAIT_MS) ? "still serves" : "STOPPED serving");
+	/* the short REVOKE_SEND_BUF above (id 0) revoked our send buffer: start afresh */
+	reopen();
 }
 
 /* ---- phase: RNDIS lies --------------------------------------------------------------------- */
@@ -1262,7 +1268,9 @@ static void phase_rndis(void)
 	put32(m + 104 + 4, 5000);
 	memcpy(m + 208, m, 104);
 	g_rndis(0, s++, m, 312);
-	say("rndis: abuse sent; host %s", host_serves(WAIT_MS) ? "still serves" : "STOPPED serving");
+	say("rndis: abuse sent (answers: %lu failed, %lu accepted, %lu none); host %s",
+		E.rndis_status[2], E.rndis_status[1], E.rndis_status[0],
+		host_serves(WAIT_MS) ? "still serves" : "STOPPED serving");
 }
 
 /* ---- phase: fatal ring corruption ----------------------------------------------------------- */
@@ -1480,21 +1488,34 @@ static void phase_scribble(unsigned int ms)
 
 static void phase_doorbell(void)
 {
-	uint64_t big = 0xfffffffffffffffeull;
-	bool served;
+	uint64_t big = 0xfffffffffffffffeull, end;
+	unsigned int rounds = 0, served = 0;
+	bool saturated;
 
 	if (!ensure_serving())
 		return;
-	/* the interrupt eventfd is one open file shared with vswitchd: clearing O_NONBLOCK here
-	 * clears it there; a counter one below the maximum makes any further write block */
-	if (fcntl(E.intr_fd, F_SETFL, 0) < 0 || write(E.intr_fd, &big, 8) != 8) {
-		say("doorbell: cannot tamper: %s", strerror(errno));
-		return;
-	}
+	/* If the interrupt doorbell were one open file shared with vswitchd (an eventfd, as it
+	 * was), clearing O_NONBLOCK here would clear it there, and a counter one below the maximum
+	 * would make vswitchd's next write block. vmmd gives us the read end of a pipe: the write
+	 * must fail (EBADF). */
+	fcntl(E.intr_fd, F_SETFL, 0);
+	fcntl(E.sig_fd, F_SETFL, 0);
+	saturated = write(E.intr_fd, &big, 8) == 8;
+	say("doorbell: interrupt doorbell %s", saturated ? "SATURATED in blocking mode (eventfd)"
+						  : "not writable by us (good)");
+	/* our own signal eventfd saturated too (vswitchd must never wait on it), and the smallest
+	 * pipe we can make, never read again: vswitchd's doorbell writes must fail, not wait */
+	if (write(E.sig_fd, &big, 8) != 8)
+		say("doorbell: signal eventfd: %s", strerror(errno));
+	fcntl(E.intr_fd, F_SETPIPE_SZ, 4096);
 	E.intr_fd_tampered = true;
-	served = host_serves(WAIT_MS);
-	say("doorbell: interrupt eventfd saturated in blocking mode; host %s",
-		served ? "still serves" : "STOPPED serving");
+	end = now_ms() + 3000;
+	while (rounds < 1000 && now_ms() < end) {
+		rounds++;
+		if (host_serves(200))
+			served++;
+	}
+	say("doorbell: host answered %u of %u requests with our doorbells jammed", served, rounds);
 }
 
 /* ---- main ----------------------------------------------------------------------------------- */
@@ -1520,7 +1541,7 @@ static bool has_phase(const char *list, const char *name)
 
 static void run(const char *cmd)
 {
-	char phases[256] = "chan,nvsp,rndis,ring,race,scribble";
+	char phases[256] = "chan,nvsp,rndis,ring,race,scribble,doorbell";
 	unsigned long long seed = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
 	unsigned int seconds = 4, mac[6] = {2, 0, 0x5e, 0xee, 0, 1};
 	char *copy = strdup(cmd), *tok, *save = NULL;

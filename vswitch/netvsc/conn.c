@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -331,6 +332,25 @@ bad:
 	return EINVAL;
 }
 
+/*
+ * The interrupt doorbell vswitchd writes must be a file the guest does not share: the write end
+ * of a pipe (vmbus_user.h). An eventfd passed to both sides is one open file whose O_NONBLOCK
+ * the guest can clear and whose counter it can saturate, and the worker's next doorbell write()
+ * would then block forever (hostile_guest_test, phase "doorbell"). The write end is set
+ * non-blocking here (a full pipe, a guest that does not read, is EAGAIN). Returns 0 or EINVAL.
+ */
+static int doorbell_check(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || (fl & O_ACCMODE) != O_WRONLY)
+		return EINVAL;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return EINVAL;
+	return 0;
+}
+
 /* Hide an open channel from the workers while control changes its protocol state, and show it
  * again. */
 static void chan_hide(struct vs_nv_port *nv)
@@ -399,6 +419,11 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		return EBUSY;
 	if (o.sub_channel_index != 0)
 		return EOPNOTSUPP; /* we grant no subchannels */
+	if (doorbell_check(fds[1])) {
+		VS_LOG(WARNING, "port %s: CHAN_OPEN: the interrupt doorbell is not the write end of "
+			"a pipe", nv->port->name);
+		return EINVAL;
+	}
 	g = vs_nv_gpadls_find(nv->gpadls, o.ring_gpadl);
 	if (g == NULL)
 		return ENOENT;
