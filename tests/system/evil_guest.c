@@ -44,6 +44,9 @@
  *             doorbell write() blocked its worker for good), saturates the signal eventfd, shrinks
  *             the interrupt pipe to one page and never reads it again, then makes the host
  *             answer a thousand requests: its doorbell writes must fail, never wait.
+ *   vma       GPADLs whose pages are never consecutive, as many as the host takes, kept: a host
+ *             that maps each run of pages on its own spends one mapping per page (the process
+ *             limit, vm.max_map_count, is shared by every guest of the switch).
  *   hangup    a zero-length datagram: vmmd treats it as the guest closing its channel (last).
  */
 #include <errno.h>
@@ -1518,6 +1521,43 @@ static void phase_doorbell(void)
 	say("doorbell: host answered %u of %u requests with our doorbells jammed", served, rounds);
 }
 
+/* ---- phase: mapping count ----------------------------------------------------------------- */
+
+/*
+ * GPADLs whose pages are never consecutive: a host that maps each run of consecutive pages on
+ * its own needs one memory mapping per page. Keeps adding them (halving the size on a refusal)
+ * and keeps them: the host's budget must be ours, not everybody's (vm.max_map_count is per
+ * process).
+ */
+static void phase_vma(void)
+{
+	static uint64_t pfns[32768];
+	uint32_t n = 32768, made = 0, tries = 0, i, span;
+	uint64_t pages = 0, end = now_ms() + 15000;
+
+	if (!ensure_serving())
+		return;
+	span = (uint32_t)((E.mem_pages - SPARE_PFN) & ~1ull);
+	while (n >= 1 && tries < 80 && now_ms() < end) {
+		union vmbus_chanmsg r;
+		uint32_t h = E.handle++;
+
+		tries++;
+		for (i = 0; i < n; i++)
+			pfns[i] = SPARE_PFN + (2u * i) % span; /* never two consecutive PFNs */
+		if (gpadl_send(E.relid, h, 0, n * PAGE, pfns, n) == 0 &&
+			msg_wait(VMBUS_CHANMSG_GPADL_CREATED, h, 10000, &r, NULL, NULL) &&
+			r.gpadl_created.creation_status == 0) {
+			made++;
+			pages += n;
+		} else {
+			n /= 2;
+		}
+	}
+	say("vma: %u GPADLs of scattered pages kept (%llu pages), %u refused", made,
+		(unsigned long long)pages, tries - made);
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 static void on_term(int sig)
@@ -1541,7 +1581,7 @@ static bool has_phase(const char *list, const char *name)
 
 static void run(const char *cmd)
 {
-	char phases[256] = "chan,nvsp,rndis,ring,race,scribble,doorbell";
+	char phases[256] = "chan,nvsp,rndis,ring,race,scribble,doorbell,vma";
 	unsigned long long seed = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
 	unsigned int seconds = 4, mac[6] = {2, 0, 0x5e, 0xee, 0, 1};
 	char *copy = strdup(cmd), *tok, *save = NULL;
@@ -1593,6 +1633,7 @@ static void run(const char *cmd)
 	PHASE("race", phase_race(seconds * 500u));
 	PHASE("scribble", phase_scribble(seconds * 1000u));
 	PHASE("doorbell", phase_doorbell());
+	PHASE("vma", phase_vma());
 	PHASE("hangup", raw_send("", 0, NULL, 0));
 #undef PHASE
 	say("EVIL DONE seed=%llu in %llu ms: datagrams=%lu refused_gpadls=%lu resyncs=%lu "

@@ -14,7 +14,7 @@
 # no core dumps, and the daemons' anonymous memory did not balloon.
 #
 #   HOSTILE_SEED=N       seed of the attacks (default fixed; the evil log prints it)
-#   HOSTILE_PHASES=a,b   phases (default chan,nvsp,rndis,ring,race,scribble,doorbell)
+#   HOSTILE_PHASES=a,b   phases (default chan,nvsp,rndis,ring,race,scribble,doorbell,vma)
 #   HOSTILE_SECONDS=S    scribble time (race runs S/2)
 source "$(dirname "$0")/lib.sh"
 
@@ -22,7 +22,7 @@ VMMD=${VMMD:-$VSW_BUILD/hypervisor/vmmd}
 VMMCTL=${VMMCTL:-$VSW_BUILD/hypervisor/vmmctl}
 EVIL=${EVIL_GUEST:-$VSW_BUILD/tests/evil_guest}
 SEED=${HOSTILE_SEED:-424242}
-PHASES=${HOSTILE_PHASES:-chan,nvsp,rndis,ring,race,scribble,doorbell}
+PHASES=${HOSTILE_PHASES:-chan,nvsp,rndis,ring,race,scribble,doorbell,vma}
 SECS=${HOSTILE_SECONDS:-4}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
@@ -138,7 +138,7 @@ log "vswitchd pid $VSW_PID (RssAnon $VSW_RSS0 KiB), vmmd pid $VMM_PID (RssAnon $
 log "good traffic starts: vm1 -> vm2 ping and iperf3"
 vx vm2 iperf3 -s -1 -D || fail "iperf3 server in vm2"
 sleep 0.5
-IPERF_T=40
+IPERF_T=30
 vx vm1 timeout 70 iperf3 -c 10.10.0.2 -t "$IPERF_T" -i 5 -J >"$T/iperf.json" 2>&1 &
 IPERF_PID=$!
 bg_register "$IPERF_PID"
@@ -182,18 +182,33 @@ vping_vm_ok vm2 10.10.0.1
 vping_vm_ok vm1 10.10.0.100
 vping_vm_ok vm2 10.10.0.100
 
+log "a good partition restarted next to the evil one attaches again"
+vm_ok kill vm2 >/dev/null
+vm_ok start vm2 >/dev/null
+wait_for 20 json_holds "$GOOD_READY" list-ports ||
+    fail "vm2 did not attach again: $(vsjson list-ports | jq -c '.[] | select(.name == "vm2") | .netvsc') $(grep -i 'vm2' "$(vsw_dir)/log" | tail -n 5)"
+vping_vm_ok vm1 10.10.0.2
+log "a new partition started next to the evil one attaches"
+vsctl_ok add-port vm3 "netvsc,socket=$VMM_STATE/vm3.0.vmbus" tag=10 >/dev/null
+vm_ok create vm3 --memory 64 --nic "switch=$SW,mac=02:00:5e:10:00:03,port=vm3" \
+    --cmd 'ip addr add 10.10.0.3/24 dev eth0; exec sleep 100000' >/dev/null
+vm_ok start vm3 >/dev/null
+wait_for 20 json_holds '.[] | select(.name == "vm3") | .netvsc.state == "open" and .netvsc.guest.rndis_ready' list-ports ||
+    fail "vm3 did not attach: $(vsjson list-ports | jq -c '.[] | select(.name == "vm3") | .netvsc') $(grep 'vm3' "$(vsw_dir)/log" | tail -n 5)"
+vping_vm_ok vm3 10.10.0.1
+
 log "counters: the evil port and partition have errors, the good ones none"
 vsjson port-stats | jq -c '.[] | select(.netvsc) | {name, errors: (.netvsc.errors | with_entries(select(.value != 0)))}'
 expect_json "the evil port counts netvsc errors" \
     '.[] | select(.name == "evil") | ([.netvsc.errors[]] | add) > 0' port-stats
 expect_json "the good ports count no netvsc errors" \
-    'all(.[] | select(.name == "vm1" or .name == "vm2"); ([.netvsc.errors[]] | add) == 0)' port-stats
+    'all(.[] | select(.name == "vm1" or .name == "vm2" or .name == "vm3"); ([.netvsc.errors[]] | add) == 0)' port-stats
 EVIL_VB=$(vb_errors evil)
 log "vmmd: evil partition VMBus errors: $(vmmctl --json show evil | jq -c '.vmbus.errors')"
 case ",$PHASES," in
 *,chan,*) [ "$EVIL_VB" -gt 0 ] || fail "vmmd counted no VMBus error of the evil partition" ;;
 esac
-for vm in vm1 vm2; do
+for vm in vm1 vm2 vm3; do
     [ "$(vb_errors "$vm")" = 0 ] || fail "vmmd counted VMBus errors of $vm: $(vmmctl --json show "$vm" | jq -c .vmbus.errors)"
 done
 

@@ -66,6 +66,8 @@ struct vs_nv_port {
 	bool broken_logged;
 	struct vmbus_gmem_rings rings;
 	uint32_t relid, ring_gpadl;
+	uint32_t map_runs;  /* mappings of the GPADLs and the ring, <= VS_NV_MAX_MAP_RUNS */
+	uint32_t ring_runs; /* of which the open channel's ring */
 	int signal_fd;
 	struct rte_ring *log;
 	struct vs_nv_stats acc;	 /* counters of closed channels */
@@ -161,6 +163,8 @@ static void chan_close(struct vs_nv_port *nv)
 	log_drain(nv);
 	vs_vsp_destroy(ch->vsp);
 	vmbus_gmem_unmap_rings(&nv->rings);
+	nv->map_runs -= nv->ring_runs;
+	nv->ring_runs = 0;
 	close(ch->intr_fd);
 	close(nv->signal_fd);
 	nv->signal_fd = -1;
@@ -180,8 +184,10 @@ static void gpadls_clear(struct vs_nv_port *nv)
 		return;
 	nv->gpadls = NULL; /* the channel is closed: no worker reads the table */
 	rte_rcu_qsbr_synchronize(nv->sw->qs, RTE_QSBR_THRID_INVALID);
-	for (i = 0; i < old->n; i++)
+	for (i = 0; i < old->n; i++) {
+		nv->map_runs -= vs_nv_pfn_runs(old->g[i].pfns, old->g[i].n_pfns);
 		gpadl_unmap(&old->g[i]);
+	}
 	free(old);
 }
 
@@ -276,6 +282,7 @@ static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	struct vmbus_user_gpadl_add h;
 	struct vs_nv_gpadl g = {0};
 	struct vs_nv_gpadls *nt;
+	uint32_t runs;
 	void *va;
 	int ret;
 
@@ -309,6 +316,12 @@ static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		part_reset(nv);
 		return EEXIST;
 	}
+	runs = vs_nv_pfn_runs(nv->part.pfns, h.total_pfns);
+	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs) {
+		/* this guest's share of vswitchd's mappings is spent (netvsc.h) */
+		part_reset(nv);
+		return ENOSPC;
+	}
 	ret = vmbus_gmem_map(&nv->gmem, nv->part.pfns, h.total_pfns, &va);
 	if (ret) {
 		part_reset(nv);
@@ -324,6 +337,7 @@ static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		return ret;
 	}
 	nv->part.pfns = NULL; /* now owned by the table entry */
+	nv->map_runs += runs;
 	part_reset(nv);
 	gpadls_swap(nv, nt);
 	return 0;
@@ -385,6 +399,7 @@ static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	nt = vs_nv_gpadls_remove(nv->gpadls, d.gpadl, &g);
 	if (nt == NULL)
 		return errno;
+	nv->map_runs -= vs_nv_pfn_runs(g.pfns, g.n_pfns);
 	if (nv->chan) {
 		/* a buffer the channel may use (Linux revokes buffers after closing the channel, a
 		 * guest need not): the core forgets it while no worker runs the channel, which also
@@ -410,6 +425,7 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	struct vmbus_user_chan_open o;
 	const struct vs_nv_gpadl *g;
 	struct vs_nv_chan *ch;
+	uint32_t runs;
 	int ret;
 
 	if (size < sizeof(o) || n_fds != 2)
@@ -430,6 +446,9 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	/* rings start on a page and cover whole pages: the split is in pages */
 	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
 		return EINVAL;
+	runs = vs_nv_pfn_runs(g->pfns, g->n_pfns); /* the rings are mapped once more */
+	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
+		return ENOSPC;
 	ch = calloc(1, sizeof(*ch));
 	if (ch == NULL)
 		return ENOMEM;
@@ -462,6 +481,8 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	ch->log = nv->log;
 	nv->relid = o.relid;
 	nv->ring_gpadl = o.ring_gpadl;
+	nv->ring_runs = runs;
+	nv->map_runs += runs;
 	nv->chan = ch;
 	publish(nv);
 	VS_LOG(INFO, "port %s: channel %u open (ring %zu+%zu KiB, worker %u)", nv->port->name,
