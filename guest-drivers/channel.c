@@ -3,8 +3,9 @@
  * Opening and closing a channel (facts 4.3, 5.1): the ring GPADL holds the guest->host ring in
  * pages [0, ring_pages) and the host->guest ring in [ring_pages, 2 * ring_pages); we zero both
  * control pages and set the pending_send_sz feature bit in both before the GPADL exists, as
- * Linux does at open. The doorbells are the two eventfds of OPENCHANNEL_RESULT
- * (include/vsw/proto/hv_msg.h): [0] we signal the host, [1] the host interrupts us.
+ * Linux does at open. The doorbells are the two fds of OPENCHANNEL_RESULT
+ * (include/vsw/proto/hv_msg.h): [0] we signal the host (an eventfd), [1] the host interrupts us
+ * (the read end of a pipe; an eventfd in the in-process tests).
  */
 #include "internal.h"
 
@@ -148,8 +149,9 @@ int gd_channel_signal(struct gd_channel *ch)
 
 void gd_channel_intr_clear(struct gd_channel *ch)
 {
-	uint64_t v;
+	/* a pipe from vmmd (8 bytes per signal, several may be pending), or an eventfd (tests) */
+	uint8_t v[512];
 
-	if (read(ch->intr_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		GD_LOG_RL(LOG_WARNING, "interrupt eventfd: %s", strerror(errno));
+	if (read(ch->intr_fd, v, sizeof(v)) < 0 && errno != EAGAIN)
+		GD_LOG_RL(LOG_WARNING, "interrupt doorbell: %s", strerror(errno));
 }

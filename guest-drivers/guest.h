@@ -203,7 +203,7 @@ struct gd_channel {
 	struct vmbus_ring out;	/* guest -> host, we write */
 	struct vmbus_ring in;	/* host -> guest, we read */
 	int signal_fd;		/* eventfd: write 1 to notify the host */
-	int intr_fd;		/* eventfd: readable when the host notified us */
+	int intr_fd;		/* pipe read end (eventfd in tests): readable when the host notified us */
 	bool open;
 	uint64_t n_signals;	/* times we signalled the host */
 };
@@ -223,7 +223,7 @@ int gd_channel_open(struct gd_channel *ch, struct gd_vmbus *vb, const struct gd_
 void gd_channel_close(struct gd_channel *ch, bool rescinded);
 /* Notify the host (write 1 to the signal eventfd). Returns 0 or -errno. */
 int gd_channel_signal(struct gd_channel *ch);
-/* Clear the interrupt eventfd (non-blocking read). */
+/* Clear the interrupt doorbell (non-blocking read of every pending signal that fits). */
 void gd_channel_intr_clear(struct gd_channel *ch);
 
 /* ---------------------------------------------------------------------------------------------

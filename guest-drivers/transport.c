@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The process partition's message channel (include/vsw/proto/hv_msg.h): one 256-byte datagram
- * per message on a SOCK_SEQPACKET socket; OPENCHANNEL_RESULT carries two eventfds (SCM_RIGHTS).
+ * per message on a SOCK_SEQPACKET socket; OPENCHANNEL_RESULT carries the two doorbells (SCM_RIGHTS).
  */
 #include "internal.h"
 

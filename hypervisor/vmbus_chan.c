@@ -7,7 +7,7 @@
  * Each step that gives vswitchd access to guest pages, or takes it away, waits for vswitchd's
  * reply before the guest is answered (vmbus_user.c queues the requests in order):
  *   GPADL complete   -> GPADL_ADD  -> GPADL_CREATED
- *   OPENCHANNEL      -> CHAN_OPEN  -> OPENCHANNEL_RESULT (+ the two eventfds)
+ *   OPENCHANNEL      -> CHAN_OPEN  -> OPENCHANNEL_RESULT (+ the two doorbells)
  *   CLOSECHANNEL     -> CHAN_CLOSE (no guest answer; a later GPADL_DEL queues behind it)
  *   GPADL_TEARDOWN   -> GPADL_DEL  -> GPADL_TORNDOWN
  * With no vswitchd (not connected, or before its HELLO), GPADLs are answered at once and kept,
@@ -19,6 +19,7 @@
 #include "vmbus_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -41,7 +42,7 @@ void vmm_chan_init(struct vmm_vb_nic *nic)
 	memset(c, 0, sizeof(*c));
 	c->relid = nic->index + 1;
 	c->state = VMM_CHAN_IDLE;
-	c->signal_fd = c->intr_fd = -1;
+	c->signal_fd = c->intr_fd = c->intr_host_fd = -1;
 	vmm_vb_instance_guid(nic->vb->name, nic->index, &c->instance);
 }
 
@@ -70,7 +71,33 @@ static void close_fds(struct vmm_vb_chan *c)
 		close(c->signal_fd);
 	if (c->intr_fd >= 0)
 		close(c->intr_fd);
-	c->signal_fd = c->intr_fd = -1;
+	if (c->intr_host_fd >= 0)
+		close(c->intr_host_fd);
+	c->signal_fd = c->intr_fd = c->intr_host_fd = -1;
+}
+
+/*
+ * The doorbells of an open channel. The guest's signal is an eventfd (vswitchd never reads it;
+ * it polls the ring). The interrupt is a pipe, not an eventfd: an fd passed with SCM_RIGHTS is
+ * the same open file in both processes, so a guest holding vswitchd's interrupt eventfd could
+ * clear its O_NONBLOCK (fcntl) and saturate its counter (a write of 2^64 - 2), and vswitchd's
+ * next doorbell write() would block its worker for good (hostile_guest_test, phase "doorbell").
+ * With a pipe the guest holds only the read end, a file of its own: vswitchd's write end stays
+ * non-blocking whatever the guest does, and a full pipe (a guest that never reads) is EAGAIN.
+ * Returns NULL, or why the doorbells could not be made.
+ */
+static const char *doorbells_create(struct vmm_vb_chan *c)
+{
+	int p[2];
+
+	c->signal_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->signal_fd < 0 || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		close_fds(c);
+		return "no eventfd or pipe";
+	}
+	c->intr_fd = p[0];
+	c->intr_host_fd = p[1];
+	return NULL;
 }
 
 /* ---- GPADL records ---- */
@@ -173,7 +200,7 @@ static void open_result(struct vmm_vb_nic *nic, uint32_t status)
 	union vmbus_chanmsg m;
 	size_t n = vmbus_chanmsg_build_open_result(&m, c->relid, c->open_id, status);
 
-	/* hv_msg.h: [0] signal eventfd, [1] interrupt eventfd, on success only */
+	/* hv_msg.h: [0] signal eventfd, [1] interrupt pipe's read end, on success only */
 	vmm_vb_send(nic->vb, &m, n, fds, status == 0 ? 2 : 0);
 }
 
@@ -372,14 +399,8 @@ void vmm_chan_open(struct vmm_vmbus *vb, const struct vmbus_chanmsg_open *m)
 	why = c->state == VMM_CHAN_RESCINDED
 		      ? "channel rescinded"
 		      : ring_check(gpadl_find(c, m->ring_gpadl), m->downstream_ring_page_offset);
-	if (why == NULL) {
-		c->signal_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		c->intr_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (c->signal_fd < 0 || c->intr_fd < 0) {
-			close_fds(c);
-			why = "no eventfd";
-		}
-	}
+	if (why == NULL)
+		why = doorbells_create(c);
 	if (why) {
 		vmm_vb_error(vb, VMM_VB_ERR_OPEN_REFUSED, "relid %u: %s", c->relid, why);
 		open_result(nic, VMM_VB_STATUS_FAIL);

@@ -89,7 +89,8 @@ struct vmm_vb_chan {
 	uint32_t target_vp;	      /* from OPENCHANNEL / MODIFYCHANNEL */
 	uint32_t downstream;	      /* H->G ring's first page in the ring GPADL */
 	int signal_fd;		      /* eventfd: guest writes, vswitchd reads (-1: none) */
-	int intr_fd;		      /* eventfd: vswitchd writes, guest reads (-1: none) */
+	int intr_fd;		      /* pipe read end: the guest's interrupt doorbell (-1: none) */
+	int intr_host_fd;	      /* its write end, vswitchd's (-1: none); see vmbus_chan.c */
 	struct vmm_vb_gpadl *gpadls;  /* complete GPADLs of this relid */
 	unsigned int n_gpadls;
 	uint64_t gpadl_pages;

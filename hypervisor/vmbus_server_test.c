@@ -5,6 +5,7 @@
  * not our builders) and plays vswitchd (replies, silence, disconnects).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -519,7 +520,8 @@ static void test_open_bounds(void **state)
 }
 
 /* Bring-up with vswitchd: GPADL before HELLO, open waits, HELLO replays, fds reach the guest. */
-static void open_with_switch(struct h *h, int *guest_fds)
+/* 'host_fds' (may be NULL) receives vswitchd's two doorbell fds. */
+static void open_with_switch(struct h *h, int *guest_fds, int *host_fds)
 {
 	static uint8_t body[VMBUS_USER_MAX_MSG];
 	uint8_t p[240];
@@ -564,12 +566,52 @@ static void open_with_switch(struct h *h, int *guest_fds)
 	eventfd_t v = 0;
 	assert_int_equal(eventfd_read(fds[0], &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(eventfd_write(fds[1], 3), 0);
-	assert_int_equal(eventfd_read(guest_fds[1], &v), 0);
+	assert_int_equal(write(fds[1], &(uint64_t){3}, 8), 8);
+	assert_int_equal(read(guest_fds[1], &v, 8), 8);
 	assert_int_equal(v, 3);
-	close(fds[0]);
-	close(fds[1]);
+	if (host_fds) {
+		memcpy(host_fds, fds, 2 * sizeof(int));
+	} else {
+		close(fds[0]);
+		close(fds[1]);
+	}
 	assert_int_equal(h->vb->nics[0].chan.state, VMM_CHAN_OPEN);
+}
+
+/*
+ * The interrupt doorbell is not one open file shared by guest and vswitchd (it was an eventfd):
+ * the guest holds a read-only end, vswitchd a write-only, non-blocking one that the guest cannot
+ * make blocking, and a guest that never reads makes vswitchd's writes fail, never wait.
+ * (hostile_guest_test, phase "doorbell": an eventfd's O_NONBLOCK cleared by the guest and its
+ * counter saturated blocked a vswitchd worker in write().)
+ */
+static void test_doorbells_not_shared(void **state)
+{
+	struct h *h = *state;
+	int gfds[2], sfds[2], n;
+	uint64_t one = 1, big = 0xfffffffffffffffeull;
+
+	open_with_switch(h, gfds, sfds);
+	assert_int_equal(fcntl(gfds[1], F_GETFL) & O_ACCMODE, O_RDONLY);
+	assert_int_equal(fcntl(sfds[1], F_GETFL) & O_ACCMODE, O_WRONLY);
+	assert_true(fcntl(sfds[1], F_GETFL) & O_NONBLOCK);
+	/* what the attack did: blocking mode and a saturating write, on the guest's end */
+	assert_int_equal(fcntl(gfds[1], F_SETFL, 0), 0);
+	assert_int_equal(write(gfds[1], &big, 8), -1);
+	assert_int_equal(errno, EBADF);
+	assert_true(fcntl(sfds[1], F_GETFL) & O_NONBLOCK);
+	/* a guest that never reads: vswitchd's writes end in EAGAIN (bounded: a pipe holds 64 KiB
+	 * by default, at most 1 MiB) */
+	for (n = 0; n < (1 << 17); n++) {
+		if (write(sfds[1], &one, 8) < 0)
+			break;
+	}
+	assert_true(n < (1 << 17));
+	assert_int_equal(errno, EAGAIN);
+	close(gfds[0]);
+	close(gfds[1]);
+	close(sfds[0]);
+	close(sfds[1]);
 }
 
 static void test_open_close_teardown(void **state)
@@ -578,7 +620,7 @@ static void test_open_close_teardown(void **state)
 	uint8_t m[16] = {0}, p[240];
 	int gfds[2];
 
-	open_with_switch(h, gfds);
+	open_with_switch(h, gfds, NULL);
 	close(gfds[0]);
 	close(gfds[1]);
 	/* a GPADL while connected waits for vswitchd's reply */
@@ -608,7 +650,7 @@ static void test_ring_teardown_refused(void **state)
 	uint8_t m[16] = {0};
 	int gfds[2];
 
-	open_with_switch(h, gfds);
+	open_with_switch(h, gfds, NULL);
 	close(gfds[0]);
 	close(gfds[1]);
 	put32(m, 0, 11);
@@ -790,7 +832,7 @@ static void test_disconnect_rescind(void **state)
 	uint8_t p[240];
 	int gfds[2];
 
-	open_with_switch(h, gfds);
+	open_with_switch(h, gfds, NULL);
 	close(gfds[0]);
 	close(gfds[1]);
 	gpadl(h, 1, 0x32, 16, 5000);
@@ -895,6 +937,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gpadl_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_close_teardown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doorbells_not_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_teardown_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gpadl_parts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unload, setup, teardown),

@@ -139,7 +139,8 @@ static int send_op(struct vmm_vb_nic *nic, struct vmm_vu_op *op)
 		struct vmbus_user_chan_close close;
 		struct vmbus_user_gpadl_del del;
 	} b;
-	int fds[2] = {c->signal_fd, c->intr_fd};
+	/* vmbus_user.h: [0] the signal eventfd, [1] the interrupt pipe's write end */
+	int fds[2] = {c->signal_fd, c->intr_host_fd};
 
 	memset(&b, 0, sizeof(b));
 	switch (op->type) {

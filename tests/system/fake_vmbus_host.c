@@ -414,9 +414,9 @@ static int g_poll(void)
 	uint8_t buf[8192];
 	const uint8_t *recv = H.mem + (size_t)RECV_PFN * PAGE;
 	int n, count = 0;
-	uint64_t v;
+	uint8_t v[512];
 
-	if (read(H.intr_efd, &v, 8) < 0) {
+	if (read(H.intr_efd, v, sizeof(v)) < 0) {
 		/* not signalled */
 	}
 	while ((n = vmbus_ring_read(&H.h2g, buf, sizeof(buf))) > 0) {
@@ -740,7 +740,7 @@ static void session_open(void)
 {
 	uint8_t buf[256], body[32] = {0}, open[24] = {0};
 	uint64_t pfns[2 * RING_PAGES];
-	int n, fds[2], st;
+	int n, fds[2], intr[2], st;
 	uint32_t i;
 
 	/* HELLO -> reply with the memfd */
@@ -776,11 +776,16 @@ static void session_open(void)
 	put32(open + 8, GPADL_RING);
 	put32(open + 12, RING_PAGES);
 	put32(open + 20, 0x50000);
+	/* doorbells as vmmd makes them (vmbus_user.h): the signal eventfd, the interrupt pipe
+	 * (the guest keeps the read end, vswitchd gets the write end) */
 	H.sig_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	H.intr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pipe2(intr, O_NONBLOCK | O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	H.intr_efd = intr[0];
 	fds[0] = H.sig_efd;
-	fds[1] = H.intr_efd;
+	fds[1] = intr[1];
 	st = um_request(VMBUS_USER_CHAN_OPEN, open, 24, fds, 2);
+	close(intr[1]);
 	if (st)
 		die("CHAN_OPEN: status %d", st);
 	memset(H.comps, 0, sizeof(H.comps));

@@ -4,8 +4,9 @@
  * kept set, so the guest never needs to signal us (facts 5.3): a frame waits at most one poll of
  * the worker, which is the worker's idle sleep (up to --idle-sleep-max) when the switch is idle.
  * Host->guest packets (completions, control answers, received frames) are published and signalled
- * once per poll or transmit burst. Never blocks (the doorbell write on an eventfd cannot block
- * short of 2^64 unread signals), never allocates besides mbufs, never logs (lines go to control).
+ * once per poll or transmit burst. Never blocks (the doorbell is the non-blocking write end of a
+ * pipe only vmmd and we hold, conn.c doorbell_check), never allocates besides mbufs, never logs
+ * (lines go to control).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ static void doorbell(struct vs_nv_chan *ch)
 	uint64_t one = 1;
 
 	if (write(ch->intr_fd, &one, sizeof(one)) < 0) {
-		/* the guest is gone or its counter is saturated: it is polling anyway */
+		/* EAGAIN: the pipe is full, the guest has unread signals; or it is gone */
 	}
 }
 

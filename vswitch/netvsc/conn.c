@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,6 +66,8 @@ struct vs_nv_port {
 	bool broken_logged;
 	struct vmbus_gmem_rings rings;
 	uint32_t relid, ring_gpadl;
+	uint32_t map_runs;  /* mappings of the GPADLs and the ring, <= VS_NV_MAX_MAP_RUNS */
+	uint32_t ring_runs; /* of which the open channel's ring */
 	int signal_fd;
 	struct rte_ring *log;
 	struct vs_nv_stats acc;	 /* counters of closed channels */
@@ -160,6 +163,8 @@ static void chan_close(struct vs_nv_port *nv)
 	log_drain(nv);
 	vs_vsp_destroy(ch->vsp);
 	vmbus_gmem_unmap_rings(&nv->rings);
+	nv->map_runs -= nv->ring_runs;
+	nv->ring_runs = 0;
 	close(ch->intr_fd);
 	close(nv->signal_fd);
 	nv->signal_fd = -1;
@@ -179,8 +184,10 @@ static void gpadls_clear(struct vs_nv_port *nv)
 		return;
 	nv->gpadls = NULL; /* the channel is closed: no worker reads the table */
 	rte_rcu_qsbr_synchronize(nv->sw->qs, RTE_QSBR_THRID_INVALID);
-	for (i = 0; i < old->n; i++)
+	for (i = 0; i < old->n; i++) {
+		nv->map_runs -= vs_nv_pfn_runs(old->g[i].pfns, old->g[i].n_pfns);
 		gpadl_unmap(&old->g[i]);
+	}
 	free(old);
 }
 
@@ -275,6 +282,7 @@ static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	struct vmbus_user_gpadl_add h;
 	struct vs_nv_gpadl g = {0};
 	struct vs_nv_gpadls *nt;
+	uint32_t runs;
 	void *va;
 	int ret;
 
@@ -308,6 +316,12 @@ static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		part_reset(nv);
 		return EEXIST;
 	}
+	runs = vs_nv_pfn_runs(nv->part.pfns, h.total_pfns);
+	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs) {
+		/* this guest's share of vswitchd's mappings is spent (netvsc.h) */
+		part_reset(nv);
+		return ENOSPC;
+	}
 	ret = vmbus_gmem_map(&nv->gmem, nv->part.pfns, h.total_pfns, &va);
 	if (ret) {
 		part_reset(nv);
@@ -323,12 +337,32 @@ static int on_gpadl_add(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		return ret;
 	}
 	nv->part.pfns = NULL; /* now owned by the table entry */
+	nv->map_runs += runs;
 	part_reset(nv);
 	gpadls_swap(nv, nt);
 	return 0;
 bad:
 	part_reset(nv);
 	return EINVAL;
+}
+
+/*
+ * The interrupt doorbell vswitchd writes must be a file the guest does not share: the write end
+ * of a pipe (vmbus_user.h). An eventfd passed to both sides is one open file whose O_NONBLOCK
+ * the guest can clear and whose counter it can saturate, and the worker's next doorbell write()
+ * would then block forever (hostile_guest_test, phase "doorbell"). The write end is set
+ * non-blocking here (a full pipe, a guest that does not read, is EAGAIN). Returns 0 or EINVAL.
+ */
+static int doorbell_check(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || (fl & O_ACCMODE) != O_WRONLY)
+		return EINVAL;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return EINVAL;
+	return 0;
 }
 
 /* Hide an open channel from the workers while control changes its protocol state, and show it
@@ -365,6 +399,7 @@ static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	nt = vs_nv_gpadls_remove(nv->gpadls, d.gpadl, &g);
 	if (nt == NULL)
 		return errno;
+	nv->map_runs -= vs_nv_pfn_runs(g.pfns, g.n_pfns);
 	if (nv->chan) {
 		/* a buffer the channel may use (Linux revokes buffers after closing the channel, a
 		 * guest need not): the core forgets it while no worker runs the channel, which also
@@ -390,6 +425,7 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	struct vmbus_user_chan_open o;
 	const struct vs_nv_gpadl *g;
 	struct vs_nv_chan *ch;
+	uint32_t runs;
 	int ret;
 
 	if (size < sizeof(o) || n_fds != 2)
@@ -399,12 +435,20 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		return EBUSY;
 	if (o.sub_channel_index != 0)
 		return EOPNOTSUPP; /* we grant no subchannels */
+	if (doorbell_check(fds[1])) {
+		VS_LOG(WARNING, "port %s: CHAN_OPEN: the interrupt doorbell is not the write end of "
+			"a pipe", nv->port->name);
+		return EINVAL;
+	}
 	g = vs_nv_gpadls_find(nv->gpadls, o.ring_gpadl);
 	if (g == NULL)
 		return ENOENT;
 	/* rings start on a page and cover whole pages: the split is in pages */
 	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
 		return EINVAL;
+	runs = vs_nv_pfn_runs(g->pfns, g->n_pfns); /* the rings are mapped once more */
+	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
+		return ENOSPC;
 	ch = calloc(1, sizeof(*ch));
 	if (ch == NULL)
 		return ENOMEM;
@@ -437,6 +481,8 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	ch->log = nv->log;
 	nv->relid = o.relid;
 	nv->ring_gpadl = o.ring_gpadl;
+	nv->ring_runs = runs;
+	nv->map_runs += runs;
 	nv->chan = ch;
 	publish(nv);
 	VS_LOG(INFO, "port %s: channel %u open (ring %zu+%zu KiB, worker %u)", nv->port->name,

@@ -21,6 +21,18 @@ const struct vs_nv_gpadl *vs_nv_gpadls_find(const struct vs_nv_gpadls *t, uint32
 	return NULL;
 }
 
+uint32_t vs_nv_pfn_runs(const uint64_t *pfns, uint32_t n)
+{
+	uint32_t i, runs = n ? 1 : 0;
+
+	for (i = 1; i < n; i++) {
+		/* (no wrap-around run: counting too many is the safe side) */
+		if (pfns[i - 1] == UINT64_MAX || pfns[i] != pfns[i - 1] + 1)
+			runs++;
+	}
+	return runs;
+}
+
 static struct vs_nv_gpadls *table_alloc(unsigned int n)
 {
 	struct vs_nv_gpadls *t = malloc(sizeof(*t) + (size_t)n * sizeof(t->g[0]));

@@ -127,6 +127,26 @@ static void capacity(void **state)
 	free(t);
 }
 
+/* Mappings per GPADL: one per run of consecutive PFNs (the "vma" attack lists none). */
+static void pfn_runs(void **state)
+{
+	static const uint64_t contiguous[] = {7, 8, 9, 10};
+	static const uint64_t scattered[] = {0, 2, 4, 6, 8};
+	static const uint64_t mixed[] = {5, 6, 7, 100, 101, 3, 3, 4, UINT64_MAX, 0};
+	static const uint64_t wrap[] = {UINT64_MAX, 0};
+
+	(void)state;
+	assert_int_equal(vs_nv_pfn_runs(contiguous, 0), 0);
+	assert_int_equal(vs_nv_pfn_runs(contiguous, 1), 1);
+	assert_int_equal(vs_nv_pfn_runs(contiguous, 4), 1);
+	assert_int_equal(vs_nv_pfn_runs(scattered, 5), 5);
+	/* 5-7 | 100-101 | 3 | 3-4 | MAX | 0: a repeated page is a new run, so is a wrap to 0 */
+	assert_int_equal(vs_nv_pfn_runs(mixed, 10), 6);
+	assert_int_equal(vs_nv_pfn_runs(wrap, 2), 2);
+	/* the budget holds a fully scattered 16 MiB receive buffer, send buffer and ring */
+	assert_true(4096u + 255u + 2u * 256u < VS_NV_MAX_MAP_RUNS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +155,7 @@ int main(void)
 		cmocka_unit_test(duplicate),
 		cmocka_unit_test(handle_zero),
 		cmocka_unit_test(capacity),
+		cmocka_unit_test(pfn_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,6 +68,19 @@ struct vs_nv_gpadls {
 	struct vs_nv_gpadl g[]; /* entries share pfns/va with the tables they were copied from */
 };
 
+/*
+ * Memory mappings a port may hold for its GPADLs and its ring. vmbus_gmem_map makes one mapping
+ * per run of consecutive guest pages, and the mapping count (vm.max_map_count, 65530 by default)
+ * is per process: shared by every port and by vswitchd itself. Without a budget, one guest whose
+ * GPADLs list scattered pages takes them all and no other partition can attach (its GPADL_ADDs
+ * fail with ENOMEM; hostile_guest_test, phase "vma"). A Linux guest whose 16 MiB receive buffer
+ * is fully scattered (vmalloc) needs about 5000 (4096 + send buffer + ring twice).
+ */
+#define VS_NV_MAX_MAP_RUNS 8192u
+
+/* Mappings vmbus_gmem_map makes for 'pfns': the runs of consecutive page numbers (0 if n is 0). */
+uint32_t vs_nv_pfn_runs(const uint64_t *pfns, uint32_t n);
+
 /* Entry with 'handle', or NULL. 't' may be NULL (empty). Any thread (workers: RCU). */
 const struct vs_nv_gpadl *vs_nv_gpadls_find(const struct vs_nv_gpadls *t, uint32_t handle);
 

@@ -8,12 +8,15 @@
  * the HvPostMessage input (guest -> host) and a SynIC message slot (host -> guest), so that the
  * same channel-message code serves the later KVM backend unchanged. Little-endian.
  *
- * Doorbells: the host attaches two eventfds (SCM_RIGHTS) to a successful OPENCHANNEL_RESULT
+ * Doorbells: the host attaches two fds (SCM_RIGHTS) to a successful OPENCHANNEL_RESULT
  * datagram, in this order:
- *   [0] signal eventfd: the guest writes 1 to it where Hyper-V guests call HvSignalEvent with the
- *       offer's connection id ("look at my outbound ring");
- *   [1] interrupt eventfd: the host writes 1 to it where Hyper-V sets the channel's SIEF bit and
- *       raises the VMBus vector ("look at your inbound ring").
+ *   [0] signal eventfd: the guest writes 1 (a u64) to it where Hyper-V guests call HvSignalEvent
+ *       with the offer's connection id ("look at my outbound ring");
+ *   [1] interrupt: the read end of a non-blocking pipe; the host writes a u64 1 to its write end
+ *       where Hyper-V sets the channel's SIEF bit and raises the VMBus vector ("look at your
+ *       inbound ring"); the guest reads to clear (several signals may be pending). Not an
+ *       eventfd: the guest must not share an open file (and so its O_NONBLOCK flag) with the
+ *       host's writer, or it could make the host's doorbell write block.
  * No other datagram carries fds. A datagram of any other size is a protocol error.
  *
  * Guest "physical" memory is the memfd at fd 3 of the partition; a guest page frame number is

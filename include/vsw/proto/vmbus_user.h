@@ -15,8 +15,9 @@
  *                                                  + fd: guest memory memfd (read-write mapping)
  *   H->S GPADL_ADD {relid, gpadl, pfns}       S->H reply {status}   (before GPADL_CREATED to guest)
  *   H->S CHAN_OPEN {relid, ring gpadl, ...}   S->H reply {status}   (before OPENCHANNEL_RESULT)
- *                    + fds: [0] signal eventfd (guest writes, vswitchd reads),
- *                           [1] interrupt eventfd (vswitchd writes, guest reads)
+ *                    + fds: [0] signal eventfd (guest writes, vswitchd may read),
+ *                           [1] interrupt: write end of a pipe whose read end the guest holds
+ *                               (never an eventfd: vswitchd's file must not be the guest's)
  *   H->S CHAN_CLOSE {relid}                   S->H reply {status}   (after: no ring access)
  *   H->S GPADL_DEL {relid, gpadl}             S->H reply {status}   (before GPADL_TORNDOWN)
  *   H->S RESET {}                             S->H reply {status}   (guest UNLOAD or stop:
