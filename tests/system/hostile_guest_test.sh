@@ -17,9 +17,8 @@
 #   HOSTILE_PHASES=a,b   phases (default chan,nvsp,rndis,ring,race,scribble,doorbell,vma)
 #   HOSTILE_SECONDS=S    scribble time (race runs S/2)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vmm_lib.sh"
 
-VMMD=${VMMD:-$VSW_BUILD/hypervisor/vmmd}
-VMMCTL=${VMMCTL:-$VSW_BUILD/hypervisor/vmmctl}
 EVIL=${EVIL_GUEST:-$VSW_BUILD/tests/evil_guest}
 SEED=${HOSTILE_SEED:-424242}
 PHASES=${HOSTILE_PHASES:-chan,nvsp,rndis,ring,race,scribble,doorbell,vma}
@@ -35,65 +34,12 @@ for f in "$VMMD" "$VMMCTL" "$EVIL" "$VSW_BUILD/guest-drivers/vsw-guest-init"; do
 done
 
 vsw_init hg
-VMM_NAME="hg$(($$ % 100000))"
-VMM_DIR="$T/vmm"
-VMM_SOCK="$VMM_DIR/sock"
-VMM_STATE="$VMM_DIR/state"
-SWDIR="$T/switches"
+vmm_init hg
 SW=hg
 EVIL_MAC=02:00:5e:10:00:66
-mkdir -p "$VMM_DIR" "$SWDIR"
 START_STAMP="$T/start.stamp"
 touch "$START_STAMP"
 
-vmm_pid() { cat "$VMM_DIR/pid" 2>/dev/null; }
-vmm_running() {
-    local pid
-    pid=$(vmm_pid)
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
-}
-vmm_cleanup() {
-    local pid p
-    if [ "${1:-0}" -ne 0 ] && [ "${1:-0}" -ne 77 ] && [ -d "$VMM_DIR" ]; then
-        echo "===== vmmd log:" >&2
-        tail -n 40 "$VMM_DIR/log" >&2 2>/dev/null
-        for p in "$VMM_STATE"/*.log; do
-            [ -f "$p" ] && { echo "===== $p:" >&2; tail -n 25 "$p" >&2; }
-        done
-    fi
-    if vmm_running; then
-        pid=$(vmm_pid)
-        kill -TERM "$pid" 2>/dev/null
-        wait_for 20 _not_running "$pid" || kill -KILL "$pid" 2>/dev/null
-    fi
-    for p in /sys/fs/cgroup/*/"vmmd-$VMM_NAME" /sys/fs/cgroup/"vmmd-$VMM_NAME"; do
-        [ -d "$p" ] || continue
-        rmdir "$p"/* "$p" 2>/dev/null
-    done
-}
-trap '_rc=$?; vmm_cleanup $_rc; (exit $_rc); vsw_cleanup' EXIT
-
-vmmctl() { timeout 60 "$VMMCTL" -s "$VMM_SOCK" "$@"; }
-vm_ok() {
-    vmmctl "$@" >"$T/out" 2>"$T/err" || fail "'vmmctl $*' exited $? (stderr: $(cat "$T/err"))"
-    cat "$T/out"
-}
-vm_pid() { vmmctl --json show "$1" | jq -r .pid; }
-vx() {
-    local pid
-    pid=$(vm_pid "$1")
-    shift
-    [ -n "$pid" ] && [ "$pid" != null ] || fail "partition has no pid"
-    nsenter -t "$pid" -n "$@"
-}
-vping_vm_ok() {
-    local vm=$1 dst=$2 out got
-    shift 2
-    wait_for 15 vx "$vm" ping -n -c 1 -W 1 "$@" "$dst" || fail "ping from $vm to $dst: no reply within 15 s"
-    out=$(vx "$vm" ping -n -c 3 -i 0.2 -W 2 "$@" "$dst" 2>&1)
-    got=$(echo "$out" | _ping_count)
-    [ "${got:-0}" = 3 ] || fail "ping from $vm to $dst: $got of 3 replies: $out"
-}
 # rss_anon PID: anonymous resident memory in KiB (guest memory the daemon maps is shared, not
 # anonymous, and is bounded by the partitions' sizes)
 rss_anon() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
@@ -106,10 +52,7 @@ ln -s "$(vsw_dir)/sock" "$SWDIR/$SW.sock"
 attach 1 up1 tag=10
 
 log "vmmd (guest init: evil_guest, which execs vsw-guest-init for the good partitions)"
-timeout 30 "$VMMD" --name "$VMM_NAME" --socket "$VMM_SOCK" --config "$VMM_DIR/conf.json" \
-    --state-dir "$VMM_STATE" --guest-init "$EVIL" --switch-dir "$SWDIR" --detach \
-    --pidfile "$VMM_DIR/pid" --log-file "$VMM_DIR/log" </dev/null >"$VMM_DIR/start.out" 2>&1 ||
-    fail "vmmd did not start: $(cat "$VMM_DIR/start.out")"
+vmm_start "$EVIL"
 # the ports exist before the partitions start, already on VLAN 10 (vmmd finds them with the same
 # devargs and takes them), so the evil guest never has a moment on another VLAN
 for vm in vm1 vm2 evil; do

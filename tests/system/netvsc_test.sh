@@ -10,9 +10,8 @@
 #    from the configuration file with their VLANs, reconnect to vmmd, the guests attach again
 #    (vmmd rescinds and re-offers), and traffic resumes.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vmm_lib.sh"
 
-VMMD=${VMMD:-$VSW_BUILD/hypervisor/vmmd}
-VMMCTL=${VMMCTL:-$VSW_BUILD/hypervisor/vmmctl}
 GUEST_INIT=${GUEST_INIT:-$VSW_BUILD/guest-drivers/vsw-guest-init}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
@@ -25,63 +24,9 @@ for f in "$VMMD" "$VMMCTL" "$GUEST_INIT"; do
 done
 
 vsw_init ne
-VMM_NAME="ne$(($$ % 100000))"
-VMM_DIR="$T/vmm"
-VMM_SOCK="$VMM_DIR/sock"
-VMM_STATE="$VMM_DIR/state"
-SWDIR="$T/switches"   # vmmd finds switch SW at SWDIR/SW.sock
+vmm_init ne
 SW=e2e
-mkdir -p "$VMM_DIR" "$SWDIR"
 
-vmm_pid() { cat "$VMM_DIR/pid" 2>/dev/null; }
-vmm_running() {
-    local pid
-    pid=$(vmm_pid)
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
-}
-vmm_cleanup() {
-    local pid p
-    if [ "${1:-0}" -ne 0 ] && [ "${1:-0}" -ne 77 ] && [ -d "$VMM_DIR" ]; then
-        echo "===== vmmd log:" >&2
-        tail -n 40 "$VMM_DIR/log" >&2 2>/dev/null
-        for p in "$VMM_STATE"/*.log; do
-            [ -f "$p" ] && { echo "===== $p:" >&2; tail -n 20 "$p" >&2; }
-        done
-    fi
-    if vmm_running; then
-        pid=$(vmm_pid)
-        kill -TERM "$pid" 2>/dev/null
-        wait_for 20 _not_running "$pid" || kill -KILL "$pid" 2>/dev/null
-    fi
-    for p in /sys/fs/cgroup/*/"vmmd-$VMM_NAME" /sys/fs/cgroup/"vmmd-$VMM_NAME"; do
-        [ -d "$p" ] || continue
-        rmdir "$p"/* "$p" 2>/dev/null
-    done
-}
-trap '_rc=$?; vmm_cleanup $_rc; (exit $_rc); vsw_cleanup' EXIT
-
-vmmctl() { timeout 60 "$VMMCTL" -s "$VMM_SOCK" "$@"; }
-vm_ok() {
-    vmmctl "$@" >"$T/out" 2>"$T/err" || fail "'vmmctl $*' exited $? (stderr: $(cat "$T/err"))"
-    cat "$T/out"
-}
-vm_pid() { vmmctl --json show "$1" | jq -r .pid; }
-# vx VM CMD...: run CMD in the network namespace of partition VM
-vx() {
-    local pid
-    pid=$(vm_pid "$1")
-    shift
-    [ -n "$pid" ] && [ "$pid" != null ] || fail "partition has no pid"
-    nsenter -t "$pid" -n "$@"
-}
-vping_vm_ok() {
-    local vm=$1 dst=$2 out got
-    shift 2
-    wait_for 15 vx "$vm" ping -n -c 1 -W 1 "$@" "$dst" || fail "ping from $vm to $dst: no reply within 15 s"
-    out=$(vx "$vm" ping -n -c 3 -i 0.2 -W 2 "$@" "$dst" 2>&1)
-    got=$(echo "$out" | _ping_count)
-    [ "${got:-0}" = 3 ] || fail "ping from $vm to $dst: $got of 3 replies: $out"
-}
 vping_vm_fail() {
     local vm=$1 dst=$2 out got
     out=$(vx "$vm" ping -n -c 3 -i 0.3 -W 1 "$dst" 2>&1)
@@ -99,10 +44,7 @@ ln -s "$(vsw_dir)/sock" "$SWDIR/$SW.sock"
 attach 1 up1 trunks=10,20
 
 log "vmmd and three partitions"
-timeout 30 "$VMMD" --name "$VMM_NAME" --socket "$VMM_SOCK" --config "$VMM_DIR/conf.json" \
-    --state-dir "$VMM_STATE" --guest-init "$GUEST_INIT" --switch-dir "$SWDIR" --detach \
-    --pidfile "$VMM_DIR/pid" --log-file "$VMM_DIR/log" </dev/null >"$VMM_DIR/start.out" 2>&1 ||
-    fail "vmmd did not start: $(cat "$VMM_DIR/start.out")"
+vmm_start "$GUEST_INIT"
 vm_ok create vm1 --memory 128 --nic "switch=$SW,mac=02:00:5e:10:00:01,port=vm1" \
     --cmd 'ip addr add 10.10.0.1/24 dev eth0; exec sleep 100000' >/dev/null
 vm_ok create vm2 --memory 128 --nic "switch=$SW,mac=02:00:5e:10:00:02,port=vm2" \
