@@ -13,6 +13,8 @@
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 
 # ---------------------------------------------------------------- defaults
@@ -91,8 +93,6 @@ shift $((OPTIND - 1))
 VSWITCHD=$BUILD_DIR/vswitch/vswitchd
 VSWITCHCTL=$BUILD_DIR/ctl/vswitchctl
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- checks
 [ "$(id -u)" -eq 0 ] || die "run as root"
@@ -149,41 +149,6 @@ CLEANING=""
 # OVS tools find their files through these; everything stays in the temp dir.
 export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR/etc
 
-# alive PID: the process exists and is not a zombie
-alive() {
-	local pid=$1 state
-	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
-# wait_gone PID SECONDS: poll until the process is gone; 0 if gone in time
-wait_gone() {
-	local pid=$1 deadline=$((SECONDS + $2))
-	while alive "$pid"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-# stop_pid PID NAME [GRACE]: TERM, then KILL after GRACE seconds (default 5)
-stop_pid() {
-	local pid=$1 name=$2 grace=${3:-5}
-	[ -n "$pid" ] || return 0
-	if alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		if ! wait_gone "$pid" "$grace"; then
-			log "$name (pid $pid) ignored SIGTERM, sending SIGKILL"
-			kill -KILL "$pid" 2>/dev/null
-			wait_gone "$pid" 5 || log "$name (pid $pid) still alive after SIGKILL"
-		fi
-	fi
-	wait "$pid" 2>/dev/null # reap if it is our child
-	return 0
-}
-
-read_pidfile() { [ -s "$1" ] && tr -dc 0-9 <"$1"; }
 
 cleanup() {
 	[ -n "$CLEANING" ] && return
@@ -222,26 +187,13 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 # ---------------------------------------------------------------- hugepages
 # Peak need: generator A plus the largest switch (OVS at MTU 9000), plus slack.
 setup_hugepages() {
-	local need_mb need free total
+	local need_mb
 	need_mb=$((A_MEM + 512))
 	local b_mb=$B_TESTPMD_MEM
 	[[ " $CONTENDERS " == *" ovs "* ]] && [ "$OVS_MEM_LIMIT" -gt "$b_mb" ] && b_mb=$OVS_MEM_LIMIT
 	[[ " $CONTENDERS " == *" vswitchd "* ]] && [ "$VSW_MEM_JUMBO" -gt "$b_mb" ] && b_mb=$VSW_MEM_JUMBO
 	need_mb=$((need_mb + b_mb))
-	need=$((need_mb / 2))
-	ORIG_NR_HUGE=$(cat /proc/sys/vm/nr_hugepages)
-	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-	if [ "$free" -lt "$need" ]; then
-		total=$((ORIG_NR_HUGE + need - free))
-		log "reserving hugepages: nr_hugepages $ORIG_NR_HUGE -> $total (2 MiB pages)"
-		HUGE_CHANGED=1
-		echo "$total" >/proc/sys/vm/nr_hugepages
-		free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-		[ "$free" -ge "$need" ] || die "only $free free 2 MiB hugepages, need $need"
-	fi
-	mkdir -p "$HUGE"
-	mount -t hugetlbfs -o pagesize=2M nodev "$HUGE" || die "cannot mount hugetlbfs on $HUGE"
-	HUGE_MOUNTED=1
+	reserve_hugepages "$need_mb"
 }
 
 # ---------------------------------------------------------------- frame parameters

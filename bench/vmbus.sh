@@ -20,6 +20,8 @@
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 
 # ---------------------------------------------------------------- defaults
@@ -103,8 +105,6 @@ VMMCTL=$BUILD_DIR/hypervisor/vmmctl
 GUEST_INIT=$BUILD_DIR/guest-drivers/vsw-guest-init
 GUEST_PKTGEN=$BUILD_DIR/guest-drivers/vsw-guest-pktgen
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 has() { [[ " $CONTENDERS " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- checks
@@ -161,48 +161,6 @@ CLEANING=""
 
 export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR/etc
 
-alive() {
-	local pid=$1 state
-	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-	state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
-wait_gone() { # PID SECONDS
-	local pid=$1 deadline=$((SECONDS + $2))
-	while alive "$pid"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-stop_pid() { # PID NAME [GRACE]: TERM, then KILL after GRACE seconds
-	local pid=$1 name=$2 grace=${3:-5}
-	[ -n "$pid" ] || return 0
-	if alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		if ! wait_gone "$pid" "$grace"; then
-			log "$name (pid $pid) ignored SIGTERM, sending SIGKILL"
-			kill -KILL "$pid" 2>/dev/null
-			wait_gone "$pid" 5 || log "$name (pid $pid) still alive after SIGKILL"
-		fi
-	fi
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
-read_pidfile() { [ -s "$1" ] && tr -dc 0-9 <"$1"; }
-
-# wait_until SECONDS CMD...: poll CMD every 0.2 s; 0 once it succeeds
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.2
-	done
-}
 
 cleanup() {
 	[ -n "$CLEANING" ] && return
@@ -238,26 +196,13 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 
 # ---------------------------------------------------------------- hugepages
 setup_hugepages() {
-	local need_mb=0 need free total
+	local need_mb=0
 	has ovs && need_mb=$((A_MEM + OVS_MEM_LIMIT + 256))
 	if has pktgen || has iperf; then
 		[ $((VSW_MEM + 256)) -gt "$need_mb" ] && need_mb=$((VSW_MEM + 256))
 	fi
 	[ "$need_mb" -gt 0 ] || return 0
-	need=$((need_mb / 2))
-	ORIG_NR_HUGE=$(cat /proc/sys/vm/nr_hugepages)
-	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-	if [ "$free" -lt "$need" ]; then
-		total=$((ORIG_NR_HUGE + need - free))
-		log "reserving hugepages: nr_hugepages $ORIG_NR_HUGE -> $total (2 MiB pages)"
-		HUGE_CHANGED=1
-		echo "$total" >/proc/sys/vm/nr_hugepages
-		free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-		[ "$free" -ge "$need" ] || die "only $free free 2 MiB hugepages, need $need"
-	fi
-	mkdir -p "$HUGE"
-	mount -t hugetlbfs -o pagesize=2M nodev "$HUGE" || die "cannot mount hugetlbfs on $HUGE"
-	HUGE_MOUNTED=1
+	reserve_hugepages "$need_mb"
 }
 
 # ---------------------------------------------------------------- vswitchd + vmmd
