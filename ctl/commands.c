@@ -106,6 +106,29 @@ static void vlan_desc(json_t *p, char *buf, size_t size)
 		snprintf(buf, size, "untagged");
 }
 
+/* "    offloads: advertised csum lso rsc; enabled tx_csum_tcp4 ... lso4 ..." */
+static void print_offloads(json_t *ol)
+{
+	const char *lists[] = {"advertised", "enabled"};
+	unsigned int i;
+	size_t k;
+	json_t *v;
+
+	if (ol == NULL)
+		return;
+	printf("    offloads:");
+	for (i = 0; i < 2; i++) {
+		json_t *a = json_object_get(ol, lists[i]);
+
+		printf("%s %s", i ? ";" : "", lists[i]);
+		if (json_array_size(a) == 0)
+			printf(" none");
+		json_array_foreach(a, k, v)
+			printf(" %s", json_string_value(v));
+	}
+	printf("\n");
+}
+
 /* netvsc ports: channel state, and what the guest negotiated once it is open. */
 static void print_netvsc(json_t *nv)
 {
@@ -120,6 +143,7 @@ static void print_netvsc(json_t *nv)
 			json_is_true(json_object_get(g, "rndis_ready")) ? "ready" : "not ready",
 			n(g, "packet_filter"));
 	printf("\n");
+	print_offloads(json_object_get(g, "offloads"));
 	if (s(nv, "error")[0])
 		printf("    netvsc error: %s\n", s(nv, "error"));
 }
@@ -252,7 +276,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{"del-port", 1, 1, "NAME", "detach and remove a port", build_name, NULL},
 	{"list-ports", 0, 0, "", "list ports", build_none, print_ports},
 	{"set-port", 2, -1, "NAME KEY=VALUE...",
-		"mtu=N vlan_mode=untagged|access|trunk tag=N trunks=LIST native=N",
+		"mtu=N vlan_mode=untagged|access|trunk tag=N trunks=LIST native=N "
+		"offloads|csum|lso|rsc=on|off",
 		build_set_port, NULL},
 	{"port-stats", 0, 1, "[NAME]", "packet, byte and drop counters", build_name,
 		print_stats},

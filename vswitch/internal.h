@@ -72,12 +72,14 @@ void vs_opts_usage(FILE *f);
 
 struct vs_port_settings {
 	uint16_t mtu;
+	uint8_t offloads_off; /* netvsc ports: VS_VSP_OL_* forbidden (csum 1, lso 2, rsc 4) */
 	struct vs_vlan_cfg vlan;
 };
 
 void vs_settings_default(struct vs_port_settings *s);
 
-/* Apply the keys of 'obj' (mtu, vlan_mode, tag, trunks, native; string or integer values) on top
+/* Apply the keys of 'obj' (mtu, vlan_mode, tag, trunks, native, offloads, csum, lso, rsc; string
+ * or integer values; the offload keys take on/off and "offloads" sets all three) on top
  * of 'cur' into 'out'. All-or-nothing: on error 'out' is unspecified, 'err' says why, and the
  * return is -EINVAL. */
 int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs_port_settings *out,

@@ -44,6 +44,55 @@ range:
 	return -EINVAL;
 }
 
+/* Offload families a port may forbid (netvsc ports, vswitch/netvsp/vsp.h VS_VSP_OL_*). */
+static const struct {
+	const char *key;
+	uint8_t bit;
+} offload_keys[] = {{"csum", 0x1}, {"lso", 0x2}, {"rsc", 0x4}};
+
+/* "on"/"off" (also true/false): on = allowed. */
+static int value_onoff(json_t *v, const char *key, bool *on, char *err, size_t errlen)
+{
+	const char *str = json_string_value(v);
+
+	if (json_is_boolean(v)) {
+		*on = json_is_true(v);
+		return 0;
+	}
+	if (str && (strcmp(str, "on") == 0 || strcmp(str, "off") == 0)) {
+		*on = strcmp(str, "on") == 0;
+		return 0;
+	}
+	snprintf(err, errlen, "%s: expected on or off", key);
+	return -EINVAL;
+}
+
+/* One offload key ("offloads" for all of them); 1 if 'key' is not one. */
+static int apply_offload(const char *key, json_t *v, struct vs_port_settings *out, char *err,
+	size_t errlen)
+{
+	uint8_t bits = 0;
+	unsigned int i;
+	bool on;
+	int ret;
+
+	if (strcmp(key, "offloads") == 0)
+		bits = 0x7;
+	for (i = 0; i < sizeof(offload_keys) / sizeof(offload_keys[0]); i++)
+		if (strcmp(key, offload_keys[i].key) == 0)
+			bits = offload_keys[i].bit;
+	if (!bits)
+		return 1;
+	ret = value_onoff(v, key, &on, err, errlen);
+	if (ret)
+		return ret;
+	if (on)
+		out->offloads_off &= (uint8_t)~bits;
+	else
+		out->offloads_off |= bits;
+	return 0;
+}
+
 struct vlan_keys {
 	json_t *mode, *tag, *trunks, *native;
 };
@@ -152,9 +201,13 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			k.trunks = v;
 		} else if (strcmp(key, "native") == 0) {
 			k.native = v;
+		} else if ((ret = apply_offload(key, v, out, err, errlen)) <= 0) {
+			if (ret)
+				return ret;
 		} else {
 			snprintf(err, errlen,
-				"unknown setting '%s' (known: mtu, vlan_mode, tag, trunks, native)",
+				"unknown setting '%s' (known: mtu, vlan_mode, tag, trunks, native, "
+				"offloads, csum, lso, rsc)",
 				key);
 			return -EINVAL;
 		}
@@ -166,6 +219,7 @@ int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_
 {
 	char trunks[VSW_VLAN_MAX * 5 + 1] = "";
 	bool access = s->vlan.mode == VS_VLAN_ACCESS, trunk = s->vlan.mode == VS_VLAN_TRUNK;
+	unsigned int i;
 	int ret = 0;
 
 	if (trunk && !s->vlan.all &&
@@ -180,6 +234,14 @@ int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_
 	if (trunk || all_keys) {
 		ret |= json_object_set_new(obj, "trunks", json_string(trunks));
 		ret |= json_object_set_new(obj, "native", json_integer(trunk ? s->vlan.vlan : 0));
+	}
+	/* the config file names only forbidden offloads (on is the default) */
+	for (i = 0; i < sizeof(offload_keys) / sizeof(offload_keys[0]); i++) {
+		bool off = s->offloads_off & offload_keys[i].bit;
+
+		if (off || all_keys)
+			ret |= json_object_set_new(obj, offload_keys[i].key,
+				json_string(off ? "off" : "on"));
 	}
 	return ret ? -ENOMEM : 0;
 }

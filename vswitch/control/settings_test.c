@@ -129,6 +129,33 @@ static void settings_round_trip_through_json(void **state)
 	json_decref(o);
 }
 
+/* Offload keys: on/off per family, "offloads" for all; only forbidden ones are stored. */
+static void offload_keys_forbid_and_allow(void **state)
+{
+	struct vs_port_settings def, s, s2, back;
+	json_t *o = json_object();
+	char err[160];
+
+	(void)state;
+	vs_settings_default(&def);
+	assert_int_equal(def.offloads_off, 0);
+	assert_int_equal(apply(&def, "{\"offloads\": \"off\"}", &s, err), 0);
+	assert_int_equal(s.offloads_off, 7);
+	assert_int_equal(apply(&s, "{\"csum\": \"on\"}", &s2, err), 0);
+	assert_int_equal(s2.offloads_off, 6);
+	assert_int_equal(apply(&def, "{\"lso\": \"off\", \"rsc\": \"off\"}", &s, err), 0);
+	assert_int_equal(s.offloads_off, 6);
+	assert_int_equal(apply(&def, "{\"rsc\": \"maybe\"}", &s, err), -EINVAL);
+	assert_non_null(strstr(err, "on or off"));
+	assert_int_equal(apply(&def, "{\"lso\": \"off\"}", &s, err), 0);
+	assert_int_equal(vs_settings_to_json(&s, o, false), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "lso")), "off");
+	assert_null(json_object_get(o, "csum"));
+	assert_int_equal(vs_settings_apply(&def, o, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.offloads_off, 2);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +165,7 @@ int main(void)
 		cmocka_unit_test(changing_mode_resets_the_other_fields),
 		cmocka_unit_test(invalid_settings_are_refused_with_a_reason),
 		cmocka_unit_test(settings_round_trip_through_json),
+		cmocka_unit_test(offload_keys_forbid_and_allow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -465,6 +465,7 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	vmbus_ring_intr_mask(&ch->g2h);
 	memcpy(cfg.mac, nv->port->mac.addr_bytes, 6);
 	cfg.ndis_mtu_max = nv->port->set.mtu + 14u;
+	cfg.offloads_off = nv->port->set.offloads_off; /* set-port csum/lso/rsc=off */
 	ch->vsp = vs_vsp_create(&cfg, &vs_nv_vsp_ops, ch);
 	if (ch->vsp == NULL) {
 		ret = -errno;
@@ -758,6 +759,22 @@ void vs_nv_port_stats_clear(struct vs_nv_port *nv)
 	stats_now(nv, &nv->base);
 }
 
+/* What we advertise ("csum", "lso", "rsc") and what the guest enabled (VS_VSP_EN_* names). */
+static json_t *offloads_json(const struct vs_vsp_info *info)
+{
+	static const char *const ol[] = {"csum", "lso", "rsc"};
+	json_t *adv = json_array(), *en = json_array();
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		if (info->offloads_advertised & (1u << i))
+			json_array_append_new(adv, json_string(ol[i]));
+	for (i = 0; i < VS_VSP_EN_COUNT; i++)
+		if (info->offloads & (1u << i))
+			json_array_append_new(en, json_string(vs_vsp_en_name(i)));
+	return json_pack("{s:o, s:o}", "advertised", adv, "enabled", en);
+}
+
 json_t *vs_nv_port_json(const struct vs_nv_port *nv)
 {
 	struct vs_vsp_info info = {0};
@@ -775,6 +792,8 @@ json_t *vs_nv_port_json(const struct vs_nv_port *nv)
 			"recv_buf", info.recv_buf, "send_buf", info.send_buf, "rx_suballocs",
 			info.rx_suballocs, "rx_suballoc_size", info.rx_suballoc_size,
 			"packet_filter", info.packet_filter, "rndis_ready", info.rndis_ready));
+	if (o && nv->chan)
+		json_object_set_new(json_object_get(o, "guest"), "offloads", offloads_json(&info));
 	return o;
 }
 

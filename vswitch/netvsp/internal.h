@@ -123,6 +123,7 @@ struct vs_vsp {
 	uint32_t filter;
 	bool link_up;
 	uint8_t offload_params[NDIS_OFFLOAD_PARAMS_SIZE];
+	uint32_t offloads; /* VS_VSP_EN_* enabled (offload.c) */
 	struct {
 		bool enabled;
 		uint16_t flags;
@@ -186,13 +187,22 @@ enum vs_vsp_err vs_rndis_pkt_parse(const uint8_t *hdr, uint32_t msg_len,
 enum vs_vsp_err vs_rndis_ppi_parse(const uint8_t *ppi, uint32_t len, struct vs_vsp_frame *meta);
 enum vs_vsp_err vs_rndis_meta_check(const struct vs_vsp_frame *meta, uint32_t frame_len,
 	uint32_t ndis_mtu, bool tagged);
+#define VS_VSP_LSO_HDR_MAX 256u /* header bytes of an LSO frame copied for vs_rndis_lso_check */
+enum vs_vsp_err vs_rndis_lso_check(const struct vs_vsp_frame *meta, const uint8_t *h,
+	uint32_t hlen, uint32_t frame_len, uint32_t ndis_mtu);
 enum vs_vsp_err vs_rndis_data(struct vs_vsp *vsp, const struct vs_stream *s, uint32_t off,
 	uint32_t msg_len);
 
 /* rndis_ctl.c */
 enum vs_vsp_err vs_rndis_ctl(struct vs_vsp *vsp, const struct vs_stream *s, uint32_t off,
 	uint32_t msg_len);
+
+/* offload.c: what we advertise (VS_VSP_OL_*), the capabilities object, and the parameters the
+ * guest sets applied to the VS_VSP_EN_* 'state' (pure: unit tests and fuzz call it directly). */
+uint32_t vs_rndis_offloads_advertised(const struct vs_vsp *vsp);
 void vs_rndis_offload_caps(const struct vs_vsp *vsp, struct ndis_offload *caps);
+enum vs_vsp_err vs_rndis_offload_params_apply(const uint8_t *in, uint32_t len, uint32_t ol,
+	uint32_t *state);
 
 /* rndis.c: walk a stream of RNDIS messages; returns the NVSP status for the completion. */
 uint32_t vs_rndis_input(struct vs_vsp *vsp, const struct vs_stream *s);

@@ -123,11 +123,22 @@ static void bringup_linux61_byte_vectors(void **state)
 		0};
 	uint8_t q_hw[184] = {0x04, 0, 0, 0, 0xb8, 0, 0, 0, 0x05, 0, 0, 0, 0x0d, 0x02, 0x01, 0xfc,
 		0x9c, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0, 0xa7, 0x03, 0x9c, 0x00};
+	/* Answer (facts 7.4, 7.8) at byte 24 of QUERY_C: checksum encap 0x2 and caps 0x054 (IPv4)
+	 * / 0x055 (IPv6) both ways @4..@35; LSOv2 encap 0x2, max 62,780 (0xF53C), min segments 2,
+	 * IPv6 options 0x5 @80..@107; RSC ip4 = ip6 = 1 @144 (NVSP 6.1). */
 	uint8_t a_hw[180] = {0x04, 0, 0, 0x80, 0xb4, 0, 0, 0, 0x05, 0, 0, 0, 0, 0, 0, 0, 0x9c, 0, 0,
-		0, 0x10, 0, 0, 0, 0xa7, 0x03, 0x9c, 0x00};
-	/* Step 12: SET TCP_OFFLOAD_PARAMETERS, 28-byte object {0x80, 3, 28}, ip_v4_csum = 1. */
+		0, 0x10, 0, 0, 0, 0xa7, 0x03, 0x9c, 0x00, [24 + 4] = 0x02, [24 + 8] = 0x54,
+		[24 + 12] = 0x02, [24 + 16] = 0x54, [24 + 20] = 0x02, [24 + 24] = 0x55,
+		[24 + 28] = 0x02, [24 + 32] = 0x55, [24 + 80] = 0x02, [24 + 84] = 0x3c,
+		[24 + 85] = 0xf5, [24 + 88] = 0x02, [24 + 92] = 0x02, [24 + 96] = 0x3c,
+		[24 + 97] = 0xf5, [24 + 100] = 0x02, [24 + 104] = 0x05, [24 + 144] = 0x01,
+		[24 + 145] = 0x01};
+	/* Step 12: SET TCP_OFFLOAD_PARAMETERS, 28-byte object {0x80, 3, 28} as Linux sets it for
+	 * the caps above (facts 7.4): ip_v4_csum 1, TCP/UDP v4/v6 checksums 4, LSOv2 v4/v6 2,
+	 * RSC v4/v6 2 (@22, @23). */
 	uint8_t s_off[56] = {0x05, 0, 0, 0, 0x38, 0, 0, 0, 0x06, 0, 0, 0, 0x0c, 0x02, 0x01, 0xfc, 0x1c,
-		0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x03, 0x1c, 0x00, 0x01};
+		0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x03, 0x1c, 0x00, 0x01, 0x04, 0x04, 0x04,
+		0x04, 0, 0, 0x02, 0x02, [28 + 22] = 0x02, [28 + 23] = 0x02};
 	static const uint8_t a_off[16] = {0x05, 0, 0, 0x80, 0x10, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0, 0};
 	/* Step 18: SET RECEIVE_SCALE_PARAMETERS: 28 + 40 + 512 (128 entries) + 40 (key) bytes. */
 	uint8_t s_rss[620] = {0x05, 0, 0, 0, 0x6c, 0x02, 0, 0, 0x0a, 0, 0, 0, 0x04, 0x02, 0x01, 0x00,
@@ -198,6 +209,8 @@ static void bringup_linux61_byte_vectors(void **state)
 	assert_int_equal(info.rss_hash_info, 0x1701);
 	assert_int_equal(info.rss_table_len, 128);
 	assert_int_equal(info.offload_params[4], 1);
+	assert_int_equal(info.offloads_advertised, VS_VSP_OL_ALL);
+	assert_int_equal(info.offloads, 0xfff); /* every VS_VSP_EN_* bit */
 	/* The optional friendly name is answered "not supported": counted, not a guest error. */
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_OID_UNSUPPORTED], 1);
 	assert_int_equal(total_errors(t), 0);

@@ -10,16 +10,6 @@
 
 #include <errno.h>
 
-/* The hardware offload capabilities we advertise: a valid NDIS_OFFLOAD revision 3 with every
- * capability 0 for now. Offloads fill the fields here (facts 7.4). */
-void vs_rndis_offload_caps(const struct vs_vsp *vsp, struct ndis_offload *caps)
-{
-	memset(caps, 0, sizeof(*caps));
-	caps->header.type = NDIS_OBJTYPE_OFFLOAD;
-	caps->header.revision = 3;
-	caps->header.size = NDIS_OFFLOAD_SIZE_REV3;
-}
-
 static int answer_status(struct vs_vsp *vsp, uint32_t type, uint32_t req_id, uint32_t status)
 {
 	struct rndis_set_complete c = {
@@ -190,9 +180,11 @@ static int set(struct vs_vsp *vsp, uint32_t req_id, uint32_t oid, const uint8_t 
 		vsp->filter = vs_rd32(in);
 		break;
 	case RNDIS_OID_TCP_OFFLOAD_PARAMETERS:
-		/* 28 bytes for NVSP >= 5, 22 before (facts 7.4). Stored for the offload work. */
-		if (in_len < NDIS_OFFLOAD_PARAMS_SIZE_V1 || in[0] != NDIS_OBJTYPE_DEFAULT)
+		/* 28 bytes for NVSP >= 5, 22 before (facts 7.4); kept as VS_VSP_EN_* bits */
+		if (vs_rndis_offload_params_apply(in, in_len, vs_rndis_offloads_advertised(vsp),
+			    &vsp->offloads))
 			goto invalid;
+		vsp->stats.cnt[VS_VSP_CNT_OFFLOAD_PARAMS]++;
 		memset(vsp->offload_params, 0, sizeof(vsp->offload_params));
 		memcpy(vsp->offload_params, in,
 			in_len < sizeof(vsp->offload_params) ? in_len : sizeof(vsp->offload_params));

@@ -137,7 +137,7 @@ enum vs_vsp_err vs_rndis_ppi_parse(const uint8_t *ppi, uint32_t len, struct vs_v
  * Metadata against the frame (facts 9 item 6; DPDK vhost CVE-2024-11614, OpenVMM #2148/#3275):
  * L4 offsets at least Ethernet + minimum IP header and the whole minimum L4 header inside the
  * frame, MSS non-zero, frame length within the MTU (+4 if it carries its own 802.1Q tag) unless
- * it is an LSO frame (64 KiB).
+ * it is an LSO frame (64 KiB; the advertised LSO size is checked with the headers).
  */
 enum vs_vsp_err vs_rndis_meta_check(const struct vs_vsp_frame *meta, uint32_t frame_len,
 	uint32_t ndis_mtu, bool tagged)
@@ -149,8 +149,9 @@ enum vs_vsp_err vs_rndis_meta_check(const struct vs_vsp_frame *meta, uint32_t fr
 	if (frame_len < 14u || frame_len > limit)
 		return VS_VSP_ERR_FRAME_LEN;
 	if (lso) {
-		if (meta->mss == 0 || meta->l4_offset < l3_min ||
-			(uint32_t)meta->l4_offset + 20u > frame_len)
+		if (meta->mss == 0)
+			return VS_VSP_ERR_LSO_MSS;
+		if (meta->l4_offset < l3_min || (uint32_t)meta->l4_offset + 20u > frame_len)
 			return VS_VSP_ERR_LSO_INVALID;
 	}
 	if (meta->flags & (VS_VSP_TXF_TCP_CSUM | VS_VSP_TXF_UDP_CSUM)) {
@@ -162,6 +163,63 @@ enum vs_vsp_err vs_rndis_meta_check(const struct vs_vsp_frame *meta, uint32_t fr
 	if ((meta->flags & VS_VSP_TXF_IP_CSUM) && frame_len < 14u + 20u)
 		return VS_VSP_ERR_CSUM_INVALID;
 	return VS_VSP_ERR_NONE;
+}
+
+/*
+ * The headers of an LSO frame against its LSO request (OpenVMM #3275, facts 7.6): 'h' is a
+ * private copy of the frame's first 'hlen' bytes (hlen >= l4_offset + 20, checked by
+ * vs_rndis_meta_check). Ethernet (optionally one 802.1Q tag) carrying the IP version the PPI
+ * names; IPv4: header length exactly up to the TCP offset, protocol TCP, not a fragment; IPv6:
+ * TCP right after the fixed header, or extension headers before it; TCP data offset >= 5 with the
+ * whole TCP header inside the copy and a payload after it; the IP packet within the advertised
+ * LSO size; segments (MSS + headers) no larger than the MTU. 'ndis_mtu' is MTU + 14.
+ */
+enum vs_vsp_err vs_rndis_lso_check(const struct vs_vsp_frame *meta, const uint8_t *h,
+	uint32_t hlen, uint32_t frame_len, uint32_t ndis_mtu)
+{
+	uint32_t l2 = 14, et, l4 = meta->l4_offset, thl;
+
+	if (hlen < 18u)
+		return VS_VSP_ERR_LSO_HEADERS;
+	et = (uint32_t)h[12] << 8 | h[13];
+	if (et == 0x8100u) {
+		l2 = 18;
+		et = (uint32_t)h[16] << 8 | h[17];
+	}
+	if (meta->flags & VS_VSP_TXF_IPV4) {
+		if (et != 0x0800u || l2 + 20u > hlen || (h[l2] >> 4) != 4 ||
+			l2 + (h[l2] & 0xfu) * 4u != l4 || h[l2 + 9] != 6 ||
+			((h[l2 + 6] & 0x3fu) | h[l2 + 7]) != 0)
+			return VS_VSP_ERR_LSO_HEADERS;
+	} else {
+		if (et != 0x86ddu || l2 + 40u > hlen || (h[l2] >> 4) != 6 || l4 < l2 + 40u ||
+			(l4 == l2 + 40u && h[l2 + 6] != 6))
+			return VS_VSP_ERR_LSO_HEADERS;
+	}
+	if (l4 + 20u > hlen)
+		return VS_VSP_ERR_LSO_HEADERS;
+	thl = (h[l4 + 12] >> 4) * 4u;
+	if (thl < 20u || l4 + thl > hlen || l4 + thl >= frame_len)
+		return VS_VSP_ERR_LSO_HEADERS;
+	if (frame_len - l2 > VS_VSP_LSO_MAX_SIZE)
+		return VS_VSP_ERR_LSO_SIZE;
+	if (meta->mss > ndis_mtu - 14u - (l4 - l2) - thl)
+		return VS_VSP_ERR_LSO_MSS;
+	return VS_VSP_ERR_NONE;
+}
+
+/* The offloads a frame asks for must be ones the guest enabled (VS_VSP_EN_*). */
+static bool offloads_enabled(const struct vs_vsp_frame *m, uint32_t en)
+{
+	bool v6 = m->flags & VS_VSP_TXF_IPV6;
+
+	if ((m->flags & VS_VSP_TXF_LSO) && !(en & (v6 ? VS_VSP_EN_LSO6 : VS_VSP_EN_LSO4)))
+		return false;
+	if ((m->flags & VS_VSP_TXF_TCP_CSUM) && !(en & (v6 ? VS_VSP_EN_TX_TCP6 : VS_VSP_EN_TX_TCP4)))
+		return false;
+	if ((m->flags & VS_VSP_TXF_UDP_CSUM) && !(en & (v6 ? VS_VSP_EN_TX_UDP6 : VS_VSP_EN_TX_UDP4)))
+		return false;
+	return true;
 }
 
 /* One PACKET message at 'off' in the stream: validate, then hand the frame to the switch. */
@@ -199,6 +257,17 @@ enum vs_vsp_err vs_rndis_data(struct vs_vsp *vsp, const struct vs_stream *s, uin
 	e = vs_rndis_meta_check(&meta, ph.data_len, vsp->ndis_mtu, tagged);
 	if (e)
 		return e;
+	if (!offloads_enabled(&meta, vsp->offloads))
+		return VS_VSP_ERR_OFFLOAD_NOT_ENABLED;
+	if (meta.flags & VS_VSP_TXF_LSO) {
+		uint8_t h[VS_VSP_LSO_HDR_MAX];
+		uint32_t hlen = ph.data_len < sizeof(h) ? ph.data_len : (uint32_t)sizeof(h);
+
+		vs_stream_copy(s, off + ph.data_off, h, hlen);
+		e = vs_rndis_lso_check(&meta, h, hlen, ph.data_len, vsp->ndis_mtu);
+		if (e)
+			return e;
+	}
 	if (vs_stream_slice(s, off + ph.data_off, ph.data_len, vsp->frame_segs, VS_VSP_MAX_SEGS,
 		    &meta.n_segs) < 0)
 		return VS_VSP_ERR_PKT_OFFSETS;

@@ -5,6 +5,7 @@
  * validation rule (facts 9 item 6).
  */
 #include "vsp_test_util.h"
+#include "internal.h"
 
 #include <errno.h>
 
@@ -479,23 +480,57 @@ static void csum_offsets_validated(void **state)
 	}
 }
 
-/* LSOv2: MSS != 0, TCP offset >= 34 and header inside the frame, v2 type bit, up to 64 KiB. */
+/* The frame of lso_validated at guest page 1: Ethernet (IPv4), IPv4 header {0x45, protocol 6,
+ * no fragment}, TCP data offset 5, then payload bytes; 'mod' breaks one header field. */
+static void lso_frame(struct tctx *t, uint32_t flen, unsigned int mod)
+{
+	uint8_t *f = t->f.ram + 4096;
+
+	memset(f, 0x45, 17 * 4096);
+	memset(f, 0, 54);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[14 + 9] = mod == 1 ? 17 : 6; /* 1: UDP */
+	f[34 + 12] = mod == 2 ? 0x40 : 0x50; /* 2: TCP data offset 4 */
+	if (mod == 3)
+		f[12] = 0x86, f[13] = 0xdd; /* 3: the frame says IPv6 */
+	if (mod == 4)
+		f[14 + 6] = 0x20; /* 4: more fragments */
+	(void)flen;
+}
+
+/* LSOv2 (facts 7.6, 9 item 6): MSS != 0 and segments within the MTU, TCP offset >= 34 and the
+ * header inside the frame, v2 type bit, up to the advertised 62,780 bytes of IP packet, headers
+ * that agree with the request; each refusal counted under its own reason. */
 static void lso_validated(void **state)
 {
 	struct tctx *t = *state;
 	uint8_t *hdr = malloc(44 + 16 + 65536 + 14), nvsp[40], ppi[16];
 	static const struct {
-		uint32_t v, flen, st;
+		uint32_t v, flen;
+		unsigned int mod;
+		enum vs_vsp_err e;
 	} cases[] = {
-		{0x40000000u | (34u << 20) | 1448, 20000, 1},
-		{0x40000000u | (34u << 20) | 0, 20000, 2},	/* MSS 0 */
-		{0x40000000u | (20u << 20) | 1448, 20000, 2}, /* TCP offset inside IPv4 */
-		{0x40000000u | (1000u << 20) | 1448, 1010, 2}, /* TCP header past the end */
-		{(34u << 20) | 1448, 20000, 2},		/* LSOv1 */
-		{0x40000000u | (34u << 20) | 1448, 65550, 1},	/* 64 KiB + 14 */
-		{0x40000000u | (34u << 20) | 1448, 65551, 2},
+		{0x40000000u | (34u << 20) | 1448, 20000, 0, VS_VSP_ERR_NONE},
+		{0x40000000u | (34u << 20) | 0, 20000, 0, VS_VSP_ERR_LSO_MSS},	    /* MSS 0 */
+		{0x40000000u | (34u << 20) | 1460, 20000, 0, VS_VSP_ERR_NONE},    /* 1500-40 */
+		{0x40000000u | (34u << 20) | 1461, 20000, 0, VS_VSP_ERR_LSO_MSS}, /* > MTU */
+		{0x40000000u | (20u << 20) | 1448, 20000, 0, VS_VSP_ERR_LSO_INVALID}, /* in IPv4 */
+		{0x40000000u | (1000u << 20) | 1448, 1010, 0, VS_VSP_ERR_LSO_INVALID}, /* past end */
+		{(34u << 20) | 1448, 20000, 0, VS_VSP_ERR_LSO_INVALID},		      /* LSOv1 */
+		{0x40000000u | (34u << 20) | 1448, 62794, 0, VS_VSP_ERR_NONE}, /* 62,780 + 14 */
+		{0x40000000u | (34u << 20) | 1448, 62795, 0, VS_VSP_ERR_LSO_SIZE},
+		{0x40000000u | (34u << 20) | 1448, 65551, 0, VS_VSP_ERR_FRAME_LEN}, /* > 64 KiB */
+		{0x40000000u | (38u << 20) | 1448, 20000, 0, VS_VSP_ERR_LSO_HEADERS}, /* != IHL */
+		{0x40000000u | (34u << 20) | 1448, 20000, 1, VS_VSP_ERR_LSO_HEADERS}, /* UDP */
+		{0x40000000u | (34u << 20) | 1448, 20000, 2, VS_VSP_ERR_LSO_HEADERS}, /* doff 4 */
+		{0x40000000u | (34u << 20) | 1448, 20000, 3, VS_VSP_ERR_LSO_HEADERS}, /* IPv6 */
+		{0x40000000u | (34u << 20) | 1448, 20000, 4, VS_VSP_ERR_LSO_HEADERS}, /* fragment */
+		{0xc0000000u | (54u << 20) | 1448, 20000, 0, VS_VSP_ERR_LSO_HEADERS}, /* v6 PPI */
+		{0x40000000u | (34u << 20) | 1448, 54, 0, VS_VSP_ERR_LSO_HEADERS}, /* no payload */
 	};
-	unsigned int i, bad = 0;
+	uint64_t want[VS_VSP_ERR_COUNT] = {0};
+	unsigned int i, j, good = 0;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t len;
@@ -507,23 +542,27 @@ static void lso_validated(void **state)
 		put32(hdr + 4, len + cases[i].flen);
 		put32(hdr + 12, cases[i].flen);
 		ram_put(t, 0, 0, hdr, len);
-		memset(t->f.ram + 4096, 0x45, 17 * 4096);
+		lso_frame(t, cases[i].flen, cases[i].mod);
 		r[0] = range_of(0, 0, len);
 		r[1] = range_of(1, 0, cases[i].flen);
 		nvsp_rndis(nvsp, 0, 0xffffffffu, 0);
 		vsp_fake_clear(&t->f);
 		assert_int_equal(send_gpa(t, 0x90 + i, nvsp, 40, r, 2), 0);
-		assert_int_equal(comp_status(t, 0x90 + i), cases[i].st);
-		if (cases[i].st == 1) {
+		assert_int_equal(comp_status(t, 0x90 + i), cases[i].e ? 2 : 1);
+		if (cases[i].e == VS_VSP_ERR_NONE) {
+			good++;
+			assert_int_equal(t->f.n_frames, 1);
 			assert_int_equal(t->f.frames[0].meta.flags, VS_VSP_TXF_LSO | VS_VSP_TXF_IPV4);
-			assert_int_equal(t->f.frames[0].meta.mss, 1448);
+			assert_int_equal(t->f.frames[0].meta.mss, cases[i].v & 0xfffffu);
 			assert_int_equal(t->f.frames[0].meta.l4_offset, 34);
+		} else {
+			assert_int_equal(t->f.n_frames, 0);
 		}
-		bad += cases[i].st == 2 && i != 6;
-		assert_int_equal(err_count(t, VS_VSP_ERR_LSO_INVALID), bad);
+		want[cases[i].e]++;
+		for (j = 1; j < VS_VSP_ERR_COUNT; j++)
+			assert_int_equal(err_count(t, (enum vs_vsp_err)j), want[j]);
 	}
-	assert_int_equal(err_count(t, VS_VSP_ERR_FRAME_LEN), 1);
-	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_FROM_GUEST_LSO], 2);
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_FROM_GUEST_LSO], good);
 	free(hdr);
 }
 
@@ -787,6 +826,138 @@ static void hw_caps_revision_follows_request(void **state)
 	assert_int_equal(a[25], 3);
 }
 
+/* NDIS_OFFLOAD_PARAMETERS byte vectors (facts 7.4) applied to the VS_VSP_EN_* state. */
+static void offload_parameters_parsed(void **state)
+{
+	/* Linux 6.1 with every offload offered: {0x80, 3, 28}, ip_v4_csum 1, checksums 4, LSO 2,
+	 * RSC 2 */
+	static const uint8_t linux_all[28] = {0x80, 0x03, 0x1c, 0x00, 0x01, 0x04, 0x04, 0x04, 0x04,
+		0, 0, 0x02, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0};
+	/* LRO toggled off: only the RSC fields, 1 = off */
+	static const uint8_t rsc_off[28] = {0x80, 0x03, 0x1c, 0x00, [22] = 0x01, [23] = 0x01};
+	/* NVSP <= 4: 22 bytes, TCP checksums TX only (2) / RX only (3), LSO v4 on */
+	static const uint8_t v4_22[22] = {0x80, 0x03, 0x16, 0x00, 0x01, 0x02, 0, 0x03, 0, 0, 0,
+		0x02, 0};
+	uint8_t bad[28];
+	uint32_t st = 0;
+
+	assert_int_equal(vs_rndis_offload_params_apply(linux_all, 28, VS_VSP_OL_ALL, &st), 0);
+	assert_int_equal(st, 0xfff);
+	assert_int_equal(vs_rndis_offload_params_apply(rsc_off, 28, VS_VSP_OL_ALL, &st), 0);
+	assert_int_equal(st, 0x3ff); /* everything but RSC kept */
+	st = 0;
+	assert_int_equal(vs_rndis_offload_params_apply(v4_22, 22, VS_VSP_OL_ALL, &st), 0);
+	assert_int_equal(st, VS_VSP_EN_TX_TCP4 | VS_VSP_EN_RX_TCP6 | VS_VSP_EN_LSO4);
+	/* what we did not advertise is not enabled, whatever the guest asks */
+	st = 0;
+	assert_int_equal(vs_rndis_offload_params_apply(linux_all, 28, VS_VSP_OL_CSUM, &st), 0);
+	assert_int_equal(st, 0xff);
+	st = 0;
+	assert_int_equal(vs_rndis_offload_params_apply(linux_all, 28, 0, &st), 0);
+	assert_int_equal(st, 0);
+	/* refused, state unchanged: short, wrong type, a value out of its field's range */
+	st = 0x123;
+	assert_int_equal(vs_rndis_offload_params_apply(linux_all, 21, VS_VSP_OL_ALL, &st),
+		VS_VSP_ERR_OID_INVALID);
+	memcpy(bad, linux_all, 28);
+	bad[0] = 0xa7;
+	assert_int_equal(vs_rndis_offload_params_apply(bad, 28, VS_VSP_OL_ALL, &st),
+		VS_VSP_ERR_OID_INVALID);
+	memcpy(bad, linux_all, 28);
+	bad[5] = 5; /* checksum values end at 4 */
+	assert_int_equal(vs_rndis_offload_params_apply(bad, 28, VS_VSP_OL_ALL, &st),
+		VS_VSP_ERR_OID_INVALID);
+	memcpy(bad, linux_all, 28);
+	bad[12] = 3; /* LSO: 0, 1, 2 */
+	assert_int_equal(vs_rndis_offload_params_apply(bad, 28, VS_VSP_OL_ALL, &st),
+		VS_VSP_ERR_OID_INVALID);
+	memcpy(bad, linux_all, 28);
+	bad[23] = 3; /* RSC: 0, 1, 2 */
+	assert_int_equal(vs_rndis_offload_params_apply(bad, 28, VS_VSP_OL_ALL, &st),
+		VS_VSP_ERR_OID_INVALID);
+	assert_int_equal(st, 0x123);
+}
+
+/* Send a QUERY of the revision-3 hardware capabilities; return the 156-byte object. */
+static const uint8_t *hw_caps(struct tctx *t, uint8_t *m)
+{
+	uint32_t alen, len = mk_query(m, 4, 90, 0xfc01020d, 156, 20);
+	const uint8_t *a;
+
+	m[28] = 0xa7;
+	m[29] = 3;
+	put16(m + 30, 156);
+	vsp_fake_clear(&t->f);
+	assert_int_equal(send_rndis_ctl(t, 0x99, m, len), 0);
+	a = t->rxbuf + get32(sent(t, 0, NULL) + 28);
+	alen = get32(sent(t, 0, NULL) + 24);
+	assert_int_equal(alen, 24 + 156);
+	assert_int_equal(get32(a + 12), 0);
+	return a + 24;
+}
+
+/* The operator forbids offloads per port (vs_vsp_config.offloads_off): they disappear from the
+ * capabilities, a guest that enables them anyway does not get them, and frames that ask for
+ * them are refused and counted. RSC needs NVSP 6.1. */
+static void forbidden_offloads_not_advertised(void **state)
+{
+	struct tctx *t = *state;
+	struct vs_vsp_config cfg = {.link_up = true};
+	static const uint8_t zero[156];
+	uint8_t m[28 + 156], f[100], ppi[16];
+	struct vs_vsp_info info;
+	const uint8_t *o;
+
+	/* LSO and RSC off: checksum fields only */
+	tctx_teardown(t);
+	memcpy(cfg.mac, test_mac, 6);
+	cfg.offloads_off = VS_VSP_OL_LSO | VS_VSP_OL_RSC;
+	tctx_setup_cfg(t, &cfg, RECV_SIZE);
+	full_bringup(t);
+	o = hw_caps(t, m);
+	assert_int_equal(get32(o + 8), 0x54);
+	assert_int_equal(get32(o + 24), 0x55);
+	assert_memory_equal(o + 80, zero, 28); /* LSOv2 */
+	assert_int_equal(o[144] | o[145], 0);  /* RSC */
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.offloads_advertised, VS_VSP_OL_CSUM);
+	assert_int_equal(info.offloads, 0xff); /* full_bringup asked for all */
+	/* an LSO frame is refused as not enabled */
+	mk_frame(f, sizeof(f), 0x0800, 1);
+	mk_ppi(ppi, 2, 0x40000000u | (34u << 20) | 1448);
+	assert_int_equal(send_one(t, ppi, 16, f, sizeof(f)), 2);
+	assert_int_equal(err_count(t, VS_VSP_ERR_OFFLOAD_NOT_ENABLED), 1);
+
+	/* everything off: all capability fields zero, even the checksum ones */
+	tctx_teardown(t);
+	cfg.offloads_off = VS_VSP_OL_ALL;
+	tctx_setup_cfg(t, &cfg, RECV_SIZE);
+	full_bringup(t);
+	o = hw_caps(t, m);
+	assert_memory_equal(o + 4, zero, 152);
+	mk_ppi(ppi, 0, 0x1u | 0x4u | (34u << 16));
+	assert_int_equal(send_one(t, ppi, 16, f, sizeof(f)), 2);
+	assert_int_equal(err_count(t, VS_VSP_ERR_OFFLOAD_NOT_ENABLED), 1);
+
+	/* NVSP 5: checksum and LSO, no RSC; CSUM forbidden takes LSO with it */
+	tctx_teardown(t);
+	cfg.offloads_off = 0;
+	tctx_setup_cfg(t, &cfg, RECV_SIZE);
+	nvsp_bringup(t, 0x50000, 1514);
+	rndis_init(t);
+	o = hw_caps(t, m);
+	assert_int_equal(get32(o + 84), 62780);
+	assert_int_equal(get32(o + 88), 2);
+	assert_int_equal(o[144] | o[145], 0);
+	tctx_teardown(t);
+	cfg.offloads_off = VS_VSP_OL_CSUM;
+	tctx_setup_cfg(t, &cfg, RECV_SIZE);
+	full_bringup(t);
+	o = hw_caps(t, m);
+	assert_memory_equal(o + 4, zero, 140);
+	assert_int_equal(o[144], 1);
+}
+
 static void keepalive_reset_and_unknown_messages(void **state)
 {
 	struct tctx *t = *state;
@@ -941,6 +1112,8 @@ int main(void)
 		T(unknown_oids_not_supported),
 		T(offload_parameters_and_filter_need_their_input),
 		T(hw_caps_revision_follows_request),
+		T(offload_parameters_parsed),
+		T(forbidden_offloads_not_advertised),
 		T(keepalive_reset_and_unknown_messages),
 		T(query_before_rndis_init_fails),
 		T(link_change_indicates_status),

@@ -127,6 +127,7 @@ static void reset_state(struct vs_vsp *vsp)
 	vsp->rndis = VS_RNDIS_UNINIT;
 	vsp->filter = 0;
 	memset(vsp->offload_params, 0, sizeof(vsp->offload_params));
+	vsp->offloads = 0;
 	memset(&vsp->rss, 0, sizeof(vsp->rss));
 }
 
@@ -213,6 +214,8 @@ void vs_vsp_info_get(const struct vs_vsp *vsp, struct vs_vsp_info *info)
 	info->rss_hash_info = vsp->rss.hash_info;
 	info->rss_table_len = vsp->rss.n_table;
 	memcpy(info->offload_params, vsp->offload_params, sizeof(info->offload_params));
+	info->offloads_advertised = vs_rndis_offloads_advertised(vsp);
+	info->offloads = vsp->offloads;
 }
 
 void vs_vsp_gpadl_teardown(struct vs_vsp *vsp, uint32_t gpadl)

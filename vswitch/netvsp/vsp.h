@@ -61,9 +61,45 @@ struct vs_vsp;
 #define VS_VSP_CTL_QUEUE_LEN 8u		     /* answers waiting for a free sub-allocation */
 #define VS_VSP_RSS_TABLE_MAX 128u	     /* indirection-table entries we store */
 #define VS_VSP_PPI_MAX 512u		     /* bytes of per-packet info we parse per packet */
+#define VS_VSP_LSO_MAX_SIZE 62780u	     /* LSOv2 max size we advertise (OpenVMM's, facts 7.4) */
+#define VS_VSP_LSO_MIN_SEGS 2u		     /* LSOv2 minimum segment count we advertise */
+#define VS_VSP_RSC_MAX_FRAGS 562u	     /* RSC fragments per XFER_PAGES packet (facts 6.3) */
 /* Worst-case ring bytes vs_vsp_handle_packet() sends (a control answer, a completion, the
  * trailers): call it only when the host->guest ring has this much room. */
 #define VS_VSP_HANDLE_MAX_OUT 256u
+
+/*
+ * Offloads (facts 7.4, 7.8). The operator may forbid families of them per port
+ * (vs_vsp_config.offloads_off); the rest is advertised in OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES:
+ * checksum (IPv4/IPv6, TCP/UDP, both directions), LSOv2 (IPv4/IPv6, VS_VSP_LSO_MAX_SIZE,
+ * VS_VSP_LSO_MIN_SEGS) and, from NVSP 6.1 on, RSC (IPv4/IPv6).
+ */
+#define VS_VSP_OL_CSUM 0x1u /* checksum offload (both directions) */
+#define VS_VSP_OL_LSO 0x2u  /* large send (LSOv2) */
+#define VS_VSP_OL_RSC 0x4u  /* receive segment coalescing */
+#define VS_VSP_OL_ALL 0x7u
+
+/*
+ * What the guest enabled with OID_TCP_OFFLOAD_PARAMETERS, limited to what we advertised. "TX" is
+ * the guest's transmit (the host completes its checksums / segments its LSO frames), "RX" the
+ * guest's receive (the host reports validated checksums / coalesces for it).
+ */
+#define VS_VSP_EN_TX_TCP4 0x001u
+#define VS_VSP_EN_TX_UDP4 0x002u
+#define VS_VSP_EN_TX_TCP6 0x004u
+#define VS_VSP_EN_TX_UDP6 0x008u
+#define VS_VSP_EN_RX_TCP4 0x010u
+#define VS_VSP_EN_RX_UDP4 0x020u
+#define VS_VSP_EN_RX_TCP6 0x040u
+#define VS_VSP_EN_RX_UDP6 0x080u
+#define VS_VSP_EN_LSO4 0x100u
+#define VS_VSP_EN_LSO6 0x200u
+#define VS_VSP_EN_RSC4 0x400u
+#define VS_VSP_EN_RSC6 0x800u
+#define VS_VSP_EN_COUNT 12u /* bits above */
+
+/* Name of VS_VSP_EN_* bit 'bit' (0..VS_VSP_EN_COUNT-1), e.g. "tx_csum_tcp4", "lso4", "rsc6". */
+const char *vs_vsp_en_name(unsigned int bit);
 
 /* A piece of a frame or byte stream in host memory. */
 struct vs_vsp_seg {
@@ -139,6 +175,7 @@ struct vs_vsp_config {
 	uint32_t ndis_mtu_max;	/* cap on the NDIS-config MTU (MTU + 14); 0: VS_VSP_NDIS_MTU_MAX */
 	uint32_t rx_suballocs_max; /* cap on receive sub-allocations; 0: VS_VSP_RX_SUBALLOCS_MAX */
 	uint32_t rss_queues;	/* receive queues advertised in the RSS capabilities; 0: 1 */
+	uint32_t offloads_off;	/* VS_VSP_OL_* the operator forbids (not advertised); 0: none */
 };
 
 /* Counters: plain uint64_t written by the owning thread. Three X-macro lists with names. */
@@ -156,6 +193,10 @@ struct vs_vsp_config {
 	X(XFER_GUEST_FAILED, "xfer_guest_failed")                                                  \
 	X(CTL_QUEUED, "ctl_answers_queued")                                                        \
 	X(MTU_ADJUSTED, "ndis_mtu_adjusted")                                                      \
+	X(OFFLOAD_PARAMS, "offload_params_set")                                                    \
+	X(TO_GUEST_RSC, "to_guest_rsc")                                                            \
+	X(TO_GUEST_RSC_FRAGS, "to_guest_rsc_frags")                                                \
+	X(TO_GUEST_CSUM_OK, "to_guest_csum_ok")                                                    \
 	X(OID_UNSUPPORTED, "rndis_oid_unsupported") /* optional OIDs: not a guest error */
 
 /* Protocol errors: a guest sent something invalid. All are counted; only PKT_FRAMING is fatal. */
@@ -188,6 +229,10 @@ struct vs_vsp_config {
 	X(PPI_MALFORMED, "rndis_ppi_malformed")                                                    \
 	X(CSUM_INVALID, "rndis_csum_invalid")                                                      \
 	X(LSO_INVALID, "rndis_lso_invalid")                                                        \
+	X(LSO_MSS, "rndis_lso_bad_mss")                                                            \
+	X(LSO_SIZE, "rndis_lso_too_big")                                                           \
+	X(LSO_HEADERS, "rndis_lso_bad_headers")                                                    \
+	X(OFFLOAD_NOT_ENABLED, "rndis_offload_not_enabled")                                        \
 	X(FRAME_LEN, "frame_len")                                                                  \
 	X(CTL_TOO_BIG, "rndis_ctl_too_big")                                                        \
 	X(CTL_SHORT, "rndis_ctl_short")                                                            \
@@ -289,6 +334,9 @@ int vs_vsp_link_set(struct vs_vsp *vsp, bool up);
  * it (in-flight receive transfers are abandoned). Call before unmapping it. */
 void vs_vsp_gpadl_teardown(struct vs_vsp *vsp, uint32_t gpadl);
 
+/* VS_VSP_EN_* the guest enabled (what the datapath may use). Owner thread. */
+uint32_t vs_vsp_offloads(const struct vs_vsp *vsp);
+
 /* Read-only view of the counters. */
 const struct vs_vsp_stats *vs_vsp_stats(const struct vs_vsp *vsp);
 
@@ -314,6 +362,8 @@ struct vs_vsp_info {
 	uint32_t rss_hash_info;
 	uint32_t rss_table_len;	  /* entries */
 	uint8_t offload_params[28]; /* last TCP_OFFLOAD_PARAMETERS object (zero-padded) */
+	uint32_t offloads_advertised; /* VS_VSP_OL_* in the hardware capabilities we answer */
+	uint32_t offloads;	  /* VS_VSP_EN_* the guest enabled */
 };
 void vs_vsp_info_get(const struct vs_vsp *vsp, struct vs_vsp_info *info);
 

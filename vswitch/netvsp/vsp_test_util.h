@@ -329,11 +329,27 @@ static inline void rndis_filter(struct tctx *t, uint32_t filter)
 	complete_all(t);
 }
 
-/* Whole bring-up to "eth0 up": NVSP 6.1, MTU 1500, buffers, RNDIS init, filter 0x0D. */
+/* SET TCP_OFFLOAD_PARAMETERS (28 + 28 bytes, facts 7.4) as Linux 6.1 sends it when the host
+ * offers everything: ip_v4_csum 1 @4, TCP/UDP v4/v6 checksums 4 @5..@8, LSOv2 v4/v6 2 @11/@12,
+ * RSC v4/v6 2 @22/@23. */
+static inline void rndis_offloads_all(struct tctx *t)
+{
+	static const uint8_t msg[56] = {0x05, 0, 0, 0, 0x38, 0, 0, 0, 0x0c, 0, 0, 0, 0x0c, 0x02,
+		0x01, 0xfc, 0x1c, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x03, 0x1c, 0x00, 0x01,
+		0x04, 0x04, 0x04, 0x04, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x02, 0, 0,
+		0, 0};
+
+	assert_int_equal(send_rndis_ctl(t, 6, msg, sizeof(msg)), 0);
+	complete_all(t);
+}
+
+/* Whole bring-up to "eth0 up": NVSP 6.1, MTU 1500, buffers, RNDIS init, every offload on,
+ * filter 0x0D. */
 static inline void full_bringup(struct tctx *t)
 {
 	nvsp_bringup(t, 0x60001, 1514);
 	rndis_init(t);
+	rndis_offloads_all(t);
 	rndis_filter(t, 0x0d);
 	assert_int_equal(total_errors(t), 0);
 }
