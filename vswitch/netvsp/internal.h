@@ -76,6 +76,7 @@ struct vs_rxbuf {
 /* Frames added by vs_vsp_rx_add() and not yet sent. */
 struct vs_rx_batch {
 	uint32_t n;			/* ranges */
+	uint32_t frames;		/* frames (a coalesced frame spans several ranges) */
 	uint32_t head, tail;		/* sub-allocation chain */
 	uint32_t bytes;			/* frame bytes, for the counters */
 	struct vmbus_xfer_range ranges[VS_VSP_RX_BATCH_MAX];
@@ -124,6 +125,7 @@ struct vs_vsp {
 	bool link_up;
 	uint8_t offload_params[NDIS_OFFLOAD_PARAMS_SIZE];
 	uint32_t offloads; /* VS_VSP_EN_* enabled (offload.c) */
+	uint16_t rsc_pkt_id; /* packet id of the last coalesced frame (rx.c) */
 	struct {
 		bool enabled;
 		uint16_t flags;

@@ -77,6 +77,66 @@ static void frame_written_as_rndis_packet_with_ppis(void **state)
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_BYTES], 100);
 }
 
+/* A coalesced frame of 4000 bytes for a guest with RSC: fragments of 1550 bytes (sub-allocation
+ * 1806 - 256), one RNDIS PACKET each, in one XFER_PAGES packet (facts 7.6): the first carries the
+ * checksum PPI and packet info {1, 0x3, id}, the middle {1, 0x1, id}, the last {1, 0x5, id}. */
+static void large_frame_sent_as_rsc_fragments(void **state)
+{
+	struct tctx *t = *state;
+	static uint8_t frame[4000];
+	static const uint8_t first[76] = {
+		0x01, 0, 0, 0, 0x0e, 0x07, 0, 0,	/* PACKET, msg_len 256 + 1550 = 1806 */
+		0xf8, 0, 0, 0, 0x0e, 0x06, 0, 0,	/* data_offset 248, data_len 1550 */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x24, 0, 0, 0, 0x20, 0, 0, 0,		/* ppi_offset 36, ppi_len 32 */
+		0, 0, 0, 0, 0, 0, 0, 0,
+		0x10, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0, 0, 0, 0x28, 0, 0, 0, /* csum: TCP ok | IP ok */
+		0x10, 0, 0, 0, 0x01, 0, 0, 0x80, 0x0c, 0, 0, 0, 0x01, 0x03, 0x01, 0x00, /* pkt info */
+	};
+	static const uint8_t middle_ppi[24] = {0x24, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x10, 0, 0, 0, 0x01, 0, 0, 0x80};
+	static const uint8_t last_hdr[16] = {0x01, 0, 0, 0, 0x84, 0x04, 0, 0, 0xf8, 0, 0, 0, 0x84,
+		0x03, 0, 0}; /* msg_len 256 + 900, data_len 900 */
+	uint32_t off[3], cnt[3], i;
+	const uint8_t *p, *b;
+	size_t len;
+
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 5 + i / 256);
+	/* without RSC it does not fit */
+	assert_int_equal(rx_one(t, frame, sizeof(frame), VS_VSP_RXF_CSUM, 0, 0x28), -EMSGSIZE);
+	assert_int_equal(drop_count(t, VS_VSP_DROP_TO_GUEST_TOO_BIG), 1);
+	assert_int_equal(rx_one(t, frame, sizeof(frame), VS_VSP_RXF_CSUM | VS_VSP_RXF_RSC, 0, 0x28),
+		0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(t->f.n_pkts, 1);
+	p = sent(t, 0, &len);
+	assert_int_equal(get32(p + 20), 3); /* ranges */
+	for (i = 0; i < 3; i++) {
+		cnt[i] = get32(p + 24 + 8 * i);
+		off[i] = get32(p + 28 + 8 * i);
+	}
+	assert_int_equal(cnt[0], 1806);
+	assert_int_equal(cnt[1], 1806);
+	assert_int_equal(cnt[2], 256 + 900);
+	b = t->rxbuf + off[0];
+	assert_memory_equal(b, first, sizeof(first));
+	assert_memory_equal(b + 256, frame, 1550);
+	b = t->rxbuf + off[1];
+	assert_memory_equal(b + 28, middle_ppi, sizeof(middle_ppi));
+	assert_int_equal(b[44 + 12], 1);
+	assert_int_equal(b[44 + 13], 0x1);
+	assert_int_equal(b[44 + 14], 0x1);
+	assert_memory_equal(b + 256, frame + 1550, 1550);
+	b = t->rxbuf + off[2];
+	assert_memory_equal(b, last_hdr, sizeof(last_hdr));
+	assert_int_equal(b[44 + 13], 0x5);
+	assert_memory_equal(b + 256, frame + 3100, 900);
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_PACKETS], 1);
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_RSC], 1);
+	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_RSC_FRAGS], 3);
+}
+
 /* Without metadata there are no PPIs: ppi_offset 0, ppi_len 0 (Linux skips its walk). */
 static void frame_without_metadata_has_no_ppi(void **state)
 {
@@ -319,6 +379,7 @@ int main(void)
 		T(frame_written_as_rndis_packet_with_ppis),
 		T(frame_without_metadata_has_no_ppi),
 		T(frames_batched_in_one_xfer),
+		T(large_frame_sent_as_rsc_fragments),
 		T(full_batch_sent_automatically),
 		T(completion_frees_once_duplicate_counted),
 		T(forged_completions_counted),

@@ -134,6 +134,8 @@ struct vs_vsp_frame {
  * metadata) and its bytes are copied during the call. */
 #define VS_VSP_RXF_VLAN 0x1u /* send vlan_tci in an 802.1Q PPI */
 #define VS_VSP_RXF_CSUM 0x2u /* send csum_info in a checksum PPI */
+#define VS_VSP_RXF_RSC 0x4u  /* larger than a sub-allocation: send as RSC fragments (the guest
+			      * enabled RSC, VS_VSP_EN_RSC4/6) */
 struct vs_vsp_rx_frame {
 	const struct vs_vsp_seg *segs; /* gather list */
 	unsigned int n_segs;	       /* >= 1 */
@@ -316,7 +318,8 @@ bool vs_vsp_must_close(const struct vs_vsp *vsp);
  * vs_vsp_rx_flush(). Returns 0, or (each counted as a drop):
  *   -ENOBUFS  no free sub-allocation, the packet filter is 0, or the guest is not ready
  *             (no receive buffer / RNDIS not initialized);
- *   -EMSGSIZE the frame does not fit a sub-allocation; -EINVAL empty or malformed gather list;
+ *   -EMSGSIZE the frame does not fit a sub-allocation (without VS_VSP_RXF_RSC) or needs more
+ *             than VS_VSP_RX_BATCH_MAX fragments; -EINVAL empty or malformed gather list;
  *   -EAGAIN   an automatic flush failed (ring full).
  */
 int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *frame);
