@@ -131,6 +131,7 @@ struct vs_dp_port {
 	uint16_t eth_port;	  /* DPDK port id */
 	uint16_t n_txq;
 	uint32_t max_plain_len;	  /* MTU + 14: longest frame without its tag */
+	uint64_t tx_ol;		  /* ethdev: hardware TSO/checksum offloads (vs_ol_tx_prepare) */
 	rte_spinlock_t *txq_locks; /* owned by the control port, freed after a grace period */
 	struct vs_vlan_cfg vlan;  /* last: the trunk bitmap is cold */
 };
@@ -154,6 +155,7 @@ struct vs_port_counters {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
+	uint64_t tx_segmented; /* guest LSO frames segmented in software for this port */
 	uint64_t drops[VS_DROP_COUNT];
 };
 
@@ -203,6 +205,7 @@ struct vs_port {
 	uint16_t slot;
 	uint16_t eth_port;
 	uint16_t n_txq;
+	uint64_t tx_ol;		/* RTE_ETH_TX_OFFLOAD_* TSO/checksum enabled on the device */
 	bool attached;		/* the ethdev exists and is started (netvsc: devargs valid) */
 	char error[192];	/* why it is not attached */
 	unsigned int worker;

@@ -161,6 +161,11 @@ static int port_configure(struct vs_switch *sw, struct vs_port *p, char *err, si
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* guests' LSO/checksum requests use the NIC's when it has them (worker.c, DESIGN 8) */
+	p->tx_ol = info.tx_offload_capa &
+		   (RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			   RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	conf.txmode.offloads |= p->tx_ol;
 	p->n_txq = (uint16_t)RTE_MIN(sw->n_workers, info.max_tx_queues);
 	ret = rte_eth_dev_configure(p->eth_port, 1, p->n_txq, &conf);
 	if (ret)
@@ -313,6 +318,7 @@ void vs_port_counters_sum(struct vs_switch *sw, uint16_t slot, struct vs_port_co
 		out->rx_bytes += c->rx_bytes;
 		out->tx_packets += c->tx_packets;
 		out->tx_bytes += c->tx_bytes;
+		out->tx_segmented += c->tx_segmented;
 		for (d = 0; d < VS_DROP_COUNT; d++)
 			out->drops[d] += c->drops[d];
 	}

@@ -17,6 +17,7 @@ static void dp_port_fill(struct vs_dp_port *d, const struct vs_port *p, unsigned
 	d->txq_shared = p->n_txq < n_workers;
 	d->txq_locks = p->txq_locks;
 	d->max_plain_len = p->set.mtu + 14u;
+	d->tx_ol = p->tx_ol;
 	d->vlan = p->set.vlan;
 }
 

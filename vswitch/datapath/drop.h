@@ -15,7 +15,8 @@
 	X(MTU_EXCEEDED, "mtu_exceeded")                                                            \
 	X(TX_FULL, "tx_full")                                                                      \
 	X(NO_MBUF, "no_mbuf")                                                                      \
-	X(PORT_DOWN, "port_down")
+	X(PORT_DOWN, "port_down")                                                                  \
+	X(OFFLOAD_FAILED, "offload_failed")
 
 enum vs_drop {
 #define VS_DROP_ENUM(e, s) VS_DROP_##e,

@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "internal.h"
 #include "netvsc/netvsc.h"
+#include "offload.h"
 
 /* a netvsc transmit burst must fit one XFER_PAGES batch (vs_nv_tx_burst) */
 _Static_assert(VS_BURST <= VS_VSP_RX_BATCH_MAX, "netvsc tx burst");
@@ -27,6 +28,8 @@ _Static_assert(VS_BURST <= VS_VSP_RX_BATCH_MAX, "netvsc tx burst");
 #define IDLE_BEFORE_SLEEP_US 200	/* busy-poll this long without frames before sleeping */
 #define SLEEP_MIN_US 8
 #define LEARN_RESEND_HZ_DIV 10	/* re-request a pending MAC at most every 100 ms */
+#define TX_OL_MASK (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK) /* guest offload requests */
+#define TX_TSO_SEGS 128u	/* segments of one LSO frame done in software (MSS >= 500) */
 
 struct burst_ctx {
 	struct vs_worker *w;
@@ -69,20 +72,100 @@ static void txb_flush_netvsc(struct vs_worker *w, const struct vs_dp_port *p, ui
 	b->n = 0;
 }
 
+/* Transmit 'n' frames on queue 'q' of an ethdev port; what does not go is dropped as tx_full. */
+static void eth_tx(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot, uint16_t q,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t sent, i;
+
+	for (i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	if (p->txq_shared)
+		rte_spinlock_lock(&p->txq_locks[q]);
+	sent = rte_eth_tx_burst(p->eth_port, q, pkts, n);
+	if (p->txq_shared)
+		rte_spinlock_unlock(&p->txq_locks[q]);
+	for (i = sent; i < n; i++) {
+		bytes -= pkts[i]->pkt_len;
+		drop(w, slot, VS_DROP_TX_FULL, pkts[i]);
+	}
+	w->stats[slot].tx_packets += sent;
+	w->stats[slot].tx_bytes += bytes;
+}
+
+/*
+ * A buffer holding frames with guest offload requests (LSO, checksum: chan.c offload_in) for an
+ * ethdev port: in order, frames the port's hardware can finish go with their metadata set by
+ * vs_ol_tx_prepare; the others are segmented / checksummed in software (offload library) and
+ * their segments sent right away. Each refusal is a counted drop (offload_failed).
+ */
+static void txb_flush_offload(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot,
+	uint16_t q)
+{
+	struct vs_txbuf *b = &w->txb[slot];
+	struct rte_mbuf *segs[TX_TSO_SEGS];
+	uint16_t i, run = 0;
+
+	for (i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->pkts[i];
+		struct vs_ol_info in;
+		int act, ns;
+
+		if (!(m->ol_flags & TX_OL_MASK)) {
+			b->pkts[run++] = m;
+			continue;
+		}
+		act = vs_ol_parse(m, VS_OL_PARSE_LEN0, &in) < 0 ? -EINVAL :
+								  vs_ol_tx_prepare(m, &in, p->tx_ol);
+		if (act == VS_OL_TX_HW || act == VS_OL_TX_AS_IS) {
+			b->pkts[run++] = m;
+			continue;
+		}
+		if (act == VS_OL_TX_SW_CSUM && vs_ol_csum_fill(m, &in) == 0) {
+			b->pkts[run++] = m;
+			continue;
+		}
+		if (act != VS_OL_TX_SW_SEGMENT) {
+			drop(w, slot, VS_DROP_OFFLOAD_FAILED, m);
+			continue;
+		}
+		/* the frames before it go first, then its segments */
+		eth_tx(w, p, slot, q, b->pkts, run);
+		run = 0;
+		ns = vs_ol_tso_segment(m, &in, m->tso_segsz, w->sw->pool, segs, TX_TSO_SEGS);
+		if (ns < 0) {
+			drop(w, slot, VS_DROP_OFFLOAD_FAILED, m);
+			continue;
+		}
+		rte_pktmbuf_free(m);
+		w->stats[slot].tx_segmented++;
+		eth_tx(w, p, slot, q, segs, (uint16_t)ns);
+	}
+	eth_tx(w, p, slot, q, b->pkts, run);
+	b->n = 0;
+}
+
 static void txb_flush(struct vs_worker *w, const struct vs_dp_config *dp, uint16_t slot)
 {
 	const struct vs_dp_port *p = &dp->port[slot];
 	struct vs_txbuf *b = &w->txb[slot];
+	uint64_t bytes = 0, ol = 0;
 	uint16_t q, sent, i;
-	uint64_t bytes = 0;
 
 	if (p->kind == VS_PORT_NETVSC) {
 		txb_flush_netvsc(w, p, slot);
 		return;
 	}
 	q = (uint16_t)(w->id % p->n_txq);
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
 		bytes += b->pkts[i]->pkt_len;
+		ol |= b->pkts[i]->ol_flags;
+	}
+	if (unlikely(ol & TX_OL_MASK)) {
+		txb_flush_offload(w, p, slot, q);
+		return;
+	}
 	if (p->txq_shared)
 		rte_spinlock_lock(&p->txq_locks[q]);
 	sent = rte_eth_tx_burst(p->eth_port, q, b->pkts, b->n);
@@ -131,13 +214,22 @@ static inline int retag(struct rte_mbuf **mp, bool tagged, enum vs_vlan_egress e
 	return 0;
 }
 
+/* An LSO frame (a guest's large send) is as long as its segments will be: Ethernet + IP + TCP
+ * headers + MSS, without a tag. */
+static inline bool lso_fits(const struct rte_mbuf *m, uint32_t max_plain_len)
+{
+	return (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
+	       14u + m->l3_len + m->l4_len + m->tso_segsz <= max_plain_len;
+}
+
 static inline void send_one(struct burst_ctx *c, uint16_t out, struct rte_mbuf *m, bool tagged,
 	uint32_t plain_len, enum vs_vlan_egress eg, uint16_t vlan)
 {
 	struct vs_worker *w = c->w;
 	struct vs_txbuf *b;
 
-	if (plain_len > c->dp->port[out].max_plain_len) {
+	if (plain_len > c->dp->port[out].max_plain_len &&
+		!lso_fits(m, c->dp->port[out].max_plain_len)) {
 		drop(w, out, VS_DROP_MTU_EXCEEDED, m);
 		return;
 	}
@@ -314,7 +406,8 @@ static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n
 		st->rx_bytes += m->pkt_len;
 		ret = vs_frame_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, m->pkt_len,
 			m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED, m->vlan_tci, &fr[k]);
-		if (ret == 0 && fr[k].plain_len > c->in->max_plain_len)
+		if (ret == 0 && fr[k].plain_len > c->in->max_plain_len &&
+			!lso_fits(m, c->in->max_plain_len))
 			ret = -(VS_DROP_OVERSIZE + 1);
 		if (ret == 0)
 			ret = vs_vlan_ingress(&c->in->vlan, fr[k].tagged, fr[k].vid);

@@ -13,7 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_ip.h>
+#include <vsw/proto/rndis.h>
+
 #include "chan.h"
+#include "offload.h"
+
+#define VS_NV_TSO_SEGS 128u /* segments of one LSO frame for a guest without RSC (MSS >= 500) */
+#define NV_TX_OL_MASK (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)
 
 static void chan_err(struct vs_nv_chan *ch, enum vs_nv_err e)
 {
@@ -77,6 +84,57 @@ static int op_send(void *ctx, const void *pkt, size_t len)
 	return ret;
 }
 
+/* Write the IP length fields of an LSO frame (Linux guests send them as 0, facts 7.6) and the
+ * IPv4 header checksum, so that the frame is whole for every port it may reach. */
+static void fix_ip_len(struct rte_mbuf *m, const struct vs_ol_info *in)
+{
+	uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, in->l2_len);
+
+	if (in->flags & VS_OL_F_IPV4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(in->frame_len - in->l2_len));
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;
+
+		ip6->payload_len =
+			rte_cpu_to_be_16((uint16_t)(in->frame_len - in->l2_len - sizeof(*ip6)));
+	}
+}
+
+/*
+ * A guest frame with LSO or checksum per-packet info (already checked by the VSP core against the
+ * negotiated offloads and, for LSO, its headers): parse its private copy with the offload library,
+ * insist that it agrees with the request, and carry the request as DPDK transmit metadata
+ * (offload.h convention) with l2/l3/l4_len set. -EINVAL: the headers disagree.
+ */
+static int offload_in(struct rte_mbuf *m, const struct vs_vsp_frame *f)
+{
+	bool v6 = f->flags & VS_VSP_TXF_IPV6;
+	bool tcp = f->flags & (VS_VSP_TXF_LSO | VS_VSP_TXF_TCP_CSUM);
+	struct vs_ol_info in;
+
+	if (vs_ol_parse(m, VS_OL_PARSE_LEN0, &in) < 0)
+		return -EINVAL;
+	if ((uint32_t)in.l2_len + in.l3_len != f->l4_offset ||
+		!(in.flags & (v6 ? VS_OL_F_IPV6 : VS_OL_F_IPV4)) ||
+		!(in.flags & (tcp ? VS_OL_F_TCP : VS_OL_F_UDP)))
+		return -EINVAL;
+	m->l2_len = in.l2_len;
+	m->l3_len = in.l3_len;
+	m->l4_len = in.l4_len;
+	m->ol_flags |= v6 ? RTE_MBUF_F_TX_IPV6 : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+	if (f->flags & VS_VSP_TXF_LSO) {
+		fix_ip_len(m, &in);
+		vs_ol_mark_tso(m, (uint16_t)f->mss);
+	} else {
+		vs_ol_mark_csum(m, tcp);
+	}
+	return 0;
+}
+
 static int op_deliver(void *ctx, const struct vs_vsp_frame *f)
 {
 	struct vs_nv_chan *ch = ctx;
@@ -91,6 +149,12 @@ static int op_deliver(void *ctx, const struct vs_vsp_frame *f)
 	if (ret) {
 		ch->drop[VS_NV_DROP_FROM_GUEST_NO_MBUF]++;
 		return ret;
+	}
+	if ((f->flags & (VS_VSP_TXF_LSO | VS_VSP_TXF_TCP_CSUM | VS_VSP_TXF_UDP_CSUM)) &&
+		offload_in(m, f) < 0) {
+		ch->drop[VS_NV_DROP_FROM_GUEST_OFFLOAD]++;
+		rte_pktmbuf_free(m);
+		return -EINVAL;
 	}
 	if (f->flags & VS_VSP_TXF_VLAN) {
 		/* the guest's 802.1Q PPI: the switch treats it as a tag stripped by a device */
@@ -191,6 +255,83 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	return n;
 }
 
+/* One frame into the guest's receive buffer. Returns 1 if it was taken, 0 if dropped (counted). */
+static int tx_one(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *segs,
+	uint32_t flags, uint32_t csum_info)
+{
+	struct vs_vsp_rx_frame f = {.segs = segs, .flags = flags, .csum_info = csum_info};
+	int ns = vs_nv_mbuf_to_segs(m, segs, VS_NV_TX_SEGS);
+
+	if (ns < 0) {
+		ch->drop[VS_NV_DROP_TO_GUEST_TOO_MANY_SEGS]++;
+		return 0;
+	}
+	f.n_segs = (unsigned int)ns;
+	return vs_vsp_rx_add(ch->vsp, &f) == 0;
+}
+
+/* Checksum PPI bits (facts 7.6) for a frame whose checksums are valid or need no check. */
+static uint32_t csum_ok_bits(const struct vs_ol_info *in)
+{
+	return ((in->flags & VS_OL_F_TCP) ? RNDIS_CSUM_RX_TCP_OK : RNDIS_CSUM_RX_UDP_OK) |
+	       ((in->flags & VS_OL_F_IPV4) ? RNDIS_CSUM_RX_IP_OK : 0);
+}
+
+/* An LSO frame for a guest without RSC: segmented by the offload library, checksums filled. */
+static int tx_segmented(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_ol_info *in,
+	struct vs_vsp_seg *segs, bool rx_csum)
+{
+	struct rte_mbuf *out[VS_NV_TSO_SEGS];
+	int n, i, ok = 0;
+
+	n = vs_ol_tso_segment(m, in, m->tso_segsz, ch->pool, out, VS_NV_TSO_SEGS);
+	if (n < 0) {
+		ch->drop[VS_NV_DROP_TO_GUEST_SEGMENT]++;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		ok += tx_one(ch, out[i], segs, rx_csum ? VS_VSP_RXF_CSUM : 0, csum_ok_bits(in));
+		rte_pktmbuf_free(out[i]);
+	}
+	return ok > 0;
+}
+
+/*
+ * A frame carrying an offload request (offload_in, or another port's): to a guest that enabled
+ * RSC for its family an LSO frame goes whole as RSC fragments with checksum-valid info and nothing
+ * computed; otherwise it is segmented. A checksum request becomes checksum-valid info when the
+ * guest enabled receive checksum offload for it, else the checksum is filled in.
+ */
+static int tx_offload(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *segs)
+{
+	uint32_t en = vs_vsp_offloads(ch->vsp), rx_bit;
+	struct vs_ol_info in;
+	bool v6;
+
+	if (vs_ol_parse(m, VS_OL_PARSE_LEN0, &in) < 0) {
+		ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
+		return 0;
+	}
+	v6 = in.flags & VS_OL_F_IPV6;
+	if (in.flags & VS_OL_F_TCP)
+		rx_bit = v6 ? VS_VSP_EN_RX_TCP6 : VS_VSP_EN_RX_TCP4;
+	else
+		rx_bit = v6 ? VS_VSP_EN_RX_UDP6 : VS_VSP_EN_RX_UDP4;
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+		if (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4))
+			return tx_one(ch, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM,
+				csum_ok_bits(&in));
+		return tx_segmented(ch, m, &in, segs, en & rx_bit);
+	}
+	if (en & rx_bit)
+		return tx_one(ch, m, segs, VS_VSP_RXF_CSUM, csum_ok_bits(&in));
+	if (vs_ol_csum_fill(m, &in) < 0) {
+		ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
+		return 0;
+	}
+	return tx_one(ch, m, segs, 0, 0);
+}
+
 uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t n,
 	uint64_t *bytes)
 {
@@ -204,7 +345,16 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct vs_vsp_rx_frame f = {.segs = segs};
-		int ns = vs_nv_mbuf_to_segs(pkts[i], segs, VS_NV_TX_SEGS);
+		int ns;
+
+		if (unlikely(pkts[i]->ol_flags & NV_TX_OL_MASK)) {
+			if (tx_offload(ch, pkts[i], segs)) {
+				ok++;
+				b += pkts[i]->pkt_len;
+			}
+			continue;
+		}
+		ns = vs_nv_mbuf_to_segs(pkts[i], segs, VS_NV_TX_SEGS);
 
 		if (ns < 0) {
 			ch->drop[VS_NV_DROP_TO_GUEST_TOO_MANY_SEGS]++;

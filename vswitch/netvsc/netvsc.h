@@ -130,7 +130,10 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 #define VS_NV_DROPS(X)                                                                             \
 	X(FROM_GUEST_NO_MBUF, "from_guest_no_mbuf")                                                \
 	X(FROM_GUEST_BURST_FULL, "from_guest_burst_full")                                          \
-	X(TO_GUEST_TOO_MANY_SEGS, "to_guest_too_many_segs")
+	X(TO_GUEST_TOO_MANY_SEGS, "to_guest_too_many_segs")                                        \
+	X(FROM_GUEST_OFFLOAD, "from_guest_offload_headers")                                        \
+	X(TO_GUEST_OFFLOAD, "to_guest_offload_headers")                                            \
+	X(TO_GUEST_SEGMENT, "to_guest_segment_failed")
 
 enum vs_nv_err {
 #define VS_NV_X(e, s) VS_NV_ERR_##e,
