@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define GD_TAP_BURST 64 /* frames read from eth0 per loop turn */
@@ -31,17 +32,25 @@ struct gd_driver {
 	bool attached;		/* channel open and netvsc up */
 	uint32_t failed_relid;	/* attach failed on this offer: wait for another one */
 	uint64_t failed_gen;
-	uint8_t frame[65536];	/* one frame read from eth0 */
+	uint8_t frame[65536 + 18]; /* one frame read from eth0 (a TSO frame: 64 KiB + headers) */
+	uint8_t frame2[65536 + 18]; /* the second part of a TSO frame larger than the host takes */
 };
 
 static const struct vmbus_guid gd_netvsc_guid = VMBUS_GUID_NETVSC;
 
-static void drv_tap_rx(void *ctx, const uint8_t *frame, size_t len)
+/* A received frame to eth0 with the virtio_net_hdr for the host's checksum / RSC info. */
+static void drv_tap_rx(void *ctx, const uint8_t *frame, size_t len, uint32_t csum)
 {
 	struct gd_driver *d = ctx;
+	struct virtio_net_hdr vh;
+	struct iovec iov[2] = {{&vh, sizeof(vh)}, {(void *)frame, len}};
 
+	if (gd_ol_rx_vnet(frame, len, csum, d->nd->mtu, &vh)) {
+		d->nd->stats.rx_dropped++;
+		return;
+	}
 	/* non-blocking: if the kernel's queue is full the frame is dropped, as a NIC would */
-	if (write(d->tap.fd, frame, len) < 0)
+	if (writev(d->tap.fd, iov, 2) < 0)
 		d->nd->stats.rx_dropped++;
 }
 
@@ -115,6 +124,7 @@ static int drv_try_attach(struct gd_driver *d)
 	}
 	if (d->have_tap) {
 		gd_tap_set_mac(&d->tap, d->nd->mac);
+		gd_tap_set_offload(&d->tap, d->nd->ol);
 		gd_tap_set_carrier(&d->tap, d->nd->link_up);
 	}
 	return gd_netvsc_set_filter(d->nd, RNDIS_FILTER_DIRECTED | RNDIS_FILTER_ALL_MULTICAST |
@@ -141,8 +151,9 @@ struct gd_driver *gd_driver_start(const struct gd_driver_config *cfg)
 	if (cfg->sink) {
 		d->ops = *cfg->sink;
 	} else {
-		d->ops.rx = drv_tap_rx;
+		d->ops.rx_meta = drv_tap_rx;
 		d->ops.link = drv_tap_link;
+		d->ops.offloads = cfg->offloads;
 	}
 	ret = gd_gmem_open(&d->gmem, cfg->mem_fd);
 	if (ret) {
@@ -179,6 +190,11 @@ struct gd_driver *gd_driver_start(const struct gd_driver_config *cfg)
 			goto err;
 		}
 		d->have_tap = true;
+		ret = gd_tap_set_offload(&d->tap, d->nd->ol);
+		if (ret) {
+			gd_log(LOG_ERR, "%s: TUNSETOFFLOAD: %s", d->tap.name, strerror(-ret));
+			goto err;
+		}
 	}
 	return d;
 
@@ -203,18 +219,49 @@ static void drv_on_rescind(struct gd_driver *d)
 	drv_detach(d, true);
 }
 
+/* One frame from eth0 with its virtio_net_hdr: LSO / checksum PPIs for what the host takes; a
+ * TSO frame longer than the host's LSO size goes as two LSO frames. */
+static void drv_send(struct gd_driver *d, const struct virtio_net_hdr *vh, size_t len)
+{
+	struct gd_netvsc *nd = d->nd;
+	uint32_t ppi_len = 0, part = 0;
+	uint8_t ppi[16];
+	size_t len2 = 0;
+	int n1;
+
+	if (gd_ol_tx_ppi(vh, d->frame, len, nd->ol, ppi, &ppi_len)) {
+		nd->stats.tx_dropped++;
+		return;
+	}
+	if (ppi_len && gd_get32(ppi + 4) == RNDIS_PPI_LSO && nd->lso_max)
+		part = gd_ol_split_payload(d->frame, len, vh->gso_size, nd->lso_max);
+	if (part) {
+		n1 = gd_ol_split(d->frame, len, part, vh->gso_size, d->frame2, &len2);
+		if (n1 < 0) {
+			nd->stats.tx_dropped++;
+			return;
+		}
+		len = (size_t)n1;
+	}
+	if (gd_netvsc_send_ppi(nd, d->frame, len, ppi, ppi_len))
+		nd->stats.tx_dropped++;
+	if (part && gd_netvsc_send_ppi(nd, d->frame2, len2, ppi, ppi_len))
+		nd->stats.tx_dropped++;
+}
+
 /* Read frames from eth0 while there is room to send them. */
 static void drv_tap_tx(struct gd_driver *d)
 {
+	struct virtio_net_hdr vh;
+	struct iovec iov[2] = {{&vh, sizeof(vh)}, {d->frame, sizeof(d->frame)}};
 	int i;
 
 	for (i = 0; i < GD_TAP_BURST && gd_netvsc_can_send(d->nd); i++) {
-		ssize_t n = read(d->tap.fd, d->frame, sizeof(d->frame));
+		ssize_t n = readv(d->tap.fd, iov, 2);
 
-		if (n <= 0)
+		if (n <= (ssize_t)sizeof(vh))
 			break;
-		if (gd_netvsc_send(d->nd, d->frame, (size_t)n))
-			d->nd->stats.tx_dropped++;
+		drv_send(d, &vh, (size_t)n - sizeof(vh));
 	}
 	gd_netvsc_flush(d->nd);
 }

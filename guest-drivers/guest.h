@@ -32,6 +32,8 @@
 #include <vsw/proto/rndis.h>
 #include <vsw/proto/vmbus.h>
 
+#include <linux/virtio_net.h>
+
 #include "vmbus.h"
 
 /* ---------------------------------------------------------------------------------------------
@@ -234,6 +236,10 @@ void gd_channel_intr_clear(struct gd_channel *ch);
 struct gd_netvsc_ops {
 	void (*rx)(void *ctx, const uint8_t *frame, size_t len); /* required */
 	void (*link)(void *ctx, bool up);			 /* optional */
+	/* optional, used instead of rx when set: with the host's checksum PPI bits (RNDIS_CSUM_RX_*,
+	 * 0 without one); a frame longer than the MTU is a coalesced (RSC) TCP segment */
+	void (*rx_meta)(void *ctx, const uint8_t *frame, size_t len, uint32_t csum_info);
+	uint32_t offloads; /* GD_OL_* to enable when the host offers them (0: none) */
 };
 
 #define GD_RECV_BUF_SIZE (16u << 20)	   /* facts 6.2 step 5 (15 MiB for NVSP <= 2) */
@@ -250,6 +256,11 @@ struct gd_netvsc_ops {
 
 /* Transaction ids: send-buffer sections are 1..n_sections, everything else above. */
 #define GD_TID_CTL_BASE 0x100000u
+#define GD_TID_SLOT_BASE 0x200000u	   /* transaction ids of large-frame slots */
+#define GD_TX_SLOTS 8u			   /* large frames (GPA_DIRECT) in flight */
+#define GD_TX_SLOT_PAGES 17u		   /* 69,632 bytes: RNDIS header + PPIs + 64 KiB frame */
+#define GD_TX_HDR_ROOM 128u		   /* RNDIS header + PPIs before a slot's frame */
+#define GD_RSC_MAX (65536u + 18u)	   /* largest coalesced frame we reassemble */
 
 struct gd_netvsc_stats {
 	uint64_t tx_frames, tx_bytes, tx_busy, tx_dropped;
@@ -258,6 +269,9 @@ struct gd_netvsc_stats {
 	uint64_t bad_packets;	  /* inbound ring packets rejected */
 	uint64_t comps_unknown;	  /* completions for nothing we sent */
 	uint64_t status_indications;
+	uint64_t tx_lso, tx_csum, tx_gpa;  /* frames sent with LSO / checksum PPIs / by GPA_DIRECT */
+	uint64_t tx_batched;		   /* frames that shared a send section with others */
+	uint64_t rx_rsc, rx_csum_ok;	   /* coalesced frames reassembled / checksum-valid frames */
 };
 
 struct gd_netvsc {
@@ -287,6 +301,16 @@ struct gd_netvsc {
 	uint32_t n_sections;
 	uint64_t section_used[GD_MAX_SECTIONS / 64]; /* bitmap */
 	uint32_t sections_free;
+	int32_t open_sec;	/* section being filled with batched frames (if open_count) */
+	uint32_t open_used;	/* its bytes */
+	uint32_t open_count;	/* its frames */
+	uint32_t last_msg_off;	/* offset of its last RNDIS message */
+	/* large frames: slots of guest memory sent as GPA_DIRECT */
+	uint64_t slot_pfn;	/* GD_TX_SLOTS * GD_TX_SLOT_PAGES pages, 0 = none */
+	uint8_t *slot_va;
+	uint32_t slot_used;	/* bitmap */
+	uint32_t ol;		/* GD_OL_* enabled with the host */
+	uint32_t lso_max;	/* host's LSOv2 max size (IP packet bytes) */
 	/* RNDIS control */
 	uint64_t ctl_pfn;	/* one page for requests (GPA_DIRECT) */
 	uint8_t *ctl_va;
@@ -321,6 +345,11 @@ struct gd_netvsc {
 	bool pending_send;	/* pending_send_sz set on the outbound ring */
 	struct gd_netvsc_stats stats;
 	uint8_t pkt[GD_MAX_PKT_SIZE] __attribute__((aligned(8))); /* private inbound packet */
+	/* RSC reassembly (private) */
+	uint32_t rsc_len;	/* bytes so far, valid while rsc_open */
+	bool rsc_open;
+	uint32_t rsc_csum;	/* checksum info of the first fragment */
+	uint8_t rsc_buf[GD_RSC_MAX];
 };
 
 /*
@@ -358,6 +387,15 @@ int gd_netvsc_poll(struct gd_netvsc *nd);
  * section or ring room: wait for completions), -EMSGSIZE (does not fit a section) or -EPROTO.
  */
 int gd_netvsc_send(struct gd_netvsc *nd, const uint8_t *frame, size_t len);
+/*
+ * The same with per-packet info ('ppi', 'ppi_len' <= 64 bytes, already laid out). Frames whose
+ * RNDIS message fits a section share sections with the frames before them (up to the host's
+ * max_pkt_per_msg, each padded to its alignment) and the section is announced at
+ * gd_netvsc_flush(); larger frames (LSO, jumbo) are copied into a slot of guest memory and sent
+ * as GPA_DIRECT. -EAGAIN: no section/slot or ring room.
+ */
+int gd_netvsc_send_ppi(struct gd_netvsc *nd, const uint8_t *frame, size_t len, const uint8_t *ppi,
+	uint32_t ppi_len);
 /* Publish what gd_netvsc_send wrote and signal the host if the ring protocol says so. */
 void gd_netvsc_flush(struct gd_netvsc *nd);
 /* True if a frame could be sent now (free section). */
@@ -422,10 +460,46 @@ int gd_rndis_parse(const uint8_t *msg, size_t len, struct gd_rndis_msg *out);
 /* Validate an NDIS_OFFLOAD hardware-capabilities answer as Linux does (type 0xA7, revision >= 1,
  * 112 <= header.size <= len <= 156) and copy it, zero-padded, to 'out'. Returns 0 or -EIO. */
 int gd_ndis_offload_check(const uint8_t *p, size_t len, struct ndis_offload *out);
-/* The TCP_OFFLOAD_PARAMETERS object we set for 'caps' (no offload enabled yet). Returns its size
- * (28 for NVSP >= 5, 22 before). */
+/* The TCP_OFFLOAD_PARAMETERS object we set for 'caps', enabling what the host offers of 'want'
+ * (GD_OL_*) the way Linux does; the result in '*enabled' (may be NULL). Returns its size (28 for
+ * NVSP >= 5, 22 before). */
 size_t gd_ndis_offload_params(const struct ndis_offload *caps, uint32_t nvsp_version,
-	struct ndis_offload_params *out);
+	uint32_t want, struct ndis_offload_params *out, uint32_t *enabled);
+
+/* ---------------------------------------------------------------------------------------------
+ * Offloads (offload.c): virtio_net_hdr (tap, IFF_VNET_HDR) <-> RNDIS per-packet info.
+ */
+/* What the guest enabled with TCP_OFFLOAD_PARAMETERS (gd_netvsc.ol). */
+#define GD_OL_TX_TCP4 0x01u
+#define GD_OL_TX_UDP4 0x02u
+#define GD_OL_TX_TCP6 0x04u
+#define GD_OL_TX_UDP6 0x08u
+#define GD_OL_LSO4 0x10u
+#define GD_OL_LSO6 0x20u
+#define GD_OL_RSC 0x40u
+#define GD_OL_RX_CSUM 0x80u
+
+/* The per-packet info for a frame the kernel handed over with 'vh' ('en': GD_OL_*): an LSO PPI
+ * for a TCP GSO frame, a checksum PPI for a partial TCP/UDP checksum the host takes; a partial
+ * checksum the host does not take is completed in 'f'. '*ppi_len' 0: no PPI. Returns 0,
+ * -EOPNOTSUPP (GSO the host does not take: the caller drops it) or -EINVAL (bad headers). */
+int gd_ol_tx_ppi(const struct virtio_net_hdr *vh, uint8_t *f, size_t len, uint32_t en,
+	uint8_t *ppi, uint32_t *ppi_len);
+/* Complete a partial checksum: sum from 'start' to the end, stored at start + offset. */
+int gd_ol_csum_sw(uint8_t *f, size_t len, uint32_t start, uint32_t offset);
+/* The virtio_net_hdr for a received frame: DATA_VALID when the host's checksum PPI said TCP/UDP
+ * ok; a frame longer than the MTU (RSC) becomes a TCP GSO frame with gso_size = the largest
+ * segment the MTU allows. Returns 0 or -EINVAL (a long frame that is not valid TCP). */
+int gd_ol_rx_vnet(const uint8_t *f, size_t len, uint32_t csum_info, uint32_t mtu,
+	struct virtio_net_hdr *vh);
+/* A TCP GSO frame whose IP packet is longer than 'max_size' (the host's LSO limit): the payload
+ * bytes (a multiple of 'mss') that its first part may carry, 0 if it need not be split. */
+uint32_t gd_ol_split_payload(const uint8_t *f, size_t len, uint16_t mss, uint32_t max_size);
+/* Split it: 'out' gets the second part (headers + the payload after 'payload' bytes, sequence
+ * number and IPv4 ID advanced, CWR cleared), 'f' keeps FIN/PSH off. Returns the first part's
+ * length (headers + 'payload'), or -EINVAL. */
+int gd_ol_split(uint8_t *f, size_t len, uint32_t payload, uint16_t mss, uint8_t *out,
+	size_t *out_len);
 
 /*
  * Handle one inbound ring packet of 'len' bytes already copied to private memory (what
@@ -441,11 +515,14 @@ struct gd_tap {
 	char name[16];
 };
 
-/* Create tap 'name' (IFF_TAP | IFF_NO_PI), set its MAC and MTU, bring it (and lo) up, carrier
+/* Create tap 'name' (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), set its MAC and MTU, bring it (and lo) up, carrier
  * as 'carrier'. Returns 0 or -errno. */
 int gd_tap_open(struct gd_tap *t, const char *name, const uint8_t mac[6], uint32_t mtu,
 	bool carrier);
 int gd_tap_set_carrier(struct gd_tap *t, bool on);
+/* TUNSETOFFLOAD for the offloads 'ol' (GD_OL_*) negotiated with the host: partial checksums
+ * always, TSO4/TSO6 with LSO4/LSO6. Reads and writes carry a struct virtio_net_hdr. */
+int gd_tap_set_offload(struct gd_tap *t, uint32_t ol);
 int gd_tap_set_mac(struct gd_tap *t, const uint8_t mac[6]);
 void gd_tap_close(struct gd_tap *t);
 
@@ -461,6 +538,7 @@ struct gd_driver_config {
 	/* called once the host has accepted a VMBus version (may be NULL) */
 	void (*on_contact)(void *arg);
 	void *contact_arg;
+	uint32_t offloads;	/* GD_OL_* to negotiate for eth0 (0: none) */
 	/* frame sink instead of a tap (tests, pktgen): when rx is set no tap is created */
 	const struct gd_netvsc_ops *sink;
 	void *sink_ctx;

@@ -33,9 +33,15 @@ static const uint32_t gd_nvsp_versions[] = {
  * Writing to the outbound ring
  */
 
+static int nd_section_close(struct gd_netvsc *nd);
+
 void gd_netvsc_flush(struct gd_netvsc *nd)
 {
-	if (!nd->out_signal || !nd->ch)
+	if (!nd->ch)
+		return;
+	if (nd->attached && !nd->broken)
+		nd_section_close(nd);
+	if (!nd->out_signal)
 		return;
 	nd->out_signal = false;
 	if (vmbus_ring_write_done(&nd->ch->out))
@@ -81,14 +87,14 @@ static int nd_write_comp(struct gd_netvsc *nd, uint64_t tid, uint32_t status)
 static int nd_write_gpa(struct gd_netvsc *nd, uint64_t tid, uint64_t pfn, uint32_t offset,
 	uint32_t count, const uint8_t msg[NVSP_MSG_SIZE])
 {
-	uint8_t hdr[24 + 8 + 2 * 8];
+	uint8_t hdr[24 + 8 + (GD_TX_SLOT_PAGES + 1) * 8];
 	uint32_t n_pfns = (uint32_t)vmbus_range_pfns(offset, count), hdr_size, i;
 	struct vmbus_pkt_desc d = {0};
 	struct iovec iov[2];
 
 	if (nd->broken)
 		return -EPROTO;
-	if (n_pfns > 2)
+	if (n_pfns > GD_TX_SLOT_PAGES + 1)
 		return -EINVAL;
 	hdr_size = 24 + 8 + 8 * n_pfns;
 	memset(hdr, 0, sizeof(hdr));
@@ -125,6 +131,15 @@ static void nd_on_comp(struct gd_netvsc *nd, const struct vmbus_pkt *p)
 	}
 	if (nd->ctl_comp_pending && tid == nd->ctl_tid) {
 		nd->ctl_comp_pending = false;
+		return;
+	}
+	if (tid >= GD_TID_SLOT_BASE && tid < GD_TID_SLOT_BASE + GD_TX_SLOTS &&
+		(nd->slot_used & (1u << (tid - GD_TID_SLOT_BASE)))) {
+		nd->slot_used &= ~(1u << (tid - GD_TID_SLOT_BASE));
+		if (p->payload_size >= 8 &&
+			gd_get32(p->payload) == NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE &&
+			gd_get32(p->payload + 4) != NVSP_STAT_SUCCESS)
+			nd->stats.tx_dropped++;
 		return;
 	}
 	if (tid >= 1 && tid <= nd->n_sections) {
@@ -210,6 +225,92 @@ static int nd_on_rndis_ctl(struct gd_netvsc *nd, const uint8_t *src, uint32_t co
 	return 0;
 }
 
+/* A frame to the consumer: the frame bytes may still change under us (receive buffer) or are
+ * our reassembly copy; only the consumer's copy is used. */
+static void nd_rx(struct gd_netvsc *nd, const uint8_t *frame, uint32_t len, uint32_t csum)
+{
+	nd->stats.rx_frames++;
+	nd->stats.rx_bytes += len;
+	if (csum & (RNDIS_CSUM_RX_TCP_OK | RNDIS_CSUM_RX_UDP_OK))
+		nd->stats.rx_csum_ok++;
+	if (nd->ops->rx_meta)
+		nd->ops->rx_meta(nd->ctx, frame, len, csum);
+	else
+		nd->ops->rx(nd->ctx, frame, len);
+}
+
+/*
+ * The PPIs of a received PACKET (facts 7.6), from a private copy: checksum info and the RSC
+ * packet info. Elements must be >= 12 bytes, inside the list, with their data inside them, so
+ * the walk always advances. Coalesced frames arrive as fragments (first .. last) in consecutive
+ * ranges; they are joined in nd->rsc_buf and delivered whole. A broken chain is dropped.
+ */
+static int nd_on_packet_ppi(struct gd_netvsc *nd, const uint8_t *src, const uint8_t *hdr,
+	uint32_t len, const uint8_t *frame, uint32_t dlen)
+{
+	uint32_t poff = gd_get32(hdr + 28), plen = gd_get32(hdr + 32), pos = 0;
+	uint32_t csum = 0, info = 0;
+	bool have_info = false;
+	uint8_t ppi[256];
+
+	if (plen) {
+		if (plen > sizeof(ppi) || poff < 36 ||
+			(uint64_t)RNDIS_HEADER_OFFSET + poff + plen > len)
+			return -EPROTO;
+		memcpy(ppi, src + RNDIS_HEADER_OFFSET + poff, plen);
+	}
+	while (pos < plen) {
+		uint32_t size, type, d;
+
+		if (plen - pos < 12)
+			return -EPROTO;
+		size = gd_get32(ppi + pos);
+		type = gd_get32(ppi + pos + 4);
+		d = gd_get32(ppi + pos + 8);
+		if (size < 12 || size > plen - pos || d < 12 || d > size)
+			return -EPROTO;
+		if (size - d >= 4 && type == RNDIS_PPI_TCPIP_CHKSUM)
+			csum = gd_get32(ppi + pos + d);
+		if (size - d >= 4 && type == RNDIS_PPI_PKTINFO_ID) {
+			info = gd_get32(ppi + pos + d);
+			have_info = true;
+		}
+		pos += size;
+	}
+	if (have_info && (info >> 8 & RNDIS_PKTINFO_SUBALLOC) &&
+		(info >> 8 & (RNDIS_PKTINFO_1ST_FRAG | RNDIS_PKTINFO_LAST_FRAG)) !=
+			(RNDIS_PKTINFO_1ST_FRAG | RNDIS_PKTINFO_LAST_FRAG)) {
+		uint32_t fl = info >> 8;
+
+		if (fl & RNDIS_PKTINFO_1ST_FRAG) {
+			nd->rsc_open = true;
+			nd->rsc_len = 0;
+			nd->rsc_csum = csum;
+		} else if (!nd->rsc_open) {
+			return -EPROTO; /* a middle or last fragment without its first */
+		}
+		if (dlen > GD_RSC_MAX - nd->rsc_len) {
+			nd->rsc_open = false;
+			return -EPROTO;
+		}
+		memcpy(nd->rsc_buf + nd->rsc_len, frame, dlen);
+		nd->rsc_len += dlen;
+		if (fl & RNDIS_PKTINFO_LAST_FRAG) {
+			nd->rsc_open = false;
+			nd->stats.rx_rsc++;
+			nd_rx(nd, nd->rsc_buf, nd->rsc_len, nd->rsc_csum);
+		}
+		return 0;
+	}
+	if (nd->rsc_open) {
+		/* a frame between fragments: the chain is broken, drop what was joined */
+		nd->rsc_open = false;
+		nd->stats.rx_dropped++;
+	}
+	nd_rx(nd, frame, dlen, csum);
+	return 0;
+}
+
 /* One RNDIS message in receive-buffer range [off, off + count), already bounds-checked. */
 static int nd_on_range(struct gd_netvsc *nd, uint32_t off, uint32_t count)
 {
@@ -230,10 +331,9 @@ static int nd_on_range(struct gd_netvsc *nd, uint32_t off, uint32_t count)
 	dlen = gd_get32(hdr + 12);
 	if (doff < 36 || dlen == 0 || (uint64_t)RNDIS_HEADER_OFFSET + doff + dlen > len)
 		return -EPROTO;
-	nd->stats.rx_frames++;
-	nd->stats.rx_bytes += dlen;
-	/* the frame bytes may still change under us; only their copy is used, by ops->rx */
-	nd->ops->rx(nd->ctx, src + RNDIS_HEADER_OFFSET + doff, dlen);
+	if (gd_get32(hdr + 32) || nd->rsc_open)
+		return nd_on_packet_ppi(nd, src, hdr, len, src + RNDIS_HEADER_OFFSET + doff, dlen);
+	nd_rx(nd, src + RNDIS_HEADER_OFFSET + doff, dlen, 0);
 	return 0;
 }
 
@@ -278,6 +378,7 @@ static void nd_on_xfer(struct gd_netvsc *nd, const struct vmbus_pkt *p)
 		GD_LOG_RL(LOG_WARNING, "invalid XFER_PAGES packet dropped");
 		return;
 	}
+	nd->rsc_open = false; /* a fragment chain never continues into another packet (facts 7.6) */
 	for (i = 0; i < p->n_xfer_ranges; i++) {
 		struct vmbus_xfer_range r = vmbus_pkt_xfer_range(p, i);
 
@@ -289,6 +390,10 @@ static void nd_on_xfer(struct gd_netvsc *nd, const struct vmbus_pkt *p)
 				r.byte_count);
 			status = NVSP_STAT_FAIL;
 		}
+	}
+	if (nd->rsc_open) {
+		nd->rsc_open = false;
+		nd->stats.rx_dropped++;
 	}
 	nd_queue_comp(nd, p->trans_id, status);
 }
@@ -638,6 +743,14 @@ static int nd_send_buf(struct gd_netvsc *nd)
 		nd->n_sections = GD_MAX_SECTIONS;
 	nd->sections_free = nd->n_sections;
 	memset(nd->section_used, 0, sizeof(nd->section_used));
+	nd->open_count = 0;
+	/* large frames go from slots of our memory as GPA_DIRECT; without them, only frames that
+	 * fit a section can be sent */
+	if (gd_gmem_alloc(nd->gmem, GD_TX_SLOTS * GD_TX_SLOT_PAGES, &nd->slot_pfn) == 0)
+		nd->slot_va = gd_gmem_va(nd->gmem, nd->slot_pfn);
+	else
+		nd->slot_pfn = 0;
+	nd->slot_used = 0;
 	return 0;
 }
 
@@ -708,10 +821,15 @@ static int nd_offloads(struct gd_netvsc *nd)
 		gd_log(LOG_ERR, "relid %u: hardware offload capabilities unusable", nd->ch->relid);
 		return -EIO;
 	}
-	size = gd_ndis_offload_params(&caps, nd->nvsp_version, &params);
+	size = gd_ndis_offload_params(&caps, nd->nvsp_version, nd->ops->offloads, &params, &nd->ol);
+	nd->lso_max = caps.lsov2_ip4_max_size;
+	if (caps.lsov2_ip6_max_size && caps.lsov2_ip6_max_size < nd->lso_max)
+		nd->lso_max = caps.lsov2_ip6_max_size;
 	ret = nd_rndis_set(nd, RNDIS_OID_TCP_OFFLOAD_PARAMETERS, &params, (uint32_t)size);
-	if (ret)
+	if (ret) {
 		gd_log(LOG_ERR, "relid %u: offload parameters refused", nd->ch->relid);
+		nd->ol = 0;
+	}
 	return ret;
 }
 
@@ -877,6 +995,10 @@ void gd_netvsc_free_buffers(struct gd_netvsc *nd, bool rescinded)
 	nd->send_va = NULL;
 	nd_free_buf(nd, &nd->recv_gpadl, &nd->recv_pfn, nd->recv_pages, rescinded);
 	nd_free_buf(nd, &nd->send_gpadl, &nd->send_pfn, nd->send_pages, rescinded);
+	if (nd->slot_pfn)
+		gd_gmem_free(nd->gmem, nd->slot_pfn, GD_TX_SLOTS * GD_TX_SLOT_PAGES);
+	nd->slot_pfn = 0;
+	nd->slot_va = NULL;
 	if (nd->ctl_pfn)
 		gd_gmem_free(nd->gmem, nd->ctl_pfn, 1);
 	nd->ctl_pfn = 0;
@@ -890,7 +1012,7 @@ void gd_netvsc_free_buffers(struct gd_netvsc *nd, bool rescinded)
 
 bool gd_netvsc_can_send(const struct gd_netvsc *nd)
 {
-	return nd->attached && !nd->broken && nd->sections_free > 0;
+	return nd->attached && !nd->broken && (nd->sections_free > 0 || nd->open_count);
 }
 
 static int nd_section_get(struct gd_netvsc *nd)
@@ -913,38 +1035,21 @@ static int nd_section_get(struct gd_netvsc *nd)
 	return -EAGAIN;
 }
 
-static void nd_section_put(struct gd_netvsc *nd, uint32_t idx)
-{
-	nd->section_used[idx / 64] &= ~(UINT64_C(1) << (idx % 64));
-	nd->sections_free++;
-}
-
-int gd_netvsc_send(struct gd_netvsc *nd, const uint8_t *frame, size_t len)
+/* Announce the section being filled: one SEND_RNDIS_PKT for all its frames. On -EAGAIN it stays
+ * open (the host signals once there is room: pending_send_sz) and is retried at the next flush. */
+static int nd_section_close(struct gd_netvsc *nd)
 {
 	uint8_t msg[NVSP_MSG_SIZE];
-	uint8_t *sec;
-	int idx, ret;
+	int ret;
 
-	if (nd->broken || !nd->attached)
-		return -EPROTO;
-	if (len == 0 || len + 44 > nd->section_size)
-		return -EMSGSIZE;
-	idx = nd_section_get(nd);
-	if (idx < 0) {
-		nd->stats.tx_busy++;
-		return -EAGAIN;
-	}
-	sec = nd->send_va + (size_t)idx * nd->section_size;
-	gd_rndis_build_packet_hdr(sec, (uint32_t)len);
-	memcpy(sec + 44, frame, len);
-	gd_nvsp_build_rndis_pkt(msg, NVSP_RNDIS_CHANNEL_DATA, (uint32_t)idx, (uint32_t)(44 + len));
-	ret = nd_write_inband(nd, VMBUS_PKT_FLAG_COMPLETION_REQUESTED, (uint64_t)idx + 1, msg);
+	if (!nd->open_count)
+		return 0;
+	gd_nvsp_build_rndis_pkt(msg, NVSP_RNDIS_CHANNEL_DATA, (uint32_t)nd->open_sec, nd->open_used);
+	ret = nd_write_inband(nd, VMBUS_PKT_FLAG_COMPLETION_REQUESTED, (uint64_t)nd->open_sec + 1,
+		msg);
 	if (ret) {
-		nd_section_put(nd, (uint32_t)idx);
 		if (ret == -EAGAIN) {
 			nd->stats.tx_busy++;
-			/* ask the host to signal once there is room; if there is already, the
-			 * caller's retry will succeed */
 			vmbus_ring_pending_send_set(&nd->ch->out, 16 + NVSP_MSG_SIZE);
 			nd->pending_send = true;
 		}
@@ -954,7 +1059,131 @@ int gd_netvsc_send(struct gd_netvsc *nd, const uint8_t *frame, size_t len)
 		vmbus_ring_pending_send_clear(&nd->ch->out);
 		nd->pending_send = false;
 	}
+	if (nd->open_count > 1)
+		nd->stats.tx_batched += nd->open_count;
+	nd->open_count = 0;
+	return 0;
+}
+
+/* RNDIS PACKET header + PPIs at 'dst' for a frame of 'len' bytes; 'pad' bytes of alignment are
+ * counted in msg_len (facts 6.3). Returns the header length. */
+static uint32_t nd_packet_hdr(uint8_t *dst, uint32_t len, const uint8_t *ppi, uint32_t ppi_len,
+	uint32_t pad)
+{
+	gd_rndis_build_packet_hdr(dst, len);
+	gd_put32(dst + 4, 44 + ppi_len + len + pad);
+	gd_put32(dst + 8, 36 + ppi_len); /* data_offset */
+	if (ppi_len) {
+		gd_put32(dst + 28, 36); /* ppi_offset */
+		gd_put32(dst + 32, ppi_len);
+		memcpy(dst + 44, ppi, ppi_len);
+	}
+	return 44 + ppi_len;
+}
+
+/* A frame too large for a section: copied into a free slot of our memory, sent as GPA_DIRECT
+ * with one range (RNDIS header, PPIs and frame are contiguous in the slot). */
+static int nd_send_gpa(struct gd_netvsc *nd, const uint8_t *frame, size_t len, const uint8_t *ppi,
+	uint32_t ppi_len)
+{
+	uint32_t slot, hl, total = 44 + ppi_len + (uint32_t)len;
+	uint8_t msg[NVSP_MSG_SIZE], *va;
+	int ret;
+
+	if (!nd->slot_va || total > GD_TX_SLOT_PAGES * VMBUS_PAGE_SIZE)
+		return -EMSGSIZE;
+	if (nd->slot_used == (1u << GD_TX_SLOTS) - 1) {
+		nd->stats.tx_busy++;
+		return -EAGAIN;
+	}
+	/* the frames batched before it go first */
+	ret = nd_section_close(nd);
+	if (ret)
+		return ret;
+	slot = (uint32_t)__builtin_ctz(~nd->slot_used);
+	va = nd->slot_va + (size_t)slot * GD_TX_SLOT_PAGES * VMBUS_PAGE_SIZE;
+	hl = nd_packet_hdr(va, (uint32_t)len, ppi, ppi_len, 0);
+	memcpy(va + hl, frame, len);
+	gd_nvsp_build_rndis_pkt(msg, NVSP_RNDIS_CHANNEL_DATA, NVSP_SECTION_INDEX_NONE, 0);
+	ret = nd_write_gpa(nd, GD_TID_SLOT_BASE + slot, nd->slot_pfn + slot * GD_TX_SLOT_PAGES, 0,
+		total, msg);
+	if (ret) {
+		if (ret == -EAGAIN) {
+			nd->stats.tx_busy++;
+			vmbus_ring_pending_send_set(&nd->ch->out, 16 + 24 + 8 * 18 + NVSP_MSG_SIZE);
+			nd->pending_send = true;
+		}
+		return ret;
+	}
+	nd->slot_used |= 1u << slot;
+	nd->stats.tx_gpa++;
+	return 0;
+}
+
+int gd_netvsc_send_ppi(struct gd_netvsc *nd, const uint8_t *frame, size_t len, const uint8_t *ppi,
+	uint32_t ppi_len)
+{
+	uint32_t msg_len, aligned, pad;
+	uint8_t *sec;
+	int idx, ret;
+
+	if (nd->broken || !nd->attached)
+		return -EPROTO;
+	if (len == 0 || len > 65536 + 18 || ppi_len > 64)
+		return -EMSGSIZE;
+	msg_len = 44 + ppi_len + (uint32_t)len;
+	if (msg_len > nd->section_size) {
+		ret = nd_send_gpa(nd, frame, len, ppi, ppi_len);
+		goto sent;
+	}
+	/* batch into the open section while it has room and the host's per-message limit allows */
+	aligned = (nd->open_used + nd->pkt_align - 1) & ~(nd->pkt_align - 1);
+	if (nd->open_count && (aligned + msg_len > nd->section_size ||
+					 nd->open_count >= nd->max_pkt_per_msg)) {
+		ret = nd_section_close(nd);
+		if (ret)
+			return ret;
+	}
+	if (!nd->open_count) {
+		idx = nd_section_get(nd);
+		if (idx < 0) {
+			nd->stats.tx_busy++;
+			return -EAGAIN;
+		}
+		nd->open_sec = idx;
+		nd->open_used = 0;
+		nd->open_count = 0;
+		aligned = 0;
+	}
+	/* the previous message's padding is counted in its msg_len */
+	pad = aligned - nd->open_used;
+	sec = nd->send_va + (size_t)nd->open_sec * nd->section_size;
+	if (pad && nd->open_count) {
+		uint8_t *prev = sec + nd->last_msg_off;
+
+		gd_put32(prev + 4, gd_get32(prev + 4) + pad);
+	}
+	nd->last_msg_off = aligned;
+	nd_packet_hdr(sec + aligned, (uint32_t)len, ppi, ppi_len, 0);
+	memcpy(sec + aligned + 44 + ppi_len, frame, len);
+	nd->open_used = aligned + msg_len;
+	nd->open_count++;
+	ret = 0;
+	if (nd->max_pkt_per_msg <= 1)
+		(void)nd_section_close(nd); /* a failed close is retried at flush */
+sent:
+	if (ret)
+		return ret;
 	nd->stats.tx_frames++;
 	nd->stats.tx_bytes += len;
+	if (ppi_len && gd_get32(ppi + 4) == RNDIS_PPI_LSO)
+		nd->stats.tx_lso++;
+	else if (ppi_len)
+		nd->stats.tx_csum++;
 	return 0;
+}
+
+int gd_netvsc_send(struct gd_netvsc *nd, const uint8_t *frame, size_t len)
+{
+	return gd_netvsc_send_ppi(nd, frame, len, NULL, 0);
 }

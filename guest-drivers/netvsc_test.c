@@ -148,7 +148,7 @@ static void offload_params_off_as_linux(void **state)
 	caps.ip6_tx_caps = 0x55;
 	caps.lsov2_ip4_encap = 2;
 	caps.rsc_ip4 = caps.rsc_ip6 = 1;
-	assert_int_equal(gd_ndis_offload_params(&caps, 0x60001, &p), 28);
+	assert_int_equal(gd_ndis_offload_params(&caps, 0x60001, 0, &p, NULL), 28);
 	memcpy(raw, &p, 28);
 	assert_int_equal(raw[0], 0x80);
 	assert_int_equal(raw[1], 3);
@@ -160,7 +160,7 @@ static void offload_params_off_as_linux(void **state)
 	assert_int_equal(raw[12], 0); /* no LSOv6 offered: no change */
 	assert_int_equal(raw[22], 1);
 	assert_int_equal(raw[23], 1);
-	assert_int_equal(gd_ndis_offload_params(&caps, 0x40000, &p), 22);
+	assert_int_equal(gd_ndis_offload_params(&caps, 0x40000, 0, &p, NULL), 22);
 	memcpy(raw, &p, 28);
 	assert_int_equal(raw[2], 22);
 	assert_int_equal(raw[6], 0); /* UDP fields zero before NVSP 5 */

@@ -205,36 +205,77 @@ int gd_ndis_offload_check(const uint8_t *p, size_t len, struct ndis_offload *out
 }
 
 size_t gd_ndis_offload_params(const struct ndis_offload *caps, uint32_t nvsp_version,
-	struct ndis_offload_params *out)
+	uint32_t want, struct ndis_offload_params *out, uint32_t *enabled)
 {
 	size_t size = nvsp_version >= NVSP_VERSION_5 ? NDIS_OFFLOAD_PARAMS_SIZE :
 						       NDIS_OFFLOAD_PARAMS_SIZE_V1;
+	const uint32_t tcp4 = NDIS_TXCSUM_CAP_TCP4 | NDIS_TXCSUM_CAP_TCP4_OPTIONS;
+	const uint32_t tcp6 = NDIS_TXCSUM_CAP_TCP6 | NDIS_TXCSUM_CAP_TCP6_OPTIONS |
+			      NDIS_TXCSUM_CAP_IP6_EXT;
+	const uint32_t opts6 = NDIS_LSOV2_CAP_IP6_EXT | NDIS_LSOV2_CAP_TCP6_OPTIONS;
+	bool v5 = nvsp_version >= NVSP_VERSION_5;
+	uint32_t en = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->header.type = NDIS_OBJTYPE_DEFAULT;
 	out->header.revision = 3;
 	out->header.size = (uint16_t)size;
-	/* Linux always turns the IPv4 header checksum off (facts 7.4). We enable no offload yet:
-	 * where the host offers one we say "off" explicitly, elsewhere "no change". */
+	/*
+	 * Linux's rules (facts 7.4 rndis_netdev_set_hwcaps): the IPv4 header checksum is always
+	 * off; TCP checksums (TX + RX) when the host offers TCP and TCP options; LSOv2 and UDP on
+	 * top of them; RSC when both families are offered. What the host offers and we do not
+	 * 'want' is turned off explicitly, what it does not offer is "no change".
+	 */
 	out->ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
-	if (caps->ip4_tx_caps & (NDIS_TXCSUM_CAP_TCP4 | NDIS_TXCSUM_CAP_TCP4_OPTIONS))
-		out->tcp_ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
-	if (caps->ip6_tx_caps & (NDIS_TXCSUM_CAP_TCP6 | NDIS_TXCSUM_CAP_TCP6_OPTIONS))
-		out->tcp_ip_v6_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
-	if (nvsp_version >= NVSP_VERSION_5) {
-		if (caps->ip4_tx_caps & NDIS_TXCSUM_CAP_UDP4)
-			out->udp_ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
-		if (caps->ip6_tx_caps & NDIS_TXCSUM_CAP_UDP6)
-			out->udp_ip_v6_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
+	if ((caps->ip4_tx_caps & tcp4) == tcp4 && (want & GD_OL_TX_TCP4)) {
+		out->tcp_ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_TXRX;
+		en |= GD_OL_TX_TCP4 | GD_OL_RX_CSUM;
+		if ((caps->lsov2_ip4_encap & NDIS_OFFLOAD_ENCAP_8023) && (want & GD_OL_LSO4)) {
+			out->lso_v2_ipv4 = NDIS_OFFLOAD_PARAM_ON;
+			en |= GD_OL_LSO4;
+		}
+		if (v5 && (caps->ip4_tx_caps & NDIS_TXCSUM_CAP_UDP4) && (want & GD_OL_TX_UDP4)) {
+			out->udp_ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_TXRX;
+			en |= GD_OL_TX_UDP4;
+		}
 	}
-	if (caps->lsov2_ip4_encap & NDIS_OFFLOAD_ENCAP_8023)
+	if ((caps->ip6_tx_caps & tcp6) == tcp6 && (want & GD_OL_TX_TCP6)) {
+		out->tcp_ip_v6_csum = NDIS_OFFLOAD_PARAM_CSUM_TXRX;
+		en |= GD_OL_TX_TCP6 | GD_OL_RX_CSUM;
+		if ((caps->lsov2_ip6_encap & NDIS_OFFLOAD_ENCAP_8023) &&
+			(caps->lsov2_ip6_opts & opts6) == opts6 && (want & GD_OL_LSO6)) {
+			out->lso_v2_ipv6 = NDIS_OFFLOAD_PARAM_ON;
+			en |= GD_OL_LSO6;
+		}
+		if (v5 && (caps->ip6_tx_caps & NDIS_TXCSUM_CAP_UDP6) && (want & GD_OL_TX_UDP6)) {
+			out->udp_ip_v6_csum = NDIS_OFFLOAD_PARAM_CSUM_TXRX;
+			en |= GD_OL_TX_UDP6;
+		}
+	}
+	if (v5 && caps->rsc_ip4 && caps->rsc_ip6 && (want & GD_OL_RSC)) {
+		out->rsc_ip_v4 = NDIS_OFFLOAD_PARAM_ON;
+		out->rsc_ip_v6 = NDIS_OFFLOAD_PARAM_ON;
+		en |= GD_OL_RSC;
+	}
+	/* offered but not wanted: say "off" */
+	if (!out->tcp_ip_v4_csum && (caps->ip4_tx_caps & tcp4))
+		out->tcp_ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
+	if (!out->tcp_ip_v6_csum && (caps->ip6_tx_caps & tcp6))
+		out->tcp_ip_v6_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
+	if (v5 && !out->udp_ip_v4_csum && (caps->ip4_tx_caps & NDIS_TXCSUM_CAP_UDP4))
+		out->udp_ip_v4_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
+	if (v5 && !out->udp_ip_v6_csum && (caps->ip6_tx_caps & NDIS_TXCSUM_CAP_UDP6))
+		out->udp_ip_v6_csum = NDIS_OFFLOAD_PARAM_CSUM_OFF;
+	if (!out->lso_v2_ipv4 && (caps->lsov2_ip4_encap & NDIS_OFFLOAD_ENCAP_8023))
 		out->lso_v2_ipv4 = NDIS_OFFLOAD_PARAM_OFF;
-	if (caps->lsov2_ip6_encap & NDIS_OFFLOAD_ENCAP_8023)
+	if (!out->lso_v2_ipv6 && (caps->lsov2_ip6_encap & NDIS_OFFLOAD_ENCAP_8023))
 		out->lso_v2_ipv6 = NDIS_OFFLOAD_PARAM_OFF;
 	/* RSC fields exist only in the 28-byte object */
-	if (nvsp_version >= NVSP_VERSION_5 && caps->rsc_ip4 && caps->rsc_ip6) {
+	if (v5 && !out->rsc_ip_v4 && caps->rsc_ip4 && caps->rsc_ip6) {
 		out->rsc_ip_v4 = NDIS_OFFLOAD_PARAM_OFF;
 		out->rsc_ip_v6 = NDIS_OFFLOAD_PARAM_OFF;
 	}
+	if (enabled)
+		*enabled = en;
 	return size;
 }

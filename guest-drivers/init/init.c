@@ -192,6 +192,8 @@ static void *gd_nic_thread(void *arg)
 		.contact_timeout_ms = gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT),
 		.reply_timeout_ms = GD_REPLY_MS,
 		.ifname = "eth0",
+		/* every offload the host offers (DESIGN 8); VSW_GUEST_OFFLOADS=0 asks for none */
+		.offloads = (uint32_t)gd_env_ms("VSW_GUEST_OFFLOADS", 0xff),
 		.on_contact = gd_nic_contacted,
 		.contact_arg = nic,
 	};
