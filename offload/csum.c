@@ -10,6 +10,34 @@
 #include <rte_ethdev.h>
 #include <rte_net.h>
 
+int vs_ol_sum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum)
+{
+	uint32_t acc = 0, done = 0;
+
+	if ((uint64_t)off + len > rte_pktmbuf_pkt_len(m))
+		return -EINVAL;
+	while (m && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (done < len) {
+		uint32_t n;
+		uint16_t s;
+
+		if (!m)
+			return -EINVAL;
+		n = RTE_MIN(len - done, (uint32_t)m->data_len - off);
+		s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		/* bytes that start at an odd offset of the range add byte-swapped */
+		acc += (done & 1) ? vs_ol_swap16(s) : s;
+		done += n;
+		off = 0;
+		m = m->next;
+	}
+	*sum = vs_ol_fold(acc);
+	return 0;
+}
+
 int vs_ol_l4_cksum_set(struct rte_mbuf *m, const struct vs_ol_info *info, uint32_t l4_size)
 {
 	uint32_t l4_off = (uint32_t)info->l2_len + info->l3_len;
@@ -18,7 +46,7 @@ int vs_ol_l4_cksum_set(struct rte_mbuf *m, const struct vs_ol_info *info, uint32
 	uint16_t sum = 0, ck;
 
 	vs_ol_l4_cksum_put(l4, info, 0);
-	if (rte_raw_cksum_mbuf(m, l4_off, l4_size, &sum) < 0)
+	if (vs_ol_sum_mbuf(m, l4_off, l4_size, &sum) < 0)
 		return -EINVAL;
 	ck = (uint16_t)~vs_ol_fold(vs_ol_phdr_sum(l3, info, l4_size) + sum);
 	/* UDP sends a computed 0 as all ones (0 means "no checksum", RFC 768) */
@@ -67,7 +95,7 @@ unsigned int vs_ol_csum_verify(const struct rte_mbuf *m, const struct vs_ol_info
 	if ((info->flags & (VS_OL_F_UDP | VS_OL_F_IPV4)) == (VS_OL_F_UDP | VS_OL_F_IPV4) &&
 		vs_ol_l4_cksum_get(l3 + info->l3_len, info) == 0)
 		return ret | VS_OL_CSUM_L4_OK;
-	if (rte_raw_cksum_mbuf(m, l4_off, l4_size, &sum) == 0 &&
+	if (vs_ol_sum_mbuf(m, l4_off, l4_size, &sum) == 0 &&
 		vs_ol_fold(vs_ol_phdr_sum(l3, info, l4_size) + sum) == 0xffff)
 		ret |= VS_OL_CSUM_L4_OK;
 	return ret;

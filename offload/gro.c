@@ -243,7 +243,7 @@ static bool gro_classify(struct gro_pkt *p, struct rte_mbuf *m)
 	hdr = vs_ol_hdr_len(info);
 	l4_size = (uint32_t)info->l4_len + info->payload_len;
 	/* the TCP checksum as header sum + payload sum, keeping the payload sum for merging */
-	if (info->payload_len > 0 && rte_raw_cksum_mbuf(m, hdr, info->payload_len, &psum) < 0) {
+	if (info->payload_len > 0 && vs_ol_sum_mbuf(m, hdr, info->payload_len, &psum) < 0) {
 		set_rx_cksum(m, info, 0);
 		return false;
 	}

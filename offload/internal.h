@@ -96,6 +96,13 @@ static inline void vs_ol_l4_cksum_put(void *l4, const struct vs_ol_info *info, u
 }
 
 /*
+ * Folded (not complemented) one's complement sum of 'len' bytes at frame offset 'off' of a chain.
+ * Ours rather than rte_raw_cksum_mbuf(), which in DPDK 22.11 truncates the carries of a segment
+ * that starts at an odd offset of the summed range. Returns 0 or -EINVAL (chain too short).
+ */
+int vs_ol_sum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum);
+
+/*
  * Compute and store the TCP/UDP checksum from scratch for the frame whose headers (described by
  * 'info', in the first segment) start at mbuf offset 0 and whose L4 segment is 'l4_size' bytes.
  * Returns 0 or -EINVAL when the mbuf is shorter than that.
