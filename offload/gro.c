@@ -142,8 +142,7 @@ static void set_rx_cksum(struct rte_mbuf *m, const struct vs_ol_info *info, unsi
 	if (info->flags & VS_OL_F_IPV4)
 		m->ol_flags |= (ok & VS_OL_CSUM_IP_OK) ? RTE_MBUF_F_RX_IP_CKSUM_GOOD :
 			RTE_MBUF_F_RX_IP_CKSUM_BAD;
-	else
-		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_NONE;
+	/* IPv6 has no header checksum: the IP flags stay UNKNOWN */
 	m->ol_flags |= (ok & VS_OL_CSUM_L4_OK) ? RTE_MBUF_F_RX_L4_CKSUM_GOOD :
 		RTE_MBUF_F_RX_L4_CKSUM_BAD;
 }
@@ -175,6 +174,10 @@ static bool same_flow(const struct gro_flow *f, const struct gro_pkt *p)
 		(f->info.flags & VS_OL_F_IPV4) != (p->info.flags & VS_OL_F_IPV4))
 		return false;
 	if (memcmp(fl2, p->l2, p->info.l2_len) != 0)
+		return false;
+	/* a tag the NIC stripped is part of the flow too */
+	if ((f->head->ol_flags ^ p->m->ol_flags) & RTE_MBUF_F_RX_VLAN_STRIPPED ||
+		((p->m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && f->head->vlan_tci != p->m->vlan_tci))
 		return false;
 	if (memcmp(fl3 + (v4 ? 12 : 8), p->l3 + (v4 ? 12 : 8), v4 ? 8 : 32) != 0)
 		return false;

@@ -114,9 +114,8 @@ static void check_merged(struct rte_mbuf *m, struct tflow *f, uint32_t off, uint
 	}
 	assert_int_equal(vs_ol_gro_segs(m), n);
 	assert_int_equal(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
-	if (!f->t.ipv6)
-		assert_int_equal(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK,
-			RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+	assert_int_equal(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK,
+		f->t.ipv6 ? RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN : RTE_MBUF_F_RX_IP_CKSUM_GOOD);
 }
 
 /* Check that 'm' is byte for byte the frame last built into 'ref'. */
@@ -439,6 +438,37 @@ static void gro_flows_interleaved_and_evicted(void **state)
 	vs_ol_gro_destroy(ctx);
 }
 
+/* Tags a NIC stripped into the mbuf belong to the flow as inline tags do. */
+static void gro_stripped_vlan_is_part_of_flow(void **state)
+{
+	struct vs_ol_gro *ctx = mkctx(4, 65535, 64);
+	struct rte_mbuf *out[OUT_MAX], *m;
+	struct tflow f;
+
+	tflow_init(&f, 0, 0, 1, 1);
+	m = fseg(&f, 0, 1000, 0x10);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 5;
+	assert_int_equal(input1(ctx, m, out), 0);
+	m = fseg(&f, 1, 1000, 0x10);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 6;
+	assert_int_equal(input1(ctx, m, out), 0);
+	assert_int_equal(input1(ctx, fseg(&f, 1, 1000, 0x10), out), 0);
+	assert_int_equal(vs_ol_gro_pending(ctx), 3);
+	m = fseg(&f, 2, 1000, 0x10);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 6;
+	assert_int_equal(input1(ctx, m, out), 0);
+	assert_int_equal(vs_ol_gro_flush(ctx, out, OUT_MAX), 3);
+	assert_int_equal(vs_ol_gro_segs(out[0]), 1);
+	assert_int_equal(vs_ol_gro_segs(out[1]), 2);
+	assert_int_equal(out[1]->vlan_tci, 6);
+	assert_int_equal(vs_ol_gro_segs(out[2]), 1);
+	free_all(out, 3);
+	vs_ol_gro_destroy(ctx);
+}
+
 static void gro_non_tcp_and_api_limits(void **state)
 {
 	struct vs_ol_gro *ctx = mkctx(4, 65535, 64);
@@ -496,6 +526,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(gro_bad_checksum_and_flags_pass),
 		cmocka_unit_test(gro_header_differences_not_merged),
 		cmocka_unit_test(gro_flows_interleaved_and_evicted),
+		cmocka_unit_test(gro_stripped_vlan_is_part_of_flow),
 		cmocka_unit_test(gro_non_tcp_and_api_limits),
 		cmocka_unit_test(gro_destroy_frees_held),
 	};
