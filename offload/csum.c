@@ -127,9 +127,11 @@ int vs_ol_tx_prepare(struct rte_mbuf *m, const struct vs_ol_info *info, uint64_t
 
 	if (!tso && !(m->ol_flags & RTE_MBUF_F_TX_L4_MASK))
 		return VS_OL_TX_AS_IS;
-	/* a short LSO frame needs only its checksums */
-	if (tso && tcp && m->tso_segsz != 0 && info->payload_len <= m->tso_segsz)
+	/* a short LSO frame needs only its checksums (and must not reach a port as a TSO request) */
+	if (tso && tcp && m->tso_segsz != 0 && info->payload_len <= m->tso_segsz) {
+		m->ol_flags &= ~RTE_MBUF_F_TX_TCP_SEG;
 		tso = false;
+	}
 	if (tso && (!tcp || m->tso_segsz == 0))
 		return VS_OL_TX_SW_SEGMENT; /* vs_ol_tso_segment() refuses it with a reason */
 	if (!headers_in_first(m, info))

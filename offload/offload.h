@@ -163,7 +163,8 @@ enum vs_ol_tx_action {
  * if 'm' requests TSO or checksums (see the convention above) and the port can do it, fix the IP
  * length fields, set ol_flags/l2_len/l3_len/l4_len/tso_segsz and the pseudo-header checksum the
  * way PMDs expect (rte_net_intel_cksum_prepare) and return VS_OL_TX_HW; otherwise tell the caller
- * what to do in software. Fast path.
+ * what to do in software. An LSO request whose payload fits one MSS is turned into a checksum
+ * request (RTE_MBUF_F_TX_TCP_SEG cleared). Fast path.
  * Returns a vs_ol_tx_action (>= 0) or -EINVAL (headers not in the first segment).
  */
 int vs_ol_tx_prepare(struct rte_mbuf *m, const struct vs_ol_info *info, uint64_t tx_offload_capa);

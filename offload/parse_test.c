@@ -371,6 +371,10 @@ static void tx_prepare_hw_and_sw(void **state)
 	assert_int_equal(vs_ol_parse(m, 0, &info), 0);
 	vs_ol_mark_tso(m, 1448);
 	assert_int_equal(vs_ol_tx_prepare(m, &info, 0), VS_OL_TX_SW_CSUM);
+	assert_false(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_int_equal(vs_ol_csum_fill(m, &info), 0);
+	assert_int_equal(t_flat(m, flat), len);
+	assert_true(t_csum_ok(flat, len, 1, 0, 20));
 	rte_pktmbuf_free(m);
 }
 
