@@ -17,8 +17,8 @@
  * tso_segsz = the original MSS (payload of the first segment) and vs_ol_gro_segs(m) = n, the count
  * kept in an mbuf dynamic field registered by vs_ol_gro_create(). All frames vs_ol_gro_input()
  * returns carry RTE_MBUF_F_RX_IP_CKSUM_* / RTE_MBUF_F_RX_L4_CKSUM_* from a software verification
- * (GOOD/BAD for parsed TCP/UDP frames, UNKNOWN/NONE otherwise), so the receiving port reports them
- * to the guest without checking again.
+ * (GOOD or BAD for parsed TCP/UDP frames, the IP flags for IPv4 only; UNKNOWN otherwise), so the
+ * receiving port reports them to the guest without checking again.
  *
  * Why our own code and not rte_gso/rte_gro (DESIGN 5 says prefer them): DPDK 22.11 rte_gso does
  * TCP segmentation for IPv4 only, leaves all checksums to the caller and never clears CWR; rte_gro
@@ -108,8 +108,9 @@ struct vs_ol_info {
 
 /*
  * Parse and validate Ethernet (+ up to two 802.1Q/802.1ad tags), IPv4 (options allowed, no
- * fragments) or IPv6 (Hop-by-Hop, Routing and Destination Options extension headers, at most 4 and
- * 256 bytes in all; no Fragment/AH/ESP) and a TCP (options) or UDP header of frame 'm'.
+ * fragments) or IPv6 (only Hop-by-Hop (first) and Destination Options extension headers, at most 4
+ * and 256 bytes in all; no Routing, Fragment, AH or ESP) and a TCP (options) or UDP header of 'm'.
+ * Frames longer than the IP packet are refused unless no longer than VS_OL_MAX_PADDED_FRAME.
  * All headers must lie in the first mbuf segment (VS_OL_R_HDR_SPLIT otherwise); the payload may be
  * chained. Reads only, any thread.
  * Returns 0, -EINVAL (malformed: truncated, inconsistent lengths, bad IHL/data offset, too large)
@@ -135,7 +136,9 @@ int vs_ol_tso_segment(const struct rte_mbuf *m, struct vs_ol_info *info, uint32_
 /*
  * Complete, from scratch, the IPv4 header checksum and the TCP or UDP checksum of frame 'm'
  * (also any size up to VS_OL_MAX_L3_LEN, e.g. an LSO frame delivered whole), writing the IP length
- * field first when it was 0 (VS_OL_F_LEN0). Clears the TX checksum/TSO request flags. Fast path.
+ * field first (it may have been 0, VS_OL_F_LEN0). Clears the checksum request flags
+ * (RTE_MBUF_F_TX_L4_MASK, RTE_MBUF_F_TX_IP_CKSUM); an LSO request (RTE_MBUF_F_TX_TCP_SEG,
+ * tso_segsz) stays, e.g. for the MSS of an RSC delivery. Fast path.
  * Returns 0 or -EINVAL (headers not in the first segment).
  */
 int vs_ol_csum_fill(struct rte_mbuf *m, const struct vs_ol_info *info);
@@ -160,7 +163,8 @@ enum vs_ol_tx_action {
  * if 'm' requests TSO or checksums (see the convention above) and the port can do it, fix the IP
  * length fields, set ol_flags/l2_len/l3_len/l4_len/tso_segsz and the pseudo-header checksum the
  * way PMDs expect (rte_net_intel_cksum_prepare) and return VS_OL_TX_HW; otherwise tell the caller
- * what to do in software. Fast path.
+ * what to do in software. An LSO request whose payload fits one MSS is turned into a checksum
+ * request (RTE_MBUF_F_TX_TCP_SEG cleared). Fast path.
  * Returns a vs_ol_tx_action (>= 0) or -EINVAL (headers not in the first segment).
  */
 int vs_ol_tx_prepare(struct rte_mbuf *m, const struct vs_ol_info *info, uint64_t tx_offload_capa);
@@ -180,7 +184,8 @@ static inline void vs_ol_mark_csum(struct rte_mbuf *m, bool tcp)
 
 /* Receive coalescing bounds */
 struct vs_ol_gro_params {
-	uint16_t max_flows; /* flows held at once (1..1024); the oldest is flushed to admit a new one */
+	uint16_t max_flows; /* flows held at once (1..1024, looked up linearly: keep it small, e.g. 32);
+			     * the oldest is flushed to admit a new one */
 	uint32_t max_bytes; /* IP packet length of a coalesced frame (<= VS_OL_MAX_L3_LEN) */
 	uint16_t max_segs;  /* segments per coalesced frame (2..1024) */
 };
