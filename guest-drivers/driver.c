@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define GD_TAP_BURST 64 /* frames read from eth0 per loop turn */
+#define GD_MTU_CHECK_MS 300 /* how often eth0's MTU is compared with the channel's */
 
 struct gd_driver {
 	struct gd_driver_config cfg;
@@ -32,6 +33,7 @@ struct gd_driver {
 	bool attached;		/* channel open and netvsc up */
 	uint32_t failed_relid;	/* attach failed on this offer: wait for another one */
 	uint64_t failed_gen;
+	int64_t mtu_checked;	/* gd_now_ms() of the last MTU check */
 	uint8_t frame[65536 + 18]; /* one frame read from eth0 (a TSO frame: 64 KiB + headers) */
 	uint8_t frame2[65536 + 18]; /* the second part of a TSO frame larger than the host takes */
 };
@@ -43,14 +45,19 @@ static void drv_tap_rx(void *ctx, const uint8_t *frame, size_t len, uint32_t csu
 {
 	struct gd_driver *d = ctx;
 	struct virtio_net_hdr vh;
-	struct iovec iov[2] = {{&vh, sizeof(vh)}, {(void *)frame, len}};
+	uint8_t hdr[GD_OL_HDR_MAX];
+	uint32_t hl = 0;
+	struct iovec iov[3];
 
-	if (gd_ol_rx_vnet(frame, len, csum, d->nd->mtu, &vh)) {
+	if (gd_ol_rx_vnet(frame, len, csum, d->nd->mtu, &vh, hdr, &hl)) {
 		d->nd->stats.rx_dropped++;
 		return;
 	}
+	iov[0] = (struct iovec){&vh, sizeof(vh)};
+	iov[1] = (struct iovec){hdr, hl};
+	iov[2] = (struct iovec){(void *)(frame + hl), len - hl};
 	/* non-blocking: if the kernel's queue is full the frame is dropped, as a NIC would */
-	if (writev(d->tap.fd, iov, 2) < 0)
+	if (writev(d->tap.fd, iov, 3) < 0)
 		d->nd->stats.rx_dropped++;
 }
 
@@ -77,7 +84,9 @@ static void drv_detach(struct gd_driver *d, bool rescinded)
 	if (d->vb.version < VMBUS_VERSION_WIN10)
 		gd_netvsc_free_buffers(d->nd, rescinded);
 	gd_channel_close(&d->ch, rescinded);
+	d->ch.relid = relid; /* the buffer GPADLs' teardowns name the channel (close cleared it) */
 	gd_netvsc_free_buffers(d->nd, rescinded);
+	d->ch.relid = 0;
 	if (rescinded)
 		gd_vmbus_relid_release(&d->vb, relid);
 	d->attached = false;
@@ -125,6 +134,9 @@ static int drv_try_attach(struct gd_driver *d)
 	if (d->have_tap) {
 		gd_tap_set_mac(&d->tap, d->nd->mac);
 		gd_tap_set_offload(&d->tap, d->nd->ol);
+		/* the host may have lowered the MTU we asked for (MAXIMUM_FRAME_SIZE) */
+		if (gd_tap_get_mtu(&d->tap) != (int)d->nd->mtu)
+			gd_tap_set_mtu(&d->tap, d->nd->mtu);
 		gd_tap_set_carrier(&d->tap, d->nd->link_up);
 	}
 	return gd_netvsc_set_filter(d->nd, RNDIS_FILTER_DIRECTED | RNDIS_FILTER_ALL_MULTICAST |
@@ -266,6 +278,31 @@ static void drv_tap_tx(struct gd_driver *d)
 	gd_netvsc_flush(d->nd);
 }
 
+/*
+ * eth0's MTU was changed (ip link set eth0 mtu N): the only way to tell the host is the NDIS
+ * config of a new bring-up, so the channel is closed and opened again with the new MTU, as Linux
+ * does (facts 8); the host may answer a lower one, which eth0 then takes.
+ */
+static void drv_check_mtu(struct gd_driver *d)
+{
+	int64_t now = gd_now_ms();
+	int mtu;
+
+	if (!d->have_tap || !d->attached || now - d->mtu_checked < GD_MTU_CHECK_MS)
+		return;
+	d->mtu_checked = now;
+	mtu = gd_tap_get_mtu(&d->tap);
+	if (mtu <= 0 || (uint32_t)mtu == d->nd->mtu)
+		return;
+	gd_log(LOG_NOTICE, "%s: MTU %u -> %d: re-initialising the channel", d->tap.name, d->nd->mtu,
+		mtu);
+	d->ops.mtu = (uint32_t)mtu;
+	gd_tap_set_carrier(&d->tap, false);
+	drv_detach(d, false);
+	if (drv_try_attach(d))
+		gd_log(LOG_ERR, "%s: channel re-initialisation failed", d->tap.name);
+}
+
 int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 {
 	struct pollfd pfd[4];
@@ -314,6 +351,7 @@ int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 	}
 	if (i_tap >= 0 && d->attached && pfd[i_tap].revents)
 		drv_tap_tx(d);
+	drv_check_mtu(d);
 	return 0;
 }
 
@@ -322,7 +360,8 @@ int gd_driver_run(struct gd_driver *d, int stop_fd)
 	int ret;
 
 	for (;;) {
-		ret = gd_driver_poll(d, stop_fd, -1);
+		/* wake up now and then to notice eth0 MTU changes */
+		ret = gd_driver_poll(d, stop_fd, d->have_tap ? GD_MTU_CHECK_MS : -1);
 		if (ret < 0) {
 			gd_log(LOG_ERR, "VMBus host gone: %s", strerror(-ret));
 			return ret;

@@ -240,6 +240,7 @@ struct gd_netvsc_ops {
 	 * 0 without one); a frame longer than the MTU is a coalesced (RSC) TCP segment */
 	void (*rx_meta)(void *ctx, const uint8_t *frame, size_t len, uint32_t csum_info);
 	uint32_t offloads; /* GD_OL_* to enable when the host offers them (0: none) */
+	uint32_t mtu;	   /* MTU to announce (0: GD_NETVSC_MTU); the host may lower it */
 };
 
 #define GD_RECV_BUF_SIZE (16u << 20)	   /* facts 6.2 step 5 (15 MiB for NVSP <= 2) */
@@ -248,6 +249,7 @@ struct gd_netvsc_ops {
 #define GD_SEND_BUF_SIZE (170u * 6144u)	   /* facts 6.2 step 6: 1,044,480 B, 255 pages */
 #define GD_NETVSC_MTU 1500u
 #define GD_NETVSC_MTU_MIN 68u
+#define GD_NETVSC_MTU_MAX 65521u		   /* facts 8: 65535 - 14 for NVSP >= 2 */
 #define GD_RNDIS_MAX_XFER 0x4000u	   /* INITIALIZE max_xfer_size, as Linux */
 #define GD_RNDIS_RESP_MAX (52u + 4096u)	   /* Linux's largest accepted RNDIS answer */
 #define GD_MAX_PKT_SIZE VMBUS_NETVSC_MAX_PKT_SIZE /* private inbound packet buffer */
@@ -487,11 +489,14 @@ int gd_ol_tx_ppi(const struct virtio_net_hdr *vh, uint8_t *f, size_t len, uint32
 	uint8_t *ppi, uint32_t *ppi_len);
 /* Complete a partial checksum: sum from 'start' to the end, stored at start + offset. */
 int gd_ol_csum_sw(uint8_t *f, size_t len, uint32_t start, uint32_t offset);
-/* The virtio_net_hdr for a received frame: DATA_VALID when the host's checksum PPI said TCP/UDP
- * ok; a frame longer than the MTU (RSC) becomes a TCP GSO frame with gso_size = the largest
- * segment the MTU allows. Returns 0 or -EINVAL (a long frame that is not valid TCP). */
+/* The virtio_net_hdr for a received frame: when the host's checksum PPI said TCP/UDP ok, a
+ * partial checksum (NEEDS_CSUM) with the pseudo-header sum written into a private copy of the
+ * headers ('hdr', GD_OL_HDR_MAX bytes; '*hdr_len' bytes to send before f + *hdr_len); a frame
+ * longer than the MTU (RSC) also becomes a TCP GSO frame with gso_size = the largest segment the
+ * MTU allows. Returns 0 or -EINVAL (a long frame that is not valid TCP). */
+#define GD_OL_HDR_MAX 256u
 int gd_ol_rx_vnet(const uint8_t *f, size_t len, uint32_t csum_info, uint32_t mtu,
-	struct virtio_net_hdr *vh);
+	struct virtio_net_hdr *vh, uint8_t *hdr, uint32_t *hdr_len);
 /* A TCP GSO frame whose IP packet is longer than 'max_size' (the host's LSO limit): the payload
  * bytes (a multiple of 'mss') that its first part may carry, 0 if it need not be split. */
 uint32_t gd_ol_split_payload(const uint8_t *f, size_t len, uint16_t mss, uint32_t max_size);
@@ -524,6 +529,9 @@ int gd_tap_set_carrier(struct gd_tap *t, bool on);
  * always, TSO4/TSO6 with LSO4/LSO6. Reads and writes carry a struct virtio_net_hdr. */
 int gd_tap_set_offload(struct gd_tap *t, uint32_t ol);
 int gd_tap_set_mac(struct gd_tap *t, const uint8_t mac[6]);
+/* The tap's MTU (> 0) or -errno; set it. */
+int gd_tap_get_mtu(struct gd_tap *t);
+int gd_tap_set_mtu(struct gd_tap *t, uint32_t mtu);
 void gd_tap_close(struct gd_tap *t);
 
 /* ---------------------------------------------------------------------------------------------

@@ -916,7 +916,9 @@ int gd_netvsc_attach(struct gd_netvsc *nd, struct gd_channel *ch, struct gd_gmem
 	nd->ops = ops;
 	nd->ctx = ctx;
 	nd->timeout_ms = timeout_ms;
-	nd->mtu = GD_NETVSC_MTU;
+	/* the MTU the consumer wants (a changed eth0 MTU, facts 8), sent in SEND_NDIS_CONFIG */
+	nd->mtu = ops->mtu >= GD_NETVSC_MTU_MIN && ops->mtu <= GD_NETVSC_MTU_MAX ? ops->mtu :
+									   GD_NETVSC_MTU;
 	ret = gd_gmem_alloc(gmem, 1, &nd->ctl_pfn);
 	if (ret)
 		return ret;

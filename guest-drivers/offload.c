@@ -141,27 +141,70 @@ int gd_ol_tx_ppi(const struct virtio_net_hdr *vh, uint8_t *f, size_t len, uint32
 	return 0;
 }
 
+/* Folded pseudo-header sum (not inverted) of the TCP/UDP packet at h->l4: what a partial
+ * checksum field holds (CHECKSUM_PARTIAL). */
+static uint16_t pseudo_sum(const uint8_t *f, const struct gd_hdrs *h, uint32_t l4_len)
+{
+	uint32_t sum = 0;
+
+	if (h->v6)
+		sum = csum_add(sum, f + h->l2 + 8, 32);
+	else
+		sum = csum_add(sum, f + h->l2 + 12, 8);
+	sum += h->proto + (l4_len & 0xffffu) + (l4_len >> 16);
+	while (sum >> 16)
+		sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 int gd_ol_rx_vnet(const uint8_t *f, size_t len, uint32_t csum_info, uint32_t mtu,
-	struct virtio_net_hdr *vh)
+	struct virtio_net_hdr *vh, uint8_t *hdr, uint32_t *hdr_len)
 {
 	struct gd_hdrs h;
-	uint32_t mss;
+	uint32_t ip_len, l4_len, hl;
+	bool ok = csum_info & (RNDIS_CSUM_RX_TCP_OK | RNDIS_CSUM_RX_UDP_OK);
+	uint16_t ps;
 
 	memset(vh, 0, sizeof(*vh));
-	if (csum_info & (RNDIS_CSUM_RX_TCP_OK | RNDIS_CSUM_RX_UDP_OK))
-		vh->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	*hdr_len = 0;
+	if (!ok && len <= (size_t)mtu + 18u)
+		return 0;
+	if (parse_hdrs(f, len, &h) || (h.proto != 6 && h.proto != 17))
+		return ok ? 0 : -EINVAL; /* valid as sent: the kernel checks it itself */
+	hl = h.proto == 6 ? h.l4 + h.thl : h.l4 + 8u;
+	if (hl > len || hl > GD_OL_HDR_MAX)
+		return -EINVAL;
+	/* L4 length from the IP length field, the frame (minus Ethernet padding) otherwise */
+	ip_len = h.v6 ? (uint32_t)f[h.l2 + 4] << 8 | f[h.l2 + 5] :
+			(uint32_t)f[h.l2 + 2] << 8 | f[h.l2 + 3];
+	l4_len = (uint32_t)len - h.l4;
+	if (h.v6 && ip_len && h.l4 + ip_len - 40u <= len && ip_len >= 40u)
+		l4_len = ip_len - (h.l4 - h.l2 - 40u);
+	else if (!h.v6 && ip_len && h.l2 + ip_len <= len && ip_len >= h.l4 - h.l2)
+		l4_len = ip_len - (h.l4 - h.l2);
+	/*
+	 * The host vouched for the checksum (or left it to us as a partial one): hand the frame over
+	 * as CHECKSUM_PARTIAL with a correct pseudo-header sum in the field, which the kernel takes
+	 * as valid on receive and which stays right if it forwards or resegments the frame (tun
+	 * ignores DATA_VALID). Headers go from a private copy.
+	 */
+	memcpy(hdr, f, hl);
+	ps = pseudo_sum(f, &h, l4_len);
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = (uint16_t)h.l4;
+	vh->csum_offset = h.proto == 6 ? 16 : 6;
+	hdr[h.l4 + vh->csum_offset] = (uint8_t)(ps >> 8);
+	hdr[h.l4 + vh->csum_offset + 1] = (uint8_t)ps;
+	*hdr_len = hl;
 	if (len <= (size_t)mtu + 18u)
 		return 0;
 	/* A coalesced TCP segment (RSC, longer than the MTU): a GSO frame for the kernel, whose
 	 * segments are at most what the MTU allows. */
-	if (parse_hdrs(f, len, &h) || h.proto != 6 || !vh->flags)
+	if (h.proto != 6 || mtu <= (h.l4 - h.l2) + h.thl)
 		return -EINVAL;
-	if (mtu <= (h.l4 - h.l2) + h.thl)
-		return -EINVAL;
-	mss = mtu - (h.l4 - h.l2) - h.thl;
 	vh->gso_type = h.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
-	vh->gso_size = (uint16_t)mss;
-	vh->hdr_len = (uint16_t)(h.l4 + h.thl);
+	vh->gso_size = (uint16_t)(mtu - (h.l4 - h.l2) - h.thl);
+	vh->hdr_len = (uint16_t)hl;
 	return 0;
 }
 

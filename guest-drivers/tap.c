@@ -52,6 +52,22 @@ int gd_tap_set_mac(struct gd_tap *t, const uint8_t mac[6])
 	return tap_ifreq(t->name, SIOCSIFHWADDR, &ifr);
 }
 
+int gd_tap_get_mtu(struct gd_tap *t)
+{
+	struct ifreq ifr = {0};
+	int ret = tap_ifreq(t->name, SIOCGIFMTU, &ifr);
+
+	return ret ? ret : ifr.ifr_mtu;
+}
+
+int gd_tap_set_mtu(struct gd_tap *t, uint32_t mtu)
+{
+	struct ifreq ifr = {0};
+
+	ifr.ifr_mtu = (int)mtu;
+	return tap_ifreq(t->name, SIOCSIFMTU, &ifr);
+}
+
 int gd_tap_set_carrier(struct gd_tap *t, bool on)
 {
 	int v = on;
