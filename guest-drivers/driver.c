@@ -34,6 +34,9 @@ struct gd_driver {
 	uint32_t failed_relid;	/* attach failed on this offer: wait for another one */
 	uint64_t failed_gen;
 	int64_t mtu_checked;	/* gd_now_ms() of the last MTU check */
+	size_t held_len;	/* a frame in 'frame' waiting for ring room, 0 = none */
+	uint8_t held_ppi[16];
+	uint32_t held_ppi_len;
 	uint8_t frame[65536 + 18]; /* one frame read from eth0 (a TSO frame: 64 KiB + headers) */
 	uint8_t frame2[65536 + 18]; /* the second part of a TSO frame larger than the host takes */
 };
@@ -90,6 +93,7 @@ static void drv_detach(struct gd_driver *d, bool rescinded)
 	if (rescinded)
 		gd_vmbus_relid_release(&d->vb, relid);
 	d->attached = false;
+	d->held_len = 0;
 }
 
 static int drv_attach(struct gd_driver *d, const struct gd_offer *o)
@@ -239,7 +243,7 @@ static void drv_send(struct gd_driver *d, const struct virtio_net_hdr *vh, size_
 	uint32_t ppi_len = 0, part = 0;
 	uint8_t ppi[16];
 	size_t len2 = 0;
-	int n1;
+	int n1, ret;
 
 	if (gd_ol_tx_ppi(vh, d->frame, len, nd->ol, ppi, &ppi_len)) {
 		nd->stats.tx_dropped++;
@@ -255,10 +259,34 @@ static void drv_send(struct gd_driver *d, const struct virtio_net_hdr *vh, size_
 		}
 		len = (size_t)n1;
 	}
-	if (gd_netvsc_send_ppi(nd, d->frame, len, ppi, ppi_len))
+	ret = gd_netvsc_send_ppi(nd, d->frame, len, ppi, ppi_len);
+	if (ret == -EAGAIN && !part) {
+		d->held_len = len;
+		memcpy(d->held_ppi, ppi, ppi_len);
+		d->held_ppi_len = ppi_len;
+		return;
+	}
+	if (ret)
 		nd->stats.tx_dropped++;
 	if (part && gd_netvsc_send_ppi(nd, d->frame2, len2, ppi, ppi_len))
 		nd->stats.tx_dropped++;
+}
+
+/* A frame that found the ring full is kept and sent first at the next turn (a NIC queue that
+ * stops instead of dropping). Returns true if it went (or was dropped for another reason). */
+static bool drv_send_held(struct gd_driver *d)
+{
+	int ret;
+
+	if (!d->held_len)
+		return true;
+	ret = gd_netvsc_send_ppi(d->nd, d->frame, d->held_len, d->held_ppi, d->held_ppi_len);
+	if (ret == -EAGAIN)
+		return false;
+	if (ret)
+		d->nd->stats.tx_dropped++;
+	d->held_len = 0;
+	return true;
 }
 
 /* Read frames from eth0 while there is room to send them. */
@@ -268,7 +296,11 @@ static void drv_tap_tx(struct gd_driver *d)
 	struct iovec iov[2] = {{&vh, sizeof(vh)}, {d->frame, sizeof(d->frame)}};
 	int i;
 
-	for (i = 0; i < GD_TAP_BURST && gd_netvsc_can_send(d->nd); i++) {
+	if (!drv_send_held(d)) {
+		gd_netvsc_flush(d->nd);
+		return;
+	}
+	for (i = 0; i < GD_TAP_BURST && gd_netvsc_can_send(d->nd) && !d->held_len; i++) {
 		ssize_t n = readv(d->tap.fd, iov, 2);
 
 		if (n <= (ssize_t)sizeof(vh))
@@ -348,6 +380,8 @@ int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 		gd_channel_intr_clear(&d->ch);
 		if (gd_netvsc_poll(d->nd) < 0)
 			return 0; /* handled at the next turn */
+		if (d->held_len)
+			drv_tap_tx(d); /* the ring may have room again */
 	}
 	if (i_tap >= 0 && d->attached && pfd[i_tap].revents)
 		drv_tap_tx(d);

@@ -1014,7 +1014,9 @@ void gd_netvsc_free_buffers(struct gd_netvsc *nd, bool rescinded)
 
 bool gd_netvsc_can_send(const struct gd_netvsc *nd)
 {
-	return nd->attached && !nd->broken && (nd->sections_free > 0 || nd->open_count);
+	/* a frame is read before its size is known: room for either kind */
+	return nd->attached && !nd->broken && (nd->sections_free > 0 || nd->open_count) &&
+	       (!nd->slot_va || nd->slot_used != (1u << GD_TX_SLOTS) - 1);
 }
 
 static int nd_section_get(struct gd_netvsc *nd)

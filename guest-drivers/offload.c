@@ -222,6 +222,16 @@ uint32_t gd_ol_split_payload(const uint8_t *f, size_t len, uint16_t mss, uint32_
 	return room / mss * mss;
 }
 
+/* IPv4 total length / IPv6 payload length of a frame of 'len' bytes. */
+static void set_ip_len(uint8_t *f, const struct gd_hdrs *h, size_t len)
+{
+	uint32_t v = (uint32_t)len - h->l2 - (h->v6 ? 40u : 0u);
+	uint32_t off = h->l2 + (h->v6 ? 4u : 2u);
+
+	f[off] = (uint8_t)(v >> 8);
+	f[off + 1] = (uint8_t)v;
+}
+
 int gd_ol_split(uint8_t *f, size_t len, uint32_t payload, uint16_t mss, uint8_t *out,
 	size_t *out_len)
 {
@@ -256,5 +266,8 @@ int gd_ol_split(uint8_t *f, size_t len, uint32_t payload, uint16_t mss, uint8_t 
 	}
 	/* FIN and PSH only on the last part */
 	f[h.l4 + 13] &= (uint8_t)~0x09u;
+	/* each part's IP length says where it ends (the host checks it against the frame) */
+	set_ip_len(f, &h, hdrs + payload);
+	set_ip_len(out, &h, *out_len);
 	return (int)(hdrs + payload);
 }
