@@ -166,6 +166,186 @@ static void offload_params_off_as_linux(void **state)
 	assert_int_equal(raw[6], 0); /* UDP fields zero before NVSP 5 */
 }
 
+/* The host offers everything (caps as our host answers them): Linux's values (facts 7.4). */
+static void offload_params_all_as_linux(void **state)
+{
+	struct ndis_offload caps = {0};
+	struct ndis_offload_params p;
+	uint32_t en = 0;
+	uint8_t raw[28];
+
+	(void)state;
+	caps.ip4_tx_caps = 0x54;
+	caps.ip6_tx_caps = 0x55;
+	caps.lsov2_ip4_encap = caps.lsov2_ip6_encap = 2;
+	caps.lsov2_ip6_opts = 5;
+	caps.rsc_ip4 = caps.rsc_ip6 = 1;
+	assert_int_equal(gd_ndis_offload_params(&caps, 0x60001, 0xff, &p, &en), 28);
+	memcpy(raw, &p, 28);
+	assert_int_equal(raw[4], 1);  /* ip_v4_csum off */
+	assert_int_equal(raw[5], 4);  /* tcp v4 TX+RX */
+	assert_int_equal(raw[6], 4);  /* udp v4 */
+	assert_int_equal(raw[7], 4);  /* tcp v6 */
+	assert_int_equal(raw[8], 4);  /* udp v6 */
+	assert_int_equal(raw[11], 2); /* LSOv2 v4 on */
+	assert_int_equal(raw[12], 2); /* LSOv2 v6 on */
+	assert_int_equal(raw[22], 2); /* RSC v4 on */
+	assert_int_equal(raw[23], 2);
+	assert_int_equal(en, 0xff);
+	/* NVSP 4: 22 bytes, no UDP, no RSC */
+	assert_int_equal(gd_ndis_offload_params(&caps, 0x40000, 0xff, &p, &en), 22);
+	memcpy(raw, &p, 28);
+	assert_int_equal(raw[6], 0);
+	assert_int_equal(raw[22], 0);
+	assert_int_equal(en, GD_OL_TX_TCP4 | GD_OL_TX_TCP6 | GD_OL_LSO4 | GD_OL_LSO6 | GD_OL_RX_CSUM);
+	/* LSOv6 needs the IPv6 options 0x5 */
+	caps.lsov2_ip6_opts = 1;
+	gd_ndis_offload_params(&caps, 0x60001, 0xff, &p, &en);
+	memcpy(raw, &p, 28);
+	assert_int_equal(raw[12], 1);
+	assert_int_equal(en & GD_OL_LSO6, 0);
+}
+
+/* Ethernet + IPv4 10.0.0.1 -> 10.0.0.2 (id 0x1234, total length 20 + 20 + payload) + TCP
+ * (seq 1000, data offset 5, flags 'fl') + 'payload' bytes. */
+static size_t tcp4_frame(uint8_t *f, uint32_t payload, uint8_t fl)
+{
+	static const uint8_t hdr[54] = {
+		0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,
+		0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x30, 0x39, 0x00, 0x50, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0, 0xff, 0xff, 0, 0, 0, 0};
+	uint32_t i;
+
+	memcpy(f, hdr, sizeof(hdr));
+	f[16] = (uint8_t)((40 + payload) >> 8);
+	f[17] = (uint8_t)(40 + payload);
+	f[47] = fl;
+	for (i = 0; i < payload; i++)
+		f[54 + i] = (uint8_t)(i * 7 + 3);
+	return 54 + payload;
+}
+
+/* One's-complement sum of a byte range, folded. */
+static uint16_t ones_sum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* virtio_net_hdr from the tap -> RNDIS PPIs (facts 7.6 layouts). */
+static void tx_ppis_from_vnet_hdr(void **state)
+{
+	/* LSOv2: MSS 1448 | TCP offset 34 << 20 | v2 (bit 30) = 0x422005a8 */
+	static const uint8_t lso[16] = {0x10, 0, 0, 0, 0x02, 0, 0, 0, 0x0c, 0, 0, 0, 0xa8, 0x05,
+		0x20, 0x42};
+	/* checksum: IPv4 | TCP | L4 offset 34 << 16 = 0x00220005 */
+	static const uint8_t csum[16] = {0x10, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0, 0, 0, 0x05, 0, 0x22, 0};
+	struct virtio_net_hdr vh = {0};
+	uint8_t f[2000], ppi[16];
+	uint32_t n = 99;
+	size_t len = tcp4_frame(f, 1000, 0x18);
+
+	(void)state;
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.gso_size = 1448;
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.csum_start = 34;
+	vh.csum_offset = 16;
+	assert_int_equal(gd_ol_tx_ppi(&vh, f, len, 0xff, ppi, &n), 0);
+	assert_int_equal(n, 16);
+	assert_memory_equal(ppi, lso, 16);
+	/* the host's LSO not enabled: the GSO frame cannot go */
+	assert_int_equal(gd_ol_tx_ppi(&vh, f, len, 0xff & ~GD_OL_LSO4, ppi, &n), -EOPNOTSUPP);
+	/* IPv6 GSO type on an IPv4 frame */
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	assert_int_equal(gd_ol_tx_ppi(&vh, f, len, 0xff, ppi, &n), -EOPNOTSUPP);
+	/* partial checksum only */
+	vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	vh.gso_size = 0;
+	assert_int_equal(gd_ol_tx_ppi(&vh, f, len, 0xff, ppi, &n), 0);
+	assert_int_equal(n, 16);
+	assert_memory_equal(ppi, csum, 16);
+	/* not enabled: completed here; the field held 0 (no pseudo-header), so the sum over the
+	 * TCP segment including it is 0xffff */
+	f[50] = f[51] = 0;
+	assert_int_equal(gd_ol_tx_ppi(&vh, f, len, GD_OL_LSO4, ppi, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ones_sum(f + 34, len - 34), 0xffff);
+	/* nothing asked: no PPI, frame untouched */
+	memset(&vh, 0, sizeof(vh));
+	assert_int_equal(gd_ol_tx_ppi(&vh, f, len, 0xff, ppi, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+/* Received frames -> virtio_net_hdr: checksum-valid as CHECKSUM_PARTIAL with the pseudo-header
+ * sum (10.0.0.1 + 10.0.0.2 + 6 + TCP length), a coalesced frame as TCP GSO. */
+static void rx_vnet_hdr_from_ppis(void **state)
+{
+	static uint8_t f[20100];
+	struct virtio_net_hdr vh;
+	uint8_t hdr[GD_OL_HDR_MAX];
+	uint32_t hl = 0;
+	size_t len = tcp4_frame(f, 100, 0x10);
+
+	(void)state;
+	assert_int_equal(gd_ol_rx_vnet(f, len, 0x28, 1500, &vh, hdr, &hl), 0);
+	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(vh.csum_start, 34);
+	assert_int_equal(vh.csum_offset, 16);
+	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(hl, 54);
+	/* 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + 120 = 0x1481 */
+	assert_int_equal(hdr[50], 0x14);
+	assert_int_equal(hdr[51], 0x81);
+	assert_int_equal(f[50], 0); /* the frame itself is not written */
+	/* no checksum info, not longer than the MTU: nothing to say */
+	assert_int_equal(gd_ol_rx_vnet(f, len, 0, 1500, &vh, hdr, &hl), 0);
+	assert_int_equal(vh.flags, 0);
+	assert_int_equal(hl, 0);
+	/* coalesced: 20,000 bytes of payload at MTU 1500 -> GSO TCPv4, segments of 1460 */
+	len = tcp4_frame(f, 20000, 0x10);
+	assert_int_equal(gd_ol_rx_vnet(f, len, 0x28, 1500, &vh, hdr, &hl), 0);
+	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(vh.gso_size, 1460);
+	assert_int_equal(vh.hdr_len, 54);
+	/* a long frame that is not TCP */
+	f[23] = 1;
+	assert_int_equal(gd_ol_rx_vnet(f, len, 0x28, 1500, &vh, hdr, &hl), -EINVAL);
+}
+
+/* A TSO frame longer than the host's LSO size goes as two: sequence numbers, IPv4 ID, IP
+ * lengths, FIN/PSH on the last part only, CWR on the first only. */
+static void tso_frame_split_for_host_limit(void **state)
+{
+	static uint8_t f[70000], out[70000];
+	size_t len = tcp4_frame(f, 100, 0x80 | 0x18 | 0x01); /* CWR, PSH|ACK, FIN */
+	size_t len2 = 0;
+	uint32_t part;
+
+	(void)state;
+	/* IP packet 140 bytes, limit 100: 100 - 40 = 60 bytes of payload, 6 segments of 10 */
+	part = gd_ol_split_payload(f, len, 10, 100);
+	assert_int_equal(part, 60);
+	assert_int_equal(gd_ol_split_payload(f, len, 10, 140), 0); /* fits */
+	assert_int_equal(gd_ol_split(f, len, part, 10, out, &len2), 54 + 60);
+	assert_int_equal(len2, 54 + 40);
+	assert_int_equal(f[16] << 8 | f[17], 100);   /* first part's total length */
+	assert_int_equal(out[16] << 8 | out[17], 80); /* second part's */
+	assert_int_equal(out[18] << 8 | out[19], 0x1234 + 6);
+	assert_int_equal(out[40] << 8 | out[41], 1000 + 60); /* seq low half: 0x03e8 + 60 */
+	assert_int_equal(f[47], 0x80 | 0x10); /* first: CWR|ACK, no FIN/PSH */
+	assert_int_equal(out[47], 0x18 | 0x01); /* second: PSH|ACK|FIN, no CWR */
+	assert_memory_equal(out + 54, f + 54 + 60, 40);
+}
+
 /* ----------------------------------------------------------------------- answer checks */
 
 static void completions_validated(void **state)
@@ -565,6 +745,10 @@ int main(void)
 		cmocka_unit_test(nvsp_other_bytes),
 		cmocka_unit_test(rndis_request_bytes),
 		cmocka_unit_test(offload_params_off_as_linux),
+		cmocka_unit_test(offload_params_all_as_linux),
+		cmocka_unit_test(tx_ppis_from_vnet_hdr),
+		cmocka_unit_test(rx_vnet_hdr_from_ppis),
+		cmocka_unit_test(tso_frame_split_for_host_limit),
 		cmocka_unit_test(completions_validated),
 		cmocka_unit_test(rndis_answers_validated),
 		cmocka_unit_test(offload_answer_validated),

@@ -170,7 +170,7 @@ int gd_ol_rx_vnet(const uint8_t *f, size_t len, uint32_t csum_info, uint32_t mtu
 	if (!ok && len <= (size_t)mtu + 18u)
 		return 0;
 	if (parse_hdrs(f, len, &h) || (h.proto != 6 && h.proto != 17))
-		return ok ? 0 : -EINVAL; /* valid as sent: the kernel checks it itself */
+		return ok && len <= (size_t)mtu + 18u ? 0 : -EINVAL; /* the kernel checks it itself */
 	hl = h.proto == 6 ? h.l4 + h.thl : h.l4 + 8u;
 	if (hl > len || hl > GD_OL_HDR_MAX)
 		return -EINVAL;
