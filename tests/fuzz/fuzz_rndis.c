@@ -5,8 +5,9 @@
  * the raw bytes. The stream is cut into up to three separately allocated pieces at points the
  * input chooses, as guest pages would cut it (headers across page boundaries, facts 6.3).
  *
- * Input: byte 0 flags (bit 0: RNDIS initialized first, bit 1: filter open), bytes 1-2 and 3-4
- * cut points (u16 LE), then the RNDIS bytes.
+ * Input: byte 0 flags (bit 0: RNDIS initialized first, bit 1: filter open, bit 2: every offload
+ * enabled with TCP_OFFLOAD_PARAMETERS, so LSO/checksum PPIs reach the header checks), bytes 1-2
+ * and 3-4 cut points (u16 LE), then the RNDIS bytes.
  */
 #include "internal.h"
 #include "vsp_fake.h"
@@ -44,12 +45,17 @@ static void bringup(struct vs_vsp *vsp, uint8_t *txbuf, uint8_t flags)
 	uint8_t rinit[24] = {2, 0, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x40};
 	uint8_t filter[32] = {5, 0, 0, 0, 32, 0, 0, 0, 2, 0, 0, 0, 0x0e, 0x01, 0x01, 0, 4, 0, 0, 0,
 		20, 0, 0, 0, 0, 0, 0, 0, 0x0d};
+	/* SET TCP_OFFLOAD_PARAMETERS {0x80, 3, 28}: checksums 4, LSOv2 2, RSC 2 (facts 7.4) */
+	uint8_t offl[56] = {5, 0, 0, 0, 56, 0, 0, 0, 3, 0, 0, 0, 0x0c, 0x02, 0x01, 0xfc, 28, 0, 0, 0,
+		20, 0, 0, 0, 0, 0, 0, 0, 0x80, 3, 28, 0, 1, 4, 4, 4, 4, 0, 0, 2, 2, [50] = 2, [51] = 2};
 
 	inband(vsp, 1, init, sizeof(init));
 	inband(vsp, 2, rbuf, sizeof(rbuf));
 	inband(vsp, 3, sbuf, sizeof(sbuf));
 	if (flags & 1)
 		section_ctl(vsp, txbuf, rinit, sizeof(rinit));
+	if (flags & 4)
+		section_ctl(vsp, txbuf, offl, sizeof(offl));
 	if (flags & 2)
 		section_ctl(vsp, txbuf, filter, sizeof(filter));
 }
@@ -70,6 +76,19 @@ static void parse_raw(const uint8_t *data, size_t size)
 	memset(&meta, 0, sizeof(meta));
 	if (vs_rndis_ppi_parse(data, len, &meta) == VS_VSP_ERR_NONE)
 		vs_rndis_meta_check(&meta, len, 9230, false);
+	/* the LSO header check on the raw bytes as a frame, with a request from its first bytes */
+	if (len >= 4) {
+		uint32_t st = 0, v;
+
+		memset(&meta, 0, sizeof(meta));
+		memcpy(&v, data, 4);
+		meta.flags = VS_VSP_TXF_LSO | ((v & 1) ? VS_VSP_TXF_IPV6 : VS_VSP_TXF_IPV4);
+		meta.l4_offset = (uint16_t)((v >> 1) & 0x3ff);
+		meta.mss = v >> 11;
+		vs_rndis_lso_check(&meta, data, len < VS_VSP_LSO_HDR_MAX ? len : VS_VSP_LSO_HDR_MAX,
+			len, 9014);
+		vs_rndis_offload_params_apply(data, len, VS_VSP_OL_ALL, &st);
+	}
 }
 
 

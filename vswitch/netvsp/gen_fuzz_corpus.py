@@ -93,6 +93,7 @@ KEY = bytes.fromhex('6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da3803
 RSS_OBJ = (bytes([0x89, 2, 40, 0]) + u16(0) + u16(0) + u32(0x1701) + u16(512) + u16(0) + u32(40) +
            u16(40) + u16(0) + u32(552) + bytes(12) + bytes(512) + KEY)
 OFFLOAD = pad(bytes([0x80, 3, 28, 0, 1]), 28)
+OFFLOAD_ALL = pad(bytes([0x80, 3, 28, 0, 1, 4, 4, 4, 4, 0, 0, 2, 2]), 22) + bytes([2, 2, 0, 0, 0, 0])
 HWCAPS_IN = pad(bytes([0xa7, 3, 156, 0]), 156)
 RSSCAPS_IN = pad(bytes([0x88, 2, 18, 0]), 18)
 
@@ -112,6 +113,24 @@ CONTROL = [
     u32(6) + u32(12) + u32(0),  # RESET
     u32(3) + u32(12) + u32(13),  # HALT
 ]
+
+
+def tcp4_frame(payload, flags=0x18, proto=6, ihl=5, total=None):
+    """Ethernet + IPv4 10.0.0.1 -> 10.0.0.2 + TCP (data offset 5) + payload bytes."""
+    ip_len = 20 + 20 + payload if total is None else total
+    eth = bytes.fromhex('020000000002020000000001') + u16(0x0008)
+    ip = bytes([0x40 | ihl, 0]) + struct.pack('>HHHBBH', ip_len, 0x1234, 0x4000, 64, proto, 0)
+    ip += bytes([10, 0, 0, 1, 10, 0, 0, 2]) + bytes((ihl - 5) * 4)
+    tcp = struct.pack('>HHIIBBHHH', 12345, 80, 1000, 0, 0x50, flags, 0xffff, 0, 0)
+    return eth + ip + tcp + bytes((i * 7 + 3) & 0xff for i in range(payload))
+
+
+def tcp6_frame(payload):
+    eth = bytes.fromhex('020000000002020000000001') + struct.pack('>H', 0x86dd)
+    ip = struct.pack('>IHBB', 0x60000000, 20 + payload, 6, 64) + bytes(15) + b'\x01' + bytes(15) + b'\x02'
+    tcp = struct.pack('>HHIIBBHHH', 12345, 80, 1000, 0, 0x50, 0x10, 0xffff, 0, 0)
+    return eth + ip + tcp + bytes((i * 5 + 1) & 0xff for i in range(payload))
+
 
 
 # ---- fuzz_nvsp records ------------------------------------------------------------------------
@@ -166,6 +185,21 @@ def nvsp_seeds():
                                   [(60, 0, [PFN_BASE]), (9000, 0, [PFN_BASE + 1, PFN_BASE + 2, PFN_BASE + 3])]))
     seeds['data_section_gpa_mixed_lso'] = b'\x03' + data
 
+    # offloads enabled as Linux enables them, then an LSO frame with real headers by GPA_DIRECT
+    # and a checksum frame in a section
+    on = up
+    for i, m in enumerate(CONTROL[:5] + [r_set(6, 0xfc01020c, OFFLOAD_ALL)] + CONTROL[6:11]):
+        on += ctl_via_gpa(0x40 + i, m, offset=0xf00 if len(m) > 200 else 0x100)
+    big = tcp4_frame(9000)
+    lso_hdr = r_packet(b'', ppi(2, 0x40000000 | (34 << 20) | 1448))
+    lso_hdr = lso_hdr[:4] + u32(60 + len(big)) + lso_hdr[8:12] + u32(len(big)) + lso_hdr[16:]
+    on += ram(0, lso_hdr) + ram(4096, big[:4096]) + ram(8192, big[4096:8192]) + ram(12288, big[8192:])
+    on += pkt(gpa(0x50, nvsp_rndis(0, 0xffffffff, 0),
+                  [(60, 0, [PFN_BASE]), (len(big), 0, [PFN_BASE + 1, PFN_BASE + 2, PFN_BASE + 3])]))
+    small = r_packet(tcp4_frame(200), ppi(0, 0x1 | 0x4 | (34 << 16)))
+    on += section(0, small) + pkt(inband(0x51, nvsp_rndis(0, 0, len(small))))
+    seeds['offloads_lso_gpa_csum'] = b'\x03' + on
+
     rx = (rec(5, b'\x03' + frame(100)) + rec(5, b'\x00' + frame(1514)) + rec(13, b'\x02' + frame(60)) +
           rec(6, b'\x01') + rec(6, b'\x01') + rec(7, b'') + rec(39, b'') + rec(15, b'\x00'))
     seeds['rx_complete_link'] = b'\x03' + rx
@@ -177,6 +211,32 @@ def nvsp_seeds():
     seeds['nvsp_misc'] = b'\x01' + misc
     seeds['ctl_queries'] = b'\x03' + b''.join(ctl_via_gpa(0x30 + i, m) for i, m in enumerate(CONTROL[1:]))
     return seeds
+
+
+def lso(mss, tcp_off, v6=False):
+    return ppi(2, 0x40000000 | (0x80000000 if v6 else 0) | (tcp_off << 20) | mss)
+
+
+def offload_seeds(hdr):
+    """PACKETs with LSO/checksum PPIs on real headers (flags 0x07: offloads enabled), good and
+    malformed as facts 9 item 6 lists them."""
+    on = b'\x07' + u16(0) + u16(0)
+    return {
+        'lso4_good': on + r_packet(tcp4_frame(4000), lso(1448, 34)),
+        'lso6_good': on + r_packet(tcp6_frame(4000), lso(1440, 54, True)),
+        'lso4_mss0': on + r_packet(tcp4_frame(4000), lso(0, 34)),
+        'lso4_mss_big': on + r_packet(tcp4_frame(4000), lso(1461, 34)),
+        'lso4_len0': on + r_packet(tcp4_frame(4000, total=0), lso(1448, 34)),
+        'lso4_not_tcp': on + r_packet(tcp4_frame(4000, proto=17), lso(1448, 34)),
+        'lso4_offset_wrong': on + r_packet(tcp4_frame(4000, ihl=6), lso(1448, 34)),
+        'lso4_v6_ppi': on + r_packet(tcp4_frame(4000), lso(1448, 54, True)),
+        'lso4_no_payload': on + r_packet(tcp4_frame(0), lso(1448, 34)),
+        'csum4_tcp': on + r_packet(tcp4_frame(100), ppi(0, 0x1 | 0x4 | (34 << 16))),
+        'lso_csum_batch': on + r_packet(tcp4_frame(3000), ppi(0, 0x1 | 0x4 | (34 << 16)) + lso(1448, 34),
+                                        padding=4) + r_packet(tcp4_frame(10), ppi(0, 0x1 | 0x4 | (34 << 16))),
+        'lso_not_enabled': hdr + r_packet(tcp4_frame(4000), lso(1448, 34)),
+        'offload_params_raw': b'\x07' + u16(0) + u16(0) + r_set(40, 0xfc01020c, pad(bytes([0x80, 3, 28, 0, 1, 4, 4, 4, 4, 0, 0, 2, 2]), 22) + bytes([2, 2, 0, 0, 0, 0])),
+    }
 
 
 def rndis_seeds():
@@ -192,6 +252,7 @@ def rndis_seeds():
     seeds['batch_three'] = b'\x03' + u16(100) + u16(300) + (r_packet(frame(60)) + r_packet(frame(101), padding=3) +
                                                            r_packet(frame(300)))
     seeds['packet_unknown_ppi'] = hdr + r_packet(frame(64), ppi(0x55, 1) + ppi(0x80000001, 0x07000001))
+    seeds.update(offload_seeds(hdr))
     return seeds
 
 
