@@ -156,6 +156,7 @@ struct vs_port_counters {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_segmented; /* guest LSO frames segmented in software for this port */
+	uint64_t rx_coalesced; /* frames for this netvsc port merged into others (GRO) */
 	uint64_t drops[VS_DROP_COUNT];
 };
 
@@ -172,6 +173,8 @@ struct vs_txbuf {
 };
 
 #define VS_LEARN_CACHE 256
+
+struct vs_ol_gro;
 
 struct vs_worker {
 	unsigned int id;      /* 0..n_workers-1, also the RCU thread id */
@@ -191,6 +194,7 @@ struct vs_worker {
 	uint16_t n_dirty;
 	uint16_t dirty[VS_MAX_PORTS];
 	struct vs_txbuf txb[VS_MAX_PORTS];
+	struct vs_ol_gro *gro;	/* coalescing for netvsc guests with RSC; NULL: none */
 };
 
 /* ---- control objects ---- */

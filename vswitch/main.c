@@ -24,6 +24,7 @@
 #include "vsw_daemon.h"
 #include "internal.h"
 #include "netvsc/netvsc.h"
+#include "offload.h"
 
 #define POOL_SIZE 32767
 #define POOL_CACHE 256
@@ -184,6 +185,10 @@ static int workers_create(struct vs_switch *sw)
 			SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->learn == NULL)
 			return -ENOMEM;
+		/* uplink TCP for guests that enabled RSC is coalesced per burst (DESIGN 8); without
+		 * a context frames simply go one by one */
+		w->gro = vs_ol_gro_create(&(struct vs_ol_gro_params){.max_flows = 64,
+			.max_bytes = 62780, .max_segs = 64}, SOCKET_ID_ANY);
 		sw->workers[i] = w;
 		lcore = rte_get_next_lcore(lcore, 1, 0);
 	}

@@ -4,7 +4,8 @@
 #  - offloads on: the guests negotiate checksum, LSO and RSC (list-ports shows it); iperf3 and
 #    a checked TCP copy partition-to-partition (LSO frames delivered whole as RSC) and
 #    partition-to-uplink (segmented in software: a capture on the uplink side of the switch sees
-#    only frames <= MTU with valid checksums); the LSO/RSC counters grow;
+#    only frames <= MTU with valid checksums); uplink-to-partition TCP is coalesced by the switch
+#    and delivered as RSC; the LSO/RSC counters grow;
 #  - offloads off (set-port offloads=off, partitions restarted): nothing negotiated, the same
 #    transfers pass;
 #  - MTU 9000: ports and partitions at 9000, ping -M do -s 8972 partition-to-partition and to the
@@ -169,7 +170,14 @@ log "capture: $N TCP frames, bad checksums: $BAD"
 [ "${BAD:-0}" = 0 ] || fail "bad checksums on the uplink: $(grep -i incorrect "$T/up.txt" | head -3)"
 SEG=$(vsjson port-stats up1 | jq -r '.[0].tx_segmented')
 [ "${SEG:-0}" -gt 0 ] || fail "no frame was segmented for the uplink"
+log "uplink to partition: coalesced by the switch, delivered as RSC"
+R0=$(nv_ctr vm1 to_guest_rsc)
 vm_tcp_copy in_vm1 10.40.0.1 in_up 4
+vm_iperf in_vm1 10.40.0.1 in_up
+R1=$(nv_ctr vm1 to_guest_rsc)
+C1=$(vsjson port-stats vm1 | jq -r '.[0].coalesced')
+log "uplink -> vm1: $((R1 - R0)) coalesced frames delivered, $C1 frames merged"
+[ "$R1" -gt "$R0" ] && [ "${C1:-0}" -gt 0 ] || fail "no coalescing for vm1 ($R0 -> $R1, merged ${C1:-0})"
 
 log "offloads off"
 vsctl_ok set-port vm1 offloads=off >/dev/null

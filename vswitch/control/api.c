@@ -228,9 +228,12 @@ static json_t *stats_json(struct vs_switch *sw, const struct vs_port *p)
 		"tx_bytes", (json_int_t)(now.tx_bytes - b->tx_bytes),
 		"rx_dropped", (json_int_t)rx_dropped, "tx_dropped", (json_int_t)tx_dropped,
 		"drops", drops);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "tx_segmented",
 			json_integer((json_int_t)(now.tx_segmented - b->tx_segmented)));
+		json_object_set_new(o, "coalesced",
+			json_integer((json_int_t)(now.rx_coalesced - b->rx_coalesced)));
+	}
 	if (o && p->nv)
 		json_object_set_new(o, "netvsc", vs_nv_port_stats_json(p->nv));
 	return o;

@@ -319,6 +319,7 @@ void vs_port_counters_sum(struct vs_switch *sw, uint16_t slot, struct vs_port_co
 		out->tx_packets += c->tx_packets;
 		out->tx_bytes += c->tx_bytes;
 		out->tx_segmented += c->tx_segmented;
+		out->rx_coalesced += c->rx_coalesced;
 		for (d = 0; d < VS_DROP_COUNT; d++)
 			out->drops[d] += c->drops[d];
 	}

@@ -50,6 +50,39 @@ static inline uint8_t link_up(const struct vs_worker *w, uint16_t slot)
 	return __atomic_load_n(&w->sw->link_up[slot], __ATOMIC_RELAXED);
 }
 
+/*
+ * Received TCP for a guest that enabled RSC (DESIGN 8, issue 4 item 4): the burst goes through the
+ * worker's coalescing context, flushed at the end of the same burst (so nothing waits for a
+ * timer), and the guest gets fewer, larger frames with their checksums verified once. Frames
+ * that carry a guest's offload request are not coalesced (they are large already).
+ */
+static void txb_flush_netvsc_gro(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot)
+{
+	struct vs_txbuf *b = &w->txb[slot];
+	struct rte_mbuf *out[VS_OL_GRO_OUT_MAX(VS_BURST)];
+	uint64_t ol = 0, bytes = 0;
+	uint16_t i, k, n_in = b->n, sent;
+	int n;
+
+	for (i = 0; i < b->n; i++)
+		ol |= b->pkts[i]->ol_flags;
+	n = (ol & TX_OL_MASK) ? -1 : vs_ol_gro_input(w->gro, b->pkts, b->n, out, RTE_DIM(out));
+	if (n < 0) {
+		sent = vs_nv_tx_burst(p->nv, b->pkts, b->n, &bytes);
+		w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(b->n - sent);
+		goto done;
+	}
+	k = (uint16_t)n;
+	k = (uint16_t)(k + vs_ol_gro_flush(w->gro, out + k, (uint16_t)(RTE_DIM(out) - k)));
+	sent = vs_nv_tx_burst(p->nv, out, k, &bytes);
+	w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(k - sent);
+	w->stats[slot].rx_coalesced += n_in - k;
+done:
+	w->stats[slot].tx_packets += sent;
+	w->stats[slot].tx_bytes += bytes;
+	b->n = 0;
+}
+
 /* Frames to a netvsc port go into its guest's receive buffer; what the guest cannot take is
  * counted by the channel's drop reasons and as tx_full here. */
 static void txb_flush_netvsc(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot)
@@ -63,6 +96,10 @@ static void txb_flush_netvsc(struct vs_worker *w, const struct vs_dp_port *p, ui
 		w->stats[slot].drops[VS_DROP_PORT_DOWN] += b->n;
 		rte_pktmbuf_free_bulk(b->pkts, b->n);
 		b->n = 0;
+		return;
+	}
+	if (w->gro && b->n > 1 && (vs_nv_chan_offloads(p->nv) & (VS_VSP_EN_RSC4 | VS_VSP_EN_RSC6))) {
+		txb_flush_netvsc_gro(w, p, slot);
 		return;
 	}
 	sent = vs_nv_tx_burst(p->nv, b->pkts, b->n, &bytes);

@@ -21,6 +21,8 @@
 
 #define VS_NV_TSO_SEGS 128u /* segments of one LSO frame for a guest without RSC (MSS >= 500) */
 #define NV_TX_OL_MASK (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)
+/* received frames coalesced (vs_ol_gro) or with a verified L4 checksum */
+#define NV_RX_OL_MASK (RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_GOOD)
 
 static void chan_err(struct vs_nv_chan *ch, enum vs_nv_err e)
 {
@@ -244,6 +246,7 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	}
 	if (read_any && vmbus_ring_read_done(&ch->g2h))
 		signal = true;
+	__atomic_store_n(&ch->offloads, vs_vsp_offloads(ch->vsp), __ATOMIC_RELAXED);
 	if (h2g_publish(ch))
 		signal = true;
 	n = ch->n_stage;
@@ -297,6 +300,46 @@ static int tx_segmented(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_ol_
 }
 
 /*
+ * A received frame whose checksum was verified (by the NIC or by coalescing) or that was coalesced
+ * from several segments (RTE_MBUF_F_RX_LRO): the guest is told the checksum is good when it
+ * enabled receive checksum offload (a coalesced frame needs it, and RSC); a coalesced frame for a
+ * guest that cannot take it whole would be dropped as too big, so it is segmented again.
+ */
+static int tx_received(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *segs,
+	uint32_t en)
+{
+	bool good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	bool ip_good = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	struct vs_ol_info in;
+	uint32_t rx_bit, bits;
+	bool v6;
+
+	if (vs_ol_parse(m, 0, &in) < 0) {
+		if (m->ol_flags & RTE_MBUF_F_RX_LRO) {
+			ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
+			return 0;
+		}
+		return tx_one(ch, m, segs, 0, 0); /* not TCP/UDP over IP: as it is */
+	}
+	v6 = in.flags & VS_OL_F_IPV6;
+	if (in.flags & VS_OL_F_TCP)
+		rx_bit = v6 ? VS_VSP_EN_RX_TCP6 : VS_VSP_EN_RX_TCP4;
+	else
+		rx_bit = v6 ? VS_VSP_EN_RX_UDP6 : VS_VSP_EN_RX_UDP4;
+	bits = ((in.flags & VS_OL_F_TCP) ? RNDIS_CSUM_RX_TCP_OK : RNDIS_CSUM_RX_UDP_OK) |
+	       (ip_good ? RNDIS_CSUM_RX_IP_OK : 0);
+	if (m->ol_flags & RTE_MBUF_F_RX_LRO) {
+		if (good && (en & rx_bit) && (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)))
+			return tx_one(ch, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM, bits);
+		/* the guest cannot take it whole: back into segments of the original size */
+		return tx_segmented(ch, m, &in, segs, en & rx_bit);
+	}
+	if (good && (en & rx_bit))
+		return tx_one(ch, m, segs, VS_VSP_RXF_CSUM, bits);
+	return tx_one(ch, m, segs, 0, 0);
+}
+
+/*
  * A frame carrying an offload request (offload_in, or another port's): to a guest that enabled
  * RSC for its family an LSO frame goes whole as RSC fragments with checksum-valid info and nothing
  * computed; otherwise it is segmented. A checksum request becomes checksum-valid info when the
@@ -308,6 +351,8 @@ static int tx_offload(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_s
 	struct vs_ol_info in;
 	bool v6;
 
+	if (!(m->ol_flags & NV_TX_OL_MASK))
+		return tx_received(ch, m, segs, en);
 	if (vs_ol_parse(m, VS_OL_PARSE_LEN0, &in) < 0) {
 		ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
 		return 0;
@@ -332,6 +377,11 @@ static int tx_offload(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_s
 	return tx_one(ch, m, segs, 0, 0);
 }
 
+uint32_t vs_nv_chan_offloads(const struct vs_nv_chan *ch)
+{
+	return __atomic_load_n(&ch->offloads, __ATOMIC_RELAXED);
+}
+
 uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t n,
 	uint64_t *bytes)
 {
@@ -347,7 +397,7 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 		struct vs_vsp_rx_frame f = {.segs = segs};
 		int ns;
 
-		if (unlikely(pkts[i]->ol_flags & NV_TX_OL_MASK)) {
+		if (unlikely(pkts[i]->ol_flags & (NV_TX_OL_MASK | NV_RX_OL_MASK))) {
 			if (tx_offload(ch, pkts[i], segs)) {
 				ok++;
 				b += pkts[i]->pkt_len;

@@ -32,6 +32,7 @@ struct vs_nv_chan {
 	struct rte_ring *log;			  /* worker -> control log lines (producer: lock) */
 	/* workers: written under the lock, read by control (torn reads harmless) */
 	uint32_t broken;			  /* 1: ring or framing violation, channel stopped */
+	uint32_t offloads;			  /* VS_VSP_EN_* mirror for lock-free readers */
 	uint64_t err[VS_NV_ERR_COUNT];
 	uint64_t drop[VS_NV_DROP_COUNT];
 	/* lock: per-poll scratch */

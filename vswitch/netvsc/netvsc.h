@@ -123,6 +123,9 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t n,
 	uint64_t *bytes);
 
+/* The offloads the channel's guest enabled (VS_VSP_EN_*), as of the owner's last poll. Any thread. */
+uint32_t vs_nv_chan_offloads(const struct vs_nv_chan *ch);
+
 /* Transport-level counters kept next to the VSP's (names in netvsc "errors" and "drops"). */
 #define VS_NV_ERRORS(X)                                                                            \
 	X(RING_CORRUPT, "ring_corrupt")                                                            \
