@@ -6,6 +6,7 @@
 #    partition-to-uplink (segmented in software: a capture on the uplink side of the switch sees
 #    only frames <= MTU with valid checksums); uplink-to-partition TCP is coalesced by the switch
 #    and delivered as RSC; the LSO/RSC counters grow;
+#  - VLANs: the same transfers with the partitions and the uplink access ports of one VLAN;
 #  - offloads off (set-port offloads=off, partitions restarted): nothing negotiated, the same
 #    transfers pass;
 #  - MTU 9000: ports and partitions at 9000, ping -M do -s 8972 partition-to-partition and to the
@@ -156,18 +157,24 @@ log "vm1 sent $LSO LSO frames, vm2 got $RSC coalesced frames"
 [ "${RSC:-0}" -gt 0 ] || fail "no RSC frames to vm2: $(vsjson port-stats vm2 | jq -c '.[0].netvsc')"
 
 log "partition to uplink: segmented by the switch, capture after the switch"
+# check_capture NAME MAX: the capture holds > 100 TCP frames, none longer than MAX bytes, none
+# with a checksum tcpdump -vv calls incorrect
+check_capture() {
+    local name=$1 max=$2 n big bad
+    tcpdump -vv -n -r "$T/$name.pcap" >"$T/$name.txt" 2>/dev/null
+    n=$(grep -c 'IP ' "$T/$name.txt")
+    big=$(tcpdump -e -n -r "$T/$name.pcap" 2>/dev/null | awk -v max="$max" '{for (i = 1; i < NF; i++) if ($i == "length") {l = $(i+1); sub(":", "", l); if (l + 0 > max) {print; exit}}}')
+    bad=$(grep -ci 'incorrect' "$T/$name.txt")
+    log "capture $name: $n TCP frames, bad checksums: $bad"
+    [ "${n:-0}" -gt 100 ] || fail "capture $name holds only $n frames"
+    [ -z "$big" ] || fail "frame larger than $max bytes on the uplink: $big"
+    [ "${bad:-0}" = 0 ] || fail "bad checksums on the uplink: $(grep -i incorrect "$T/$name.txt" | head -3)"
+}
 cap_start 1 eth0 up tcp
 vm_tcp_copy in_up 10.40.0.100 in_vm1 4
 vm_iperf in_up 10.40.0.100 in_vm1
 cap_stop "$CAP_PID"
-tcpdump -vv -n -r "$T/up.pcap" >"$T/up.txt" 2>/dev/null
-N=$(grep -c 'IP ' "$T/up.txt")
-BIG=$(tcpdump -e -n -r "$T/up.pcap" 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "length") {l = $(i+1); sub(":", "", l); if (l + 0 > 1514) {print; exit}}}')
-BAD=$(grep -ci 'incorrect' "$T/up.txt")
-log "capture: $N TCP frames, bad checksums: $BAD"
-[ "${N:-0}" -gt 100 ] || fail "capture holds only $N frames"
-[ -z "$BIG" ] || fail "frame larger than the MTU on the uplink: $BIG"
-[ "${BAD:-0}" = 0 ] || fail "bad checksums on the uplink: $(grep -i incorrect "$T/up.txt" | head -3)"
+check_capture up 1514
 SEG=$(vsjson port-stats up1 | jq -r '.[0].tx_segmented')
 [ "${SEG:-0}" -gt 0 ] || fail "no frame was segmented for the uplink"
 log "uplink to partition: coalesced by the switch, delivered as RSC"
@@ -178,6 +185,26 @@ R1=$(nv_ctr vm1 to_guest_rsc)
 C1=$(vsjson port-stats vm1 | jq -r '.[0].coalesced')
 log "uplink -> vm1: $((R1 - R0)) coalesced frames delivered, $C1 frames merged"
 [ "$R1" -gt "$R0" ] && [ "${C1:-0}" -gt 0 ] || fail "no coalescing for vm1 ($R0 -> $R1, merged ${C1:-0})"
+
+# (A trunk uplink with the tag inserted into LSO segments is not run here: this kernel has neither
+# 8021q nor VLAN-filtering bridges to end a tagged TCP connection in a namespace. The offload
+# library's unit tests segment tagged frames; worker.c inserts the tag before segmenting.)
+log "VLANs and offloads: vm1, vm2 and the uplink access ports of VLAN 10"
+for p in vm1 vm2 up1; do
+    vsctl_ok set-port "$p" tag=10 >/dev/null
+done
+vping_vm_ok vm1 10.40.0.2
+L0=$(nv_ctr vm1 from_guest_lso)
+vm_tcp_copy in_vm2 10.40.0.2 in_vm1 4
+cap_start 1 eth0 vlan tcp
+vm_tcp_copy in_up 10.40.0.100 in_vm1 4
+cap_stop "$CAP_PID"
+check_capture vlan 1514
+vm_tcp_copy in_vm1 10.40.0.1 in_up 4
+[ "$(nv_ctr vm1 from_guest_lso)" -gt "$L0" ] || fail "no LSO frames on the access VLAN"
+for p in vm1 vm2 up1; do
+    vsctl_ok set-port "$p" vlan_mode=untagged >/dev/null
+done
 
 log "offloads off"
 vsctl_ok set-port vm1 offloads=off >/dev/null
