@@ -208,6 +208,10 @@ static void print_stats(json_t *r)
 			if (json_integer_value(v))
 				printf("  drop %-22s %lld\n", key, json_integer_value(v));
 		}
+		if (n(p, "tx_segmented"))
+			printf("  tx LSO frames segmented: %lld\n", n(p, "tx_segmented"));
+		if (n(p, "coalesced"))
+			printf("  frames coalesced for the guest: %lld\n", n(p, "coalesced"));
 		if (json_object_get(p, "netvsc")) {
 			json_t *nv = json_object_get(p, "netvsc");
 
