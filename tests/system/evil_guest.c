@@ -1160,6 +1160,74 @@ static void own_frame(uint8_t *f)
 	f[13] = 0xb5;
 }
 
+/* A frame from us to ourselves (see own_frame) with a real IPv4 + TCP header (data offset 5) and
+ * 'payload' bytes: what an LSO request must describe. */
+static uint32_t own_tcp_frame(uint8_t *f, uint32_t payload)
+{
+	memset(f, 0, 54 + payload);
+	memcpy(f, E.mac, 6);
+	memcpy(f + 6, E.mac, 6);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[16] = (uint8_t)((40 + payload) >> 8);
+	f[17] = (uint8_t)(40 + payload);
+	f[22] = 64;
+	f[23] = 6;
+	f[46] = 0x50;
+	f[47] = 0x10;
+	return 54 + payload;
+}
+
+/*
+ * Malformed large-send requests on well-formed packets (issue 4; OpenVMM #2148/#3275): the guest
+ * first enables every offload (TCP_OFFLOAD_PARAMETERS), then asks for LSO with MSS 0, an MSS
+ * above the MTU, on a UDP packet, with a TCP offset that is not where the IPv4 header ends, an
+ * IPv6 request on IPv4, a fragment, no payload, and a TCP checksum on a UDP packet. Each must be
+ * refused and counted, nothing else.
+ */
+static void lso_abuse(uint32_t *s)
+{
+	static const uint8_t params[28] = {0x80, 3, 28, 0, 1, 4, 4, 4, 4, 0, 0, 2, 2, [22] = 2,
+		[23] = 2};
+	uint8_t m[44 + 16 + 54 + 3000];
+	uint32_t i, flen;
+
+	memset(m, 0, 28);
+	put32(m, RNDIS_MSG_SET);
+	put32(m + 4, 28 + sizeof(params));
+	put32(m + 8, 0x3000);
+	put32(m + 12, RNDIS_OID_TCP_OFFLOAD_PARAMETERS);
+	put32(m + 16, sizeof(params));
+	put32(m + 20, 20);
+	memcpy(m + 28, params, sizeof(params));
+	g_rndis(1, (*s)++, m, 28 + sizeof(params));
+	for (i = 0; i < 8; i++) {
+		static const uint32_t info[] = {
+			RNDIS_LSO_TYPE_V2 | (34u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 0u,
+			RNDIS_LSO_TYPE_V2 | (34u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 9000u,
+			RNDIS_LSO_TYPE_V2 | (34u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 1448u, /* UDP */
+			RNDIS_LSO_TYPE_V2 | (38u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 1448u,
+			RNDIS_LSO_TYPE_V2 | RNDIS_LSO_IPV6 | (54u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 1448u,
+			RNDIS_LSO_TYPE_V2 | (34u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 1448u, /* fragment */
+			RNDIS_LSO_TYPE_V2 | (34u << RNDIS_LSO_TCP_OFFSET_SHIFT) | 1448u, /* no payload */
+			RNDIS_CSUM_TX_IPV4 | RNDIS_CSUM_TX_TCP | (34u << 16),		   /* on UDP */
+		};
+		uint32_t payload = i == 6 ? 0 : i == 7 ? 100 : 3000;
+
+		flen = own_tcp_frame(m + 60, payload);
+		if (i == 2 || i == 7)
+			m[60 + 23] = 17;
+		if (i == 5)
+			m[60 + 20] = 0x20; /* more fragments */
+		rndis_pkt_hdr(m, 44 + 16 + flen, 36 + 16, flen, 36, 16);
+		put32(m + 44, 16);
+		put32(m + 48, i == 7 ? RNDIS_PPI_TCPIP_CHKSUM : RNDIS_PPI_LSO);
+		put32(m + 52, 12);
+		put32(m + 56, info[i]);
+		g_rndis(0, (*s)++, m, 44 + 16 + flen);
+	}
+}
+
 static void phase_rndis(void)
 {
 	uint8_t m[512];
@@ -1228,6 +1296,7 @@ static void phase_rndis(void)
 		m[60 + 14] = 0x4f;
 		g_rndis(0, s++, m, 44 + 16 + 60);
 	}
+	lso_abuse(&s);
 	/* control messages: unknown types, lying info buffers, oversized, every short length */
 	for (i = 0; i < 12; i++) {
 		static const uint32_t type[] = {RNDIS_MSG_QUERY, RNDIS_MSG_QUERY, RNDIS_MSG_SET,

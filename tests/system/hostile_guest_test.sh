@@ -144,6 +144,12 @@ log "counters: the evil port and partition have errors, the good ones none"
 vsjson port-stats | jq -c '.[] | select(.netvsc) | {name, errors: (.netvsc.errors | with_entries(select(.value != 0)))}'
 expect_json "the evil port counts netvsc errors" \
     '.[] | select(.name == "evil") | ([.netvsc.errors[]] | add) > 0' port-stats
+case ",$PHASES," in
+*,rndis,*)
+    expect_json "malformed LSO requests refused and counted by reason" \
+        '.[] | select(.name == "evil") | .netvsc.errors.rndis_lso_bad_mss > 0 and .netvsc.errors.rndis_lso_bad_headers > 0 and .netvsc.drops.from_guest_offload_headers > 0' port-stats
+    ;;
+esac
 expect_json "the good ports count no netvsc errors" \
     'all(.[] | select(.name == "vm1" or .name == "vm2" or .name == "vm3"); ([.netvsc.errors[]] | add) == 0)' port-stats
 EVIL_VB=$(vb_errors evil)

@@ -7,6 +7,7 @@
 #    only frames <= MTU with valid checksums); uplink-to-partition TCP is coalesced by the switch
 #    and delivered as RSC; the LSO/RSC counters grow;
 #  - VLANs: the same transfers with the partitions and the uplink access ports of one VLAN;
+#  - a partition without RSC (set-port rsc=off) gets the other's LSO frames segmented;
 #  - offloads off (set-port offloads=off, partitions restarted): nothing negotiated, the same
 #    transfers pass;
 #  - MTU 9000: ports and partitions at 9000, ping -M do -s 8972 partition-to-partition and to the
@@ -205,6 +206,20 @@ vm_tcp_copy in_vm1 10.40.0.1 in_up 4
 for p in vm1 vm2 up1; do
     vsctl_ok set-port "$p" vlan_mode=untagged >/dev/null
 done
+
+log "vm2 without RSC: vm1's LSO frames are segmented for it by the switch"
+vsctl_ok set-port vm2 rsc=off >/dev/null
+restart
+expect_json "vm2 has LSO but not RSC" \
+    '.[] | select(.name == "vm2") | .netvsc.guest.offloads | (.advertised == ["csum", "lso"]) and (.enabled | index("rsc4") | not)' list-ports
+L0=$(nv_ctr vm1 from_guest_lso)
+R0=$(nv_ctr vm2 to_guest_rsc)
+vm_tcp_copy in_vm2 10.40.0.2 in_vm1 8
+vm_iperf in_vm2 10.40.0.2 in_vm1
+[ "$(nv_ctr vm1 from_guest_lso)" -gt "$L0" ] || fail "no LSO frames from vm1"
+[ "$(nv_ctr vm2 to_guest_rsc)" = "$R0" ] || fail "RSC frames to vm2, which did not enable RSC"
+[ "$(nv_drop vm2 to_guest_segment_failed)" = 0 ] || fail "segmentation for vm2 failed"
+vsctl_ok set-port vm2 rsc=on >/dev/null
 
 log "offloads off"
 vsctl_ok set-port vm1 offloads=off >/dev/null

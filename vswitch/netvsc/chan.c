@@ -329,7 +329,8 @@ static int tx_received(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_
 	bits = ((in.flags & VS_OL_F_TCP) ? RNDIS_CSUM_RX_TCP_OK : RNDIS_CSUM_RX_UDP_OK) |
 	       (ip_good ? RNDIS_CSUM_RX_IP_OK : 0);
 	if (m->ol_flags & RTE_MBUF_F_RX_LRO) {
-		if (good && (en & rx_bit) && (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)))
+		if (good && (en & rx_bit) && (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
+			m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true))
 			return tx_one(ch, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM, bits);
 		/* the guest cannot take it whole: back into segments of the original size */
 		return tx_segmented(ch, m, &in, segs, en & rx_bit);
@@ -363,7 +364,8 @@ static int tx_offload(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_s
 	else
 		rx_bit = v6 ? VS_VSP_EN_RX_UDP6 : VS_VSP_EN_RX_UDP4;
 	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
-		if (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4))
+		if ((en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
+			m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true))
 			return tx_one(ch, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM,
 				csum_ok_bits(&in));
 		return tx_segmented(ch, m, &in, segs, en & rx_bit);

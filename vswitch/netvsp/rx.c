@@ -183,6 +183,16 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 	return 0;
 }
 
+uint32_t vs_vsp_rx_max_len(const struct vs_vsp *vsp, bool rsc)
+{
+	uint32_t room;
+
+	if (!vsp->rx.ready || vsp->rx.sub_size <= VS_VSP_RX_DATA_OFFSET)
+		return 0;
+	room = vsp->rx.sub_size - VS_VSP_RX_DATA_OFFSET;
+	return rsc ? room * VS_VSP_RX_BATCH_MAX : room;
+}
+
 int vs_vsp_rx_flush(struct vs_vsp *vsp)
 {
 	struct vs_rx_batch *b = &vsp->batch;

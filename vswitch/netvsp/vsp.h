@@ -324,6 +324,10 @@ bool vs_vsp_must_close(const struct vs_vsp *vsp);
  */
 int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *frame);
 
+/* The longest frame vs_vsp_rx_add() can take now: one sub-allocation's room, or with 'rsc' as
+ * many as one XFER_PAGES packet holds (0 before the receive buffer is set up). */
+uint32_t vs_vsp_rx_max_len(const struct vs_vsp *vsp, bool rsc);
+
 /* Send the pending XFER_PAGES batch, if any. Returns 0, or -EAGAIN/-errno from ops->send, in
  * which case the batch's frames are dropped (counted) and their sub-allocations freed. */
 int vs_vsp_rx_flush(struct vs_vsp *vsp);
