@@ -120,8 +120,31 @@ static void print_netvsc(json_t *nv)
 			json_is_true(json_object_get(g, "rndis_ready")) ? "ready" : "not ready",
 			n(g, "packet_filter"));
 	printf("\n");
+	if (json_object_get(nv, "channels")) {
+		json_t *c = json_object_get(nv, "channels"), *r = json_object_get(nv, "rss");
+
+		printf("    channels: %lld open, %lld granted, %lld max; RSS %s, hash %#llx, table "
+		       "%lld\n", n(c, "open"), n(c, "granted"), n(c, "max"),
+			json_is_true(json_object_get(r, "enabled")) ? "on" : "off", n(r, "hash_info"),
+			n(r, "table_len"));
+	}
 	if (s(nv, "error")[0])
 		printf("    netvsc error: %s\n", s(nv, "error"));
+}
+
+/* Per-channel counters of a netvsc port (index 0 is the primary). */
+static void print_channels(json_t *chans)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(chans, i, c) {
+		printf("  netvsc channel %lld%s: to guest %lld packets %lld bytes, from guest %lld "
+		       "packets %lld bytes, ring full %lld\n", n(c, "index"),
+			json_is_true(json_object_get(c, "open")) ? "" : " (closed)",
+			n(c, "to_guest_packets"), n(c, "to_guest_bytes"), n(c, "from_guest_packets"),
+			n(c, "from_guest_bytes"), n(c, "ring_full"));
+	}
 }
 
 /* Non-zero members of a counter object, one line each, e.g. "  netvsc drop NAME N". */
@@ -191,6 +214,7 @@ static void print_stats(json_t *r)
 			print_nonzero("netvsc", json_object_get(nv, "counters"));
 			print_nonzero("netvsc error", json_object_get(nv, "errors"));
 			print_nonzero("netvsc drop", json_object_get(nv, "drops"));
+			print_channels(json_object_get(nv, "channels"));
 		}
 	}
 }

@@ -41,7 +41,7 @@ static void inband(struct vs_vsp *vsp, uint64_t trans, const uint8_t *msg, size_
 
 	memcpy(pkt + 8, &trans, 8);
 	memcpy(pkt + 16, msg, len);
-	vs_vsp_handle_packet(vsp, pkt, sizeof(pkt));
+	vs_vsp_handle_packet(vsp, 0, pkt, sizeof(pkt));
 }
 
 /* RNDIS control message through send section 15 (the fuzzer can also reach GPA control). */
@@ -77,7 +77,7 @@ static void bringup(struct vs_vsp *vsp, struct vsp_fake *f, uint8_t *txbuf, bool
 	comp[16] = 108;
 	comp[20] = 1;
 	memcpy(comp + 8, &f->last_xfer, 8);
-	vs_vsp_handle_packet(vsp, comp, sizeof(comp));
+	vs_vsp_handle_packet(vsp, 0, comp, sizeof(comp));
 }
 
 
@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!copy)
 				break;
 			memcpy(copy, p, len);
-			vs_vsp_handle_packet(vsp, copy, len);
+			vs_vsp_handle_packet(vsp, 0, copy, len);
 			free(copy);
 			break;
 		}
@@ -186,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			comp[16] = 108;
 			comp[20] = len ? p[0] : 1;
 			memcpy(comp + 8, &f.last_xfer, 8);
-			vs_vsp_handle_packet(vsp, comp, sizeof(comp));
+			vs_vsp_handle_packet(vsp, 0, comp, sizeof(comp));
 			break;
 		}
 		case 7:

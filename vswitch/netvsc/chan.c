@@ -26,11 +26,11 @@ static void chan_break(struct vs_nv_chan *ch, enum vs_nv_err e)
 	__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
 }
 
-static void doorbell(struct vs_nv_chan *ch)
+static void doorbell(struct vs_nv_ring *r)
 {
 	uint64_t one = 1;
 
-	if (write(ch->intr_fd, &one, sizeof(one)) < 0) {
+	if (write(r->intr_fd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the pipe is full, the guest has unread signals; or it is gone */
 	}
 }
@@ -64,14 +64,20 @@ static int op_gpa_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t **p
 	return 0;
 }
 
-static int op_send(void *ctx, const void *pkt, size_t len)
+static int op_send(void *ctx, uint32_t channel, const void *pkt, size_t len)
 {
 	struct vs_nv_chan *ch = ctx;
 	struct iovec iov = {.iov_base = (void *)(uintptr_t)pkt, .iov_len = len};
-	int ret = vmbus_ring_write(&ch->h2g, &iov, 1);
+	struct vs_nv_ring *r;
+	int ret;
 
+	if (channel >= VS_VSP_MAX_CHANNELS ||
+		!__atomic_load_n(&ch->ring[channel].present, __ATOMIC_ACQUIRE))
+		return -ENOTCONN; /* not open: the core drops what it carried */
+	r = &ch->ring[channel];
+	ret = vmbus_ring_write(&r->h2g, &iov, 1);
 	if (ret == 0)
-		ch->h2g_dirty = true;
+		r->h2g_dirty = true;
 	else if (ret == -EPROTO)
 		chan_break(ch, VS_NV_ERR_RING_CORRUPT);
 	return ret;
@@ -101,6 +107,18 @@ static int op_deliver(void *ctx, const struct vs_vsp_frame *f)
 	return 0;
 }
 
+/* Grant up to the port's maximum and let control ask the hypervisor for the offers (conn.c, in
+ * its tick): the worker never waits for the hypervisor. */
+static uint32_t op_subchannels(void *ctx, uint32_t requested)
+{
+	struct vs_nv_chan *ch = ctx;
+	uint32_t n = requested < ch->max_sub ? requested : ch->max_sub;
+
+	__atomic_store_n(&ch->sub_granted, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ch->sub_gen, 1, __ATOMIC_RELEASE);
+	return n;
+}
+
 static void op_log(void *ctx, const char *msg)
 {
 	struct vs_nv_chan *ch = ctx;
@@ -116,26 +134,92 @@ const struct vs_vsp_ops vs_nv_vsp_ops = {
 	.gpa_pages = op_gpa_pages,
 	.send = op_send,
 	.deliver = op_deliver,
+	.subchannels = op_subchannels,
 	.log = op_log,
 };
 
 /* ---- bursts ---- */
 
 /* Publish what was written to the guest; true if the guest must be signalled. */
-static bool h2g_publish(struct vs_nv_chan *ch)
+static bool h2g_publish(struct vs_nv_ring *r)
 {
-	if (!ch->h2g_dirty)
+	if (!r->h2g_dirty)
 		return false;
-	ch->h2g_dirty = false;
-	return vmbus_ring_write_done(&ch->h2g);
+	r->h2g_dirty = false;
+	return vmbus_ring_write_done(&r->h2g);
+}
+
+/* Publish and signal every channel written to. Called with the lock held; 'sig' collects the
+ * rings to signal after it is released. */
+static unsigned int publish_all(struct vs_nv_chan *ch, struct vs_nv_ring **sig)
+{
+	unsigned int c, n = 0;
+
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (h2g_publish(&ch->ring[c]))
+			sig[n++] = &ch->ring[c];
+	}
+	return n;
+}
+
+/* Read and handle the guest->host packets of channel 'c'. Returns false when the channel (the
+ * whole NIC) must stop. */
+static bool ring_poll(struct vs_nv_chan *ch, uint32_t c, bool *signal)
+{
+	struct vs_nv_ring *r = &ch->ring[c];
+	bool read_any = false, ok = true;
+	unsigned int n_pkts;
+	int len, room;
+
+	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
+		/* an answer must fit before a request is taken: a guest that does not read its
+		 * ring stops being served instead of losing answers */
+		room = vmbus_ring_free_bytes(&r->h2g);
+		if (room < 0) {
+			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+			ok = false;
+			break;
+		}
+		if ((unsigned int)room < VS_VSP_HANDLE_MAX_OUT)
+			break;
+		len = vmbus_ring_read(&r->g2h, ch->pkt, sizeof(ch->pkt));
+		if (len == -EAGAIN)
+			break;
+		if (len == -EMSGSIZE) {
+			chan_err(ch, VS_NV_ERR_RING_PKT_OVERSIZE);
+			if (vmbus_ring_skip(&r->g2h) < 0) {
+				chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+				ok = false;
+				break;
+			}
+			read_any = true;
+			continue;
+		}
+		if (len < 0) {
+			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+			ok = false;
+			break;
+		}
+		read_any = true;
+		if (vs_vsp_handle_packet(ch->vsp, c, ch->pkt, (size_t)len) < 0) {
+			/* a framing violation (counted by the core): stop serving the channel */
+			__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
+			ok = false;
+			break;
+		}
+	}
+	if (read_any && vmbus_ring_read_done(&r->g2h))
+		*signal = true;
+	return ok;
 }
 
 uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t max)
 {
-	bool read_any = false, signal = false;
-	unsigned int n_pkts;
+	struct vs_nv_ring *sig[VS_VSP_MAX_CHANNELS];
+	bool read_sig[VS_VSP_MAX_CHANNELS] = {false};
+	unsigned int n_sig, i;
+	uint32_t c;
 	uint16_t n;
-	int len, room;
 
 	rte_spinlock_lock(&ch->lock);
 	if (__atomic_load_n(&ch->broken, __ATOMIC_RELAXED)) {
@@ -145,63 +229,58 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	ch->stage = pkts;
 	ch->n_stage = 0;
 	ch->stage_max = max;
-	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
-		/* an answer must fit before a request is taken: a guest that does not read its
-		 * ring stops being served instead of losing answers */
-		room = vmbus_ring_free_bytes(&ch->h2g);
-		if (room < 0) {
-			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
-			break;
-		}
-		if ((unsigned int)room < VS_VSP_HANDLE_MAX_OUT)
-			break;
-		len = vmbus_ring_read(&ch->g2h, ch->pkt, sizeof(ch->pkt));
-		if (len == -EAGAIN)
-			break;
-		if (len == -EMSGSIZE) {
-			chan_err(ch, VS_NV_ERR_RING_PKT_OVERSIZE);
-			if (vmbus_ring_skip(&ch->g2h) < 0) {
-				chan_break(ch, VS_NV_ERR_RING_CORRUPT);
-				break;
-			}
-			read_any = true;
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (!__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
 			continue;
-		}
-		if (len < 0) {
-			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+		if (!ring_poll(ch, c, &read_sig[c]))
 			break;
-		}
-		read_any = true;
-		if (vs_vsp_handle_packet(ch->vsp, ch->pkt, (size_t)len) < 0) {
-			/* a framing violation (counted by the core): stop serving the channel */
-			__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
-			break;
-		}
 	}
-	if (read_any && vmbus_ring_read_done(&ch->g2h))
-		signal = true;
-	if (h2g_publish(ch))
-		signal = true;
+	n_sig = publish_all(ch, sig);
 	n = ch->n_stage;
 	ch->stage = NULL;
 	ch->n_stage = ch->stage_max = 0;
 	rte_spinlock_unlock(&ch->lock);
-	if (signal)
-		doorbell(ch);
+	for (i = 0; i < n_sig; i++) {
+		read_sig[sig[i] - ch->ring] = false;
+		doorbell(sig[i]);
+	}
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (read_sig[c])
+			doorbell(&ch->ring[c]);
+	}
 	return n;
+}
+
+/* The channel for a frame to the guest: by the guest's RSS hash and table when it enabled RSS,
+ * else the primary. Entries naming a subchannel that is not open go to the primary (vsp.h). */
+static uint32_t pick_channel(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss,
+	const struct rte_mbuf *m, struct vs_vsp_rx_frame *f)
+{
+	uint32_t c;
+
+	if (rss == NULL || vs_nv_rss_hash(m, rss, &f->hash) < 0)
+		return 0;
+	f->flags |= VS_VSP_RXF_HASH;
+	c = vs_vsp_rss_channel(ch->vsp, f->hash);
+	if (c >= VS_VSP_MAX_CHANNELS || !__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
+		return 0;
+	return c;
 }
 
 uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t n,
 	uint64_t *bytes)
 {
 	struct vs_vsp_seg segs[VS_NV_TX_SEGS];
+	struct vs_nv_ring *sig[VS_VSP_MAX_CHANNELS];
+	struct vs_vsp_rss rss_buf, *rss;
+	unsigned int n_sig = 0, k;
 	uint16_t ok = 0, i;
 	uint64_t b = 0;
-	bool signal = false;
 
 	rte_spinlock_lock(&ch->lock);
 	if (__atomic_load_n(&ch->broken, __ATOMIC_RELAXED))
 		goto out;
+	rss = vs_vsp_rss_get(ch->vsp, &rss_buf) ? &rss_buf : NULL;
 	for (i = 0; i < n; i++) {
 		struct vs_vsp_rx_frame f = {.segs = segs};
 		int ns = vs_nv_mbuf_to_segs(pkts[i], segs, VS_NV_TX_SEGS);
@@ -211,6 +290,7 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 			continue;
 		}
 		f.n_segs = (unsigned int)ns;
+		f.channel = pick_channel(ch, rss, pkts[i], &f);
 		/* a full batch (VS_VSP_RX_BATCH_MAX > VS_BURST) never flushes inside rx_add */
 		if (vs_vsp_rx_add(ch->vsp, &f) == 0) {
 			ok++;
@@ -221,11 +301,11 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 		ok = 0; /* the whole batch was dropped (counted by the core) */
 		b = 0;
 	}
-	signal = h2g_publish(ch);
+	n_sig = publish_all(ch, sig);
 out:
 	rte_spinlock_unlock(&ch->lock);
-	if (signal)
-		doorbell(ch);
+	for (k = 0; k < n_sig; k++)
+		doorbell(sig[k]);
 	rte_pktmbuf_free_bulk(pkts, n);
 	*bytes = b;
 	return ok;

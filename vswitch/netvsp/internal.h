@@ -132,7 +132,8 @@ struct vs_vsp {
 		uint8_t key[NDIS_RSS_KEY_SIZE];
 	} rss;
 
-	struct vs_rx_batch batch;
+	struct vs_rx_batch batch[VS_VSP_MAX_CHANNELS]; /* per channel */
+	uint32_t cur_chan; /* channel being served: where answers go */
 	struct vs_ctl_queue ctlq;
 	unsigned int ctl_budget; /* direct control sends left in this handle_packet */
 

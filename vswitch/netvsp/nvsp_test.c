@@ -143,7 +143,7 @@ static void bringup_linux61_byte_vectors(void **state)
 
 	memcpy(s_rss + 580, key, sizeof(key));
 
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, init_pkt, sizeof(init_pkt)), 0);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, init_pkt, sizeof(init_pkt)), 0);
 	assert_int_equal(t->f.n_pkts, 1);
 	assert_memory_equal(sent(t, 0, NULL), init_done, 56);
 	vsp_fake_clear(&t->f);
@@ -160,7 +160,7 @@ static void bringup_linux61_byte_vectors(void **state)
 	vsp_fake_clear(&t->f);
 
 	ram_put(t, 2, 0x100, rinit, sizeof(rinit));
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, rinit_pkt, sizeof(rinit_pkt)), 0);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, rinit_pkt, sizeof(rinit_pkt)), 0);
 	assert_int_equal(t->f.n_pkts, 2);
 	expect_ctl_xfer(t, 0, init_c, sizeof(init_c));
 	assert_int_equal(get32(sent(t, 0, NULL) + 28), 0); /* first reserved sub-allocation */
@@ -291,7 +291,7 @@ static void short_messages_counted_and_refused(void **state)
 		put_desc(pkt, 6, 2, 3, 1, 0x40 + i);
 		put32(pkt + 16, cases[i].type);
 		vsp_fake_clear(&t->f);
-		assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt)), 0);
+		assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt)), 0);
 		assert_int_equal(err_count(t, VS_VSP_ERR_NVSP_SHORT), i + 1);
 		if (cases[i].comp_type == 0) {
 			assert_int_equal(t->f.n_pkts, 0);
@@ -326,13 +326,13 @@ static void framing_violations_are_fatal(void **state)
 		vs_vsp_reset(t->vsp);
 		put_desc(pkt, 6, cases[i].offset8, cases[i].len8, 1, 1);
 		put32(pkt + 16, 1);
-		assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, cases[i].len), -EPROTO);
+		assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, cases[i].len), -EPROTO);
 		assert_true(vs_vsp_must_close(t->vsp));
 		assert_int_equal(err_count(t, VS_VSP_ERR_PKT_FRAMING), i + 1);
 	}
 	/* Closed: even a good packet is refused now. */
 	put_desc(pkt, 6, 2, 7, 1, 1);
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt)), -EPROTO);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt)), -EPROTO);
 	assert_int_equal(t->f.n_sent, 0);
 }
 
@@ -343,7 +343,7 @@ static void gpa_direct_header_shorter_than_24_fatal(void **state)
 
 	put_desc(pkt, 9, 2, 7, 1, 1); /* offset8 2: no room for reserved + range count */
 	put32(pkt + 16, 107);
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt)), -EPROTO);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt)), -EPROTO);
 	assert_int_equal(err_count(t, VS_VSP_ERR_PKT_FRAMING), 1);
 }
 
@@ -354,10 +354,10 @@ static void unknown_flags_and_types_counted_channel_kept(void **state)
 	static const uint8_t unknown[4] = {110, 0, 0, 0};
 
 	put_desc(pkt, 6, 2, 7, 0x3, 1);
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt)), 0);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt)), 0);
 	assert_int_equal(err_count(t, VS_VSP_ERR_PKT_FLAGS), 1);
 	put_desc(pkt, 7, 2, 7, 1, 1); /* XFER_PAGES from the guest */
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt)), 0);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt)), 0);
 	assert_int_equal(err_count(t, VS_VSP_ERR_PKT_TYPE), 1);
 	nvsp_bringup(t, 0x60001, 1514);
 	assert_int_equal(send_inband(t, 9, true, unknown, sizeof(unknown)), 0);
@@ -618,7 +618,7 @@ static void gpa_ranges_validated(void **state)
 	put32(pkt + 24, 24);
 	put64(pkt + 32, VSP_FAKE_PFN_BASE + 2);
 	memcpy(pkt + 40, nvsp, 40);
-	assert_int_equal(vs_vsp_handle_packet(t->vsp, pkt, 80), 0);
+	assert_int_equal(vs_vsp_handle_packet(t->vsp, 0, pkt, 80), 0);
 	assert_int_equal(err_count(t, VS_VSP_ERR_GPA_RANGE), ++expect_range);
 	/* 0xFFFFFFFF bytes: more pages than a packet may name */
 	r = range_of(2, 0, 24);
@@ -725,7 +725,7 @@ static void error_log_is_rate_limited(void **state)
 
 	put_desc(pkt, 7, 2, 7, 1, 1);
 	for (i = 0; i < 100; i++)
-		vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt));
+		vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt));
 	assert_int_equal(err_count(t, VS_VSP_ERR_PKT_TYPE), 100);
 	assert_int_equal(t->f.n_logs, 7); /* 1 2 4 8 16 32 64 */
 }

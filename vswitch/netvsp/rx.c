@@ -24,11 +24,38 @@ static uint32_t put_ppi(uint8_t *p, uint32_t type, uint32_t value)
 	return e.size;
 }
 
+/* Send channel 'c''s batch as one XFER_PAGES packet on that channel. */
+static int batch_flush(struct vs_vsp *vsp, uint32_t c)
+{
+	struct vs_rx_batch *b = &vsp->batch[c];
+	struct vs_vsp_chan_stats *cs = &vsp->stats.chan[c];
+	uint32_t saved = vsp->cur_chan;
+	int ret;
+
+	if (b->n == 0)
+		return 0;
+	vsp->cur_chan = c;
+	ret = vs_rxbuf_send_xfer(vsp, b->head, b->ranges, b->n, NVSP_RNDIS_CHANNEL_DATA);
+	vsp->cur_chan = saved;
+	if (ret < 0) {
+		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_RING_FULL] += b->n;
+		cs->ring_full += b->n;
+	} else {
+		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_PACKETS] += b->n;
+		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_BYTES] += b->bytes;
+		cs->to_guest_packets += b->n;
+		cs->to_guest_bytes += b->bytes;
+	}
+	b->n = 0;
+	b->bytes = 0;
+	return ret;
+}
+
 int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 {
 	struct vs_rxbuf *rx = &vsp->rx;
-	struct vs_rx_batch *b = &vsp->batch;
-	uint8_t hdr[sizeof(struct rndis_packet) + 2 * (sizeof(struct rndis_ppi) + 4)];
+	struct vs_rx_batch *b = &vsp->batch[f && f->channel < vsp->n_channels ? f->channel : 0];
+	uint8_t hdr[sizeof(struct rndis_packet) + 3 * (sizeof(struct rndis_ppi) + 4)];
 	struct rndis_packet pkt = {.hdr.msg_type = RNDIS_MSG_PACKET};
 	uint32_t len = 0, ppi_len = 0, idx, pos;
 	uint8_t *dst;
@@ -79,6 +106,8 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 
 		ppi_len += put_ppi(hdr + pos + ppi_len, RNDIS_PPI_IEEE_8021Q, v);
 	}
+	if (f->flags & VS_VSP_RXF_HASH)
+		ppi_len += put_ppi(hdr + pos + ppi_len, RNDIS_PPI_HASH_VALUE, f->hash);
 	/* Offsets relative to byte 8; no PPI means ppi_offset 0 (Linux then skips its PPI walk). */
 	pkt.hdr.msg_len = VS_VSP_RX_DATA_OFFSET + len;
 	pkt.data_offset = VS_VSP_RX_DATA_OFFSET - RNDIS_HEADER_OFFSET;
@@ -106,25 +135,21 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 	b->n++;
 	b->bytes += len;
 	if (b->n == VS_VSP_RX_BATCH_MAX)
-		return vs_vsp_rx_flush(vsp);
+		return batch_flush(vsp, (uint32_t)(b - vsp->batch));
 	return 0;
 }
 
 int vs_vsp_rx_flush(struct vs_vsp *vsp)
 {
-	struct vs_rx_batch *b = &vsp->batch;
-	int ret;
+	uint32_t c;
+	int ret = 0, r;
 
-	if (b->n == 0)
-		return 0;
-	ret = vs_rxbuf_send_xfer(vsp, b->head, b->ranges, b->n, NVSP_RNDIS_CHANNEL_DATA);
-	if (ret < 0) {
-		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_RING_FULL] += b->n;
-	} else {
-		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_PACKETS] += b->n;
-		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_BYTES] += b->bytes;
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (vsp->batch[c].n == 0)
+			continue;
+		r = batch_flush(vsp, c);
+		if (r < 0 && ret == 0)
+			ret = r;
 	}
-	b->n = 0;
-	b->bytes = 0;
 	return ret;
 }

@@ -58,9 +58,13 @@ void vs_rxbuf_clear(struct vs_vsp *vsp)
 {
 	struct vs_rxbuf *rx = &vsp->rx;
 
-	if (vsp->batch.n)
-		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_NOT_READY] += vsp->batch.n;
-	vsp->batch.n = 0;
+	unsigned int c;
+
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_NOT_READY] += vsp->batch[c].n;
+		vsp->batch[c].n = 0;
+		vsp->batch[c].bytes = 0;
+	}
 	vsp->ctlq.count = 0;
 	vsp->ctlq.head = 0;
 	if (rx->ready)
@@ -152,7 +156,7 @@ int vs_rxbuf_send_xfer(struct vs_vsp *vsp, uint32_t head, const struct vmbus_xfe
 	memcpy(vsp->out + sizeof(*x), ranges, (size_t)n * sizeof(ranges[0]));
 	memcpy(vsp->out + hdr, &m, sizeof(m));
 	rx->seq[head] = seq;
-	ret = vsp->ops->send(vsp->ctx, vsp->out, hdr + VS_VSP_XFER_NVSP_SIZE);
+	ret = vsp->ops->send(vsp->ctx, vsp->cur_chan, vsp->out, hdr + VS_VSP_XFER_NVSP_SIZE);
 	if (ret < 0) {
 		vs_rxbuf_free_chain(rx, head);
 		return ret;

@@ -91,7 +91,7 @@ int vs_vsp_send_comp(struct vs_vsp *vsp, uint64_t trans_id, const void *msg, siz
 	memcpy(pkt, &d, sizeof(d));
 	if (size)
 		memcpy(pkt + sizeof(d), msg, size);
-	ret = vsp->ops->send(vsp->ctx, pkt, (size_t)d.len8 * 8);
+	ret = vsp->ops->send(vsp->ctx, vsp->cur_chan, pkt, (size_t)d.len8 * 8);
 	if (ret < 0)
 		vs_vsp_error(vsp, VS_VSP_ERR_SEND_FAILED);
 	return ret;
@@ -213,6 +213,24 @@ void vs_vsp_info_get(const struct vs_vsp *vsp, struct vs_vsp_info *info)
 	info->rss_hash_info = vsp->rss.hash_info;
 	info->rss_table_len = vsp->rss.n_table;
 	memcpy(info->offload_params, vsp->offload_params, sizeof(info->offload_params));
+}
+
+bool vs_vsp_rss_get(const struct vs_vsp *vsp, struct vs_vsp_rss *out)
+{
+	if (!vsp->rss.enabled || vsp->n_channels < 2 || vsp->rss.n_table == 0)
+		return false;
+	out->hash_info = vsp->rss.hash_info;
+	out->n_table = vsp->rss.n_table;
+	out->table = vsp->rss.table;
+	out->key = vsp->rss.key;
+	return true;
+}
+
+uint32_t vs_vsp_rss_channel(const struct vs_vsp *vsp, uint32_t hash)
+{
+	if (!vsp->rss.enabled || vsp->rss.n_table == 0)
+		return 0;
+	return vsp->rss.table[hash % vsp->rss.n_table];
 }
 
 void vs_vsp_gpadl_teardown(struct vs_vsp *vsp, uint32_t gpadl)
@@ -459,6 +477,8 @@ static void nvsp_subchannel(struct vs_vsp *vsp, const struct vs_in *in)
 		nvsp_refuse(vsp, in, NVSP_MSG5_TYPE_SUBCHANNEL);
 		return;
 	}
+	if (requested > VS_VSP_MAX_CHANNELS - 1)
+		requested = VS_VSP_MAX_CHANNELS - 1;
 	if (vsp->ops->subchannels && requested)
 		granted = vsp->ops->subchannels(vsp->ctx, requested);
 	if (granted > requested) /* never more than asked: Linux then falls back to 1 channel */
@@ -600,7 +620,7 @@ static void nvsp_dispatch(struct vs_vsp *vsp, const struct vs_in *in)
  * descriptor that lies about its length; we re-check because everything below trusts it, and a
  * lie here is fatal. A GPA_DIRECT header shorter than 24 bytes is fatal too (OpenVMM #3692).
  */
-int vs_vsp_handle_packet(struct vs_vsp *vsp, const void *pkt, size_t len)
+int vs_vsp_handle_packet(struct vs_vsp *vsp, uint32_t channel, const void *pkt, size_t len)
 {
 	const uint8_t *p = pkt;
 	struct vs_in in = {0};
@@ -625,6 +645,7 @@ int vs_vsp_handle_packet(struct vs_vsp *vsp, const void *pkt, size_t len)
 	}
 	in.msg = p + hdr;
 	in.size = total - hdr;
+	vsp->cur_chan = channel < VS_VSP_MAX_CHANNELS ? channel : 0;
 	vsp->ctl_budget = VS_VSP_CTL_SEND_BUDGET;
 	vs_ctl_queue_flush(vsp);
 
