@@ -14,7 +14,7 @@
 const struct vmm_ctl_cmd vmm_ctl_cmds[] = {
 	{"create",
 		"NAME --memory MB [--cpus N.N] [--cmd 'COMMAND LINE'] "
-		"[--nic switch=SW,mac=MAC,port=PORT]...",
+		"[--nic switch=SW,mac=MAC,port=PORT[,queues=N]]...",
 		"define a partition"},
 	{"start", "NAME", "start a partition"},
 	{"stop", "NAME [--timeout S]", "SIGTERM, SIGKILL after S seconds (default 10)"},

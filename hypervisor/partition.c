@@ -193,9 +193,9 @@ static int child_drop_caps(void)
 static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	char *argv[3] = {(char *)"vsw-guest-init", NULL, NULL};
-	char env_name[64];
+	char env_name[64], env_queues[32];
 	char *envp[] = {(char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		(char *)"HOME=/root", env_name, NULL};
+		(char *)"HOME=/root", env_name, env_queues, NULL};
 	char go;
 	int ret;
 
@@ -222,6 +222,9 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	if (ret)
 		child_fail(a->sync_fd, "installing the seccomp filter", -ret);
 	snprintf(env_name, sizeof(env_name), "VSW_PARTITION=%s", a->p->cfg.name);
+	/* eth0's channel count: vsw-guest-init asks for queues - 1 subchannels */
+	snprintf(env_queues, sizeof(env_queues), "VSW_NIC_QUEUES=%u",
+		a->p->cfg.n_nics && a->p->cfg.nics[0].queues ? a->p->cfg.nics[0].queues : 1);
 	if (a->p->cfg.cmd[0])
 		argv[1] = (char *)a->p->cfg.cmd;
 	execve(a->init, argv, envp);

@@ -89,6 +89,15 @@ static void nic_spec_parse_accepts_any_key_order(void **state)
 	assert_string_equal(nic.sw, "sw-a");
 	assert_string_equal(nic.port, "p1");
 	assert_memory_equal(nic.mac, want, 6);
+	assert_int_equal(nic.queues, 1); /* default: no subchannels */
+	assert_int_equal(vmm_nic_spec_parse("queues=4,port=p1,mac=02:00:00:00:00:1A,switch=sw-a",
+				 &nic, err, sizeof(err)),
+		0);
+	assert_int_equal(nic.queues, 4);
+	assert_int_equal(vmm_nic_spec_parse("switch=s,mac=02:00:00:00:00:1A,port=p,queues=16", &nic,
+				 err, sizeof(err)),
+		0);
+	assert_int_equal(nic.queues, VMM_MAX_QUEUES);
 }
 
 static void nic_spec_parse_rejects_each_bad_field(void **state)
@@ -104,6 +113,10 @@ static void nic_spec_parse_rejects_each_bad_field(void **state)
 		"switch=sw,mac=00:00:00:00:00:00,port=p",		/* zero */
 		"switch=sw,mac=02:00:00:00:00,port=p",			/* short MAC */
 		"switch=sw,mac=02:00:00:00:00:01,port=-p",		/* bad port name */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=0",	/* no channel */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=17",	/* above VMM_MAX_QUEUES */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2x",	/* not a number */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2,queues=3", /* twice */
 		"switch=a234567890123456,mac=02:00:00:00:00:01,port=p", /* 16 chars */
 		"switch=sw,mac=02:00:00:00:00:01,port=",		/* empty port */
 		"switch=sw,mac=02:00:00:00:00:01,port=p,junk",		/* not KEY=VALUE */
