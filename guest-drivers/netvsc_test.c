@@ -103,6 +103,61 @@ static void nvsp_other_bytes(void **state)
 	assert_memory_equal(m, comp, 40);
 }
 
+/* SUBCHANNEL {133, op 1 allocate @4, count @8} and its completion {133, status @4, count @8}
+ * (facts 6.1): status must be success and the count at most what was asked. */
+static void subchannel_request_and_completion(void **state)
+{
+	static const uint8_t req[40] = {0x85, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0};
+	uint8_t m[40] = {0x85, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+	uint32_t n = 99;
+
+	gd_nvsp_build_subchannel(m + 0, 3);
+	assert_memory_equal(m, req, 40);
+	memset(m, 0, sizeof(m));
+	m[0] = 0x85;
+	m[4] = 1;
+	m[8] = 2;
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), 0);
+	assert_int_equal(n, 2);
+	m[8] = 3;
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), 0);
+	assert_int_equal(n, 3);
+	m[8] = 4; /* more than asked */
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), -EIO);
+	m[8] = 1;
+	m[4] = 2; /* failure status */
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), -EIO);
+	m[4] = 1;
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 11, 3, &n), -EPROTO);
+	m[0] = 0x6c; /* another completion */
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), -EPROTO);
+}
+
+/* RECEIVE_SCALE_PARAMETERS as DPDK and Linux send it (facts 7.5, dpdk-netvsc-guest.md 6.2):
+ * 592 bytes, header {0x89, 2, 40}, hash info 0x1701 @8, table 512 bytes @12 at offset 40 @16,
+ * key 40 bytes @20 at offset 552 @24, entries i % channels, Microsoft's default key. */
+static void rss_params_bytes(void **state)
+{
+	static const uint8_t hdr[40] = {0x89, 2, 40, 0, 0, 0, 0, 0, 0x01, 0x17, 0, 0, 0x00, 0x02,
+		0, 0, 40, 0, 0, 0, 40, 0, 0, 0, 0x28, 0x02, 0, 0};
+	static const uint8_t key[40] = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+		0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac,
+		0x01, 0xfa};
+	uint8_t b[600];
+	uint32_t i, e;
+
+	assert_int_equal(gd_rndis_rss_params(b, sizeof(b), 3), 592);
+	assert_memory_equal(b, hdr, 40);
+	for (i = 0; i < 128; i++) {
+		memcpy(&e, b + 40 + 4 * i, 4);
+		assert_int_equal(e, i % 3);
+	}
+	assert_memory_equal(b + 552, key, 40);
+	assert_int_equal(gd_rndis_rss_params(b, 591, 3), -EMSGSIZE);
+	assert_int_equal(gd_rndis_rss_params(b, sizeof(b), 0), -EMSGSIZE);
+}
+
 static void rndis_request_bytes(void **state)
 {
 	static const uint8_t init[24] = {2, 0, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
@@ -564,6 +619,8 @@ int main(void)
 		cmocka_unit_test(nvsp_ndis_config_bytes),
 		cmocka_unit_test(nvsp_other_bytes),
 		cmocka_unit_test(rndis_request_bytes),
+		cmocka_unit_test(subchannel_request_and_completion),
+		cmocka_unit_test(rss_params_bytes),
 		cmocka_unit_test(offload_params_off_as_linux),
 		cmocka_unit_test(completions_validated),
 		cmocka_unit_test(rndis_answers_validated),

@@ -194,6 +194,8 @@ static void *gd_nic_thread(void *arg)
 		.ifname = "eth0",
 		.on_contact = gd_nic_contacted,
 		.contact_arg = nic,
+		/* the NIC's queues=N (vmmd sets VSW_NIC_QUEUES): N - 1 subchannels */
+		.queues = (uint32_t)gd_env_ms("VSW_NIC_QUEUES", 1),
 	};
 
 	/*
