@@ -322,6 +322,36 @@ static void drv_on_rescind(struct gd_driver *d)
 	drv_detach(d, true);
 }
 
+/* Transmit queue of a frame: 0 (the primary) or 1 + a subchannel, by a hash of its IPv4
+ * addresses and TCP/UDP ports, so that one flow keeps its order on one channel. */
+static unsigned int drv_tx_queue(const struct gd_driver *d, const uint8_t *f, size_t len)
+{
+	uint32_t h, ihl;
+
+	if (d->n_sub == 0 || len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return 0;
+	ihl = (uint32_t)(f[14] & 0xf) * 4;
+	h = gd_get32(f + 26) ^ gd_get32(f + 30);
+	if ((f[23] == 6 || f[23] == 17) && ihl >= 20 && len >= 14 + ihl + 4 &&
+		!(f[20] & 0x3f) && !f[21])
+		h ^= gd_get32(f + 14 + ihl);
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return h % (1 + d->n_sub);
+}
+
+/* The open subchannel of transmit queue 'q' >= 1, or NULL. */
+static struct gd_channel *drv_sub_of(struct gd_driver *d, unsigned int q)
+{
+	unsigned int k, i = 0;
+
+	for (k = 0; k < GD_MAX_SUBCHANNELS; k++) {
+		if (d->sub[k].open && ++i == q)
+			return &d->sub[k];
+	}
+	return NULL;
+}
+
 /* Read frames from eth0 while there is room to send them. */
 static void drv_tap_tx(struct gd_driver *d)
 {
@@ -329,10 +359,17 @@ static void drv_tap_tx(struct gd_driver *d)
 
 	for (i = 0; i < GD_TAP_BURST && gd_netvsc_can_send(d->nd); i++) {
 		ssize_t n = read(d->tap.fd, d->frame, sizeof(d->frame));
+		unsigned int q;
+		struct gd_channel *sub;
+		int ret;
 
 		if (n <= 0)
 			break;
-		if (gd_netvsc_send(d->nd, d->frame, (size_t)n))
+		q = drv_tx_queue(d, d->frame, (size_t)n);
+		sub = q ? drv_sub_of(d, q) : NULL;
+		ret = sub ? gd_netvsc_send_sub(d->nd, sub, d->frame, (size_t)n)
+			  : gd_netvsc_send(d->nd, d->frame, (size_t)n);
+		if (ret)
 			d->nd->stats.tx_dropped++;
 	}
 	gd_netvsc_flush(d->nd);

@@ -354,6 +354,9 @@ int gd_netvsc_subchannels_alloc(struct gd_netvsc *nd, uint32_t want, uint32_t *g
 /* SET RECEIVE_SCALE_PARAMETERS spreading the table over 'n_channels'. Returns 0 or -errno
  * (-EIO: the host refused, which Linux ignores). */
 int gd_netvsc_set_rss(struct gd_netvsc *nd, uint32_t n_channels);
+/* gd_netvsc_send on subchannel 'sub' (the primary when it is not open), flushed at once. */
+int gd_netvsc_send_sub(struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame,
+	size_t len);
 /* Drain subchannel 'sub' (received frames and their completions, written on 'sub'). Reads only
  * while a completion fits its outbound ring. Returns packets handled or -EPROTO. */
 int gd_netvsc_poll_sub(struct gd_netvsc *nd, struct gd_channel *sub);
