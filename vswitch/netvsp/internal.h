@@ -38,7 +38,8 @@ static inline void vs_wr32(void *p, uint32_t v)
 }
 
 /* Control answers one vs_vsp_handle_packet() may send directly; more wait in the queue. With the
- * completion that is 2 * (24 + 8 + 16 + 8) + (16 + 40 + 8) = 176 <= VS_VSP_HANDLE_MAX_OUT. */
+ * completion that is 2 * (24 + 8 + 16 + 8) + (16 + 40 + 8) = 176 <= VS_VSP_HANDLE_MAX_OUT; a granted
+ * SUBCHANNEL request sends its completion and the send indirection table, 64 + 128 = 192. */
 #define VS_VSP_CTL_SEND_BUDGET 2u
 #define VS_VSP_XFER_NVSP_SIZE 16u /* NVSP 107 payload of our XFER_PAGES packets */
 #define VS_RXBUF_END UINT32_MAX	  /* end of a sub-allocation chain */

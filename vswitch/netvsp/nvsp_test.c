@@ -644,11 +644,26 @@ static void subchannel_request_granted_by_hook_and_clamped(void **state)
 	t->f.subchannels = 5; /* more than asked: clamped to the request */
 	assert_int_equal(send_inband(t, 2, true, req, sizeof(req)), 0);
 	expect_comp(t, 1, 2, two, sizeof(two));
+	/* then SEND_INDIRECTION_TABLE (facts 6.1 type 134): INBAND without completion, 104-byte
+	 * message, 16 entries i % 3 at offset 40 */
+	{
+		static const uint8_t head[16 + 12] = {0x06, 0, 0x02, 0, 0x0f, 0, 0, 0, 0, 0, 0, 0,
+			0, 0, 0, 0, 0x86, 0, 0, 0, 0x10, 0, 0, 0, 0x28, 0, 0, 0};
+		const uint8_t *p;
+		size_t len;
+		unsigned int i;
+
+		p = sent(t, 2, &len);
+		assert_int_equal(len, 120);
+		assert_memory_equal(p, head, sizeof(head));
+		for (i = 0; i < 16; i++)
+			assert_int_equal(get32(p + 16 + 40 + 4 * i), i % 3);
+	}
 	vs_vsp_info_get(t->vsp, &info);
 	assert_int_equal(info.n_channels, 3);
 	req[4] = 2; /* unknown operation */
 	assert_int_equal(send_inband(t, 3, true, req, sizeof(req)), 0);
-	expect_comp(t, 2, 3, fail, sizeof(fail));
+	expect_comp(t, 3, 3, fail, sizeof(fail));
 	assert_int_equal(err_count(t, VS_VSP_ERR_SUBCHANNEL_OP), 1);
 	/* NVSP 4 has no subchannels */
 	vs_vsp_reset(t->vsp);

@@ -462,6 +462,33 @@ static void nvsp_revoke(struct vs_vsp *vsp, const struct vs_in *in, bool recv)
 	vs_vsp_error(vsp, VS_VSP_ERR_BUF_REVOKE_ID);
 }
 
+/*
+ * SEND_INDIRECTION_TABLE (facts 6.1 type 134, 6.3): the guest's transmit spreading, 16 entries
+ * i % channels. INBAND, no completion; the table at offset 40 with the offset field 40 and a
+ * 104-byte message, the shape Linux reads for every NVSP version.
+ */
+static void nvsp_send_indirection_table(struct vs_vsp *vsp)
+{
+	uint8_t pkt[sizeof(struct vmbus_pkt_desc) + 40 + 4 * NVSP_INDIRECTION_TABLE_COUNT] = {0};
+	struct vmbus_pkt_desc d = {
+		.type = VMBUS_PKT_INBAND,
+		.offset8 = sizeof(struct vmbus_pkt_desc) / 8,
+		.len8 = sizeof(pkt) / 8,
+	};
+	uint8_t *m = pkt + sizeof(d);
+	uint32_t i;
+
+	_Static_assert(sizeof(pkt) % 8 == 0, "whole 8-byte units");
+	memcpy(pkt, &d, sizeof(d));
+	vs_wr32(m, NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE);
+	vs_wr32(m + 4, NVSP_INDIRECTION_TABLE_COUNT);
+	vs_wr32(m + 8, 40);
+	for (i = 0; i < NVSP_INDIRECTION_TABLE_COUNT; i++)
+		vs_wr32(m + 40 + 4 * i, i % vsp->n_channels);
+	if (vsp->ops->send(vsp->ctx, vsp->cur_chan, pkt, sizeof(pkt)) < 0)
+		vs_vsp_error(vsp, VS_VSP_ERR_SEND_FAILED);
+}
+
 static void nvsp_subchannel(struct vs_vsp *vsp, const struct vs_in *in)
 {
 	struct nvsp_msg_subchannel c = {.msg_type = NVSP_MSG5_TYPE_SUBCHANNEL};
@@ -488,6 +515,8 @@ static void nvsp_subchannel(struct vs_vsp *vsp, const struct vs_in *in)
 	c.num_subchannels = granted;
 	if (wants_comp(in))
 		vs_vsp_send_comp(vsp, in->d.trans_id, &c, sizeof(c));
+	if (granted)
+		nvsp_send_indirection_table(vsp);
 }
 
 static void nvsp_switch_data_path(struct vs_vsp *vsp, const struct vs_in *in)
