@@ -124,9 +124,10 @@ static void print_netvsc(json_t *nv)
 		json_t *c = json_object_get(nv, "channels"), *r = json_object_get(nv, "rss");
 
 		printf("    channels: %lld open, %lld granted, %lld max; RSS %s, hash %#llx, table "
-		       "%lld\n", n(c, "open"), n(c, "granted"), n(c, "max"),
-			json_is_true(json_object_get(r, "enabled")) ? "on" : "off", n(r, "hash_info"),
-			n(r, "table_len"));
+		       "%lld\n",
+			n(c, "open"), n(c, "granted"), n(c, "max"),
+			json_is_true(json_object_get(r, "enabled")) ? "on" : "off",
+			n(r, "hash_info"), n(r, "table_len"));
 	}
 	if (s(nv, "error")[0])
 		printf("    netvsc error: %s\n", s(nv, "error"));
@@ -138,12 +139,13 @@ static void print_channels(json_t *chans)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(chans, i, c) {
+	json_array_foreach(chans, i, c)
+	{
 		printf("  netvsc channel %lld%s: to guest %lld packets %lld bytes, from guest %lld "
-		       "packets %lld bytes, ring full %lld\n", n(c, "index"),
-			json_is_true(json_object_get(c, "open")) ? "" : " (closed)",
-			n(c, "to_guest_packets"), n(c, "to_guest_bytes"), n(c, "from_guest_packets"),
-			n(c, "from_guest_bytes"), n(c, "ring_full"));
+		       "packets %lld bytes, ring full %lld\n",
+			n(c, "index"), json_is_true(json_object_get(c, "open")) ? "" : " (closed)",
+			n(c, "to_guest_packets"), n(c, "to_guest_bytes"),
+			n(c, "from_guest_packets"), n(c, "from_guest_bytes"), n(c, "ring_full"));
 	}
 }
 

@@ -32,7 +32,7 @@ struct gd_driver {
 	struct gd_vmbus vb;
 	struct gd_channel ch;
 	struct gd_channel sub[GD_MAX_SUBCHANNELS]; /* open when .open */
-	unsigned int n_sub;	/* subchannels open */
+	unsigned int n_sub;			   /* subchannels open */
 	struct gd_netvsc *nd;	/* allocated once, large */
 	struct gd_netvsc_ops ops;
 	struct gd_tap tap;
@@ -112,8 +112,8 @@ static void drv_close_subs(struct gd_driver *d)
 }
 
 /* The present offer of subchannel 'k' of the primary 'p', or NULL. */
-static const struct gd_offer *drv_sub_offer(struct gd_driver *d, const struct gd_offer *p,
-	uint16_t k)
+static const struct gd_offer *drv_sub_offer(
+	struct gd_driver *d, const struct gd_offer *p, uint16_t k)
 {
 	unsigned int i;
 
@@ -122,7 +122,8 @@ static const struct gd_offer *drv_sub_offer(struct gd_driver *d, const struct gd
 
 		if (o->present && o->msg.sub_channel_index == k &&
 			!memcmp(&o->msg.if_type, &p->msg.if_type, sizeof(p->msg.if_type)) &&
-			!memcmp(&o->msg.if_instance, &p->msg.if_instance, sizeof(p->msg.if_instance)))
+			!memcmp(&o->msg.if_instance, &p->msg.if_instance,
+				sizeof(p->msg.if_instance)))
 			return o;
 	}
 	return NULL;
@@ -148,8 +149,8 @@ static void drv_open_subs(struct gd_driver *d, const struct gd_offer *p)
 		const struct gd_offer *o;
 
 		while (!(o = drv_sub_offer(d, p, (uint16_t)k)) && gd_ms_left(deadline) != 0) {
-			ret = gd_vmbus_pump(&d->vb, gd_ms_left(deadline) < 0 ? 100 :
-					  gd_ms_left(deadline));
+			ret = gd_vmbus_pump(
+				&d->vb, gd_ms_left(deadline) < 0 ? 100 : gd_ms_left(deadline));
 			if (ret < 0)
 				break;
 			gd_netvsc_poll(d->nd);
@@ -332,8 +333,8 @@ static unsigned int drv_tx_queue(const struct gd_driver *d, const uint8_t *f, si
 		return 0;
 	ihl = (uint32_t)(f[14] & 0xf) * 4;
 	h = gd_get32(f + 26) ^ gd_get32(f + 30);
-	if ((f[23] == 6 || f[23] == 17) && ihl >= 20 && len >= 14 + ihl + 4 &&
-		!(f[20] & 0x3f) && !f[21])
+	if ((f[23] == 6 || f[23] == 17) && ihl >= 20 && len >= 14 + ihl + 4 && !(f[20] & 0x3f) &&
+		!f[21])
 		h ^= gd_get32(f + 14 + ihl);
 	h ^= h >> 16;
 	h ^= h >> 8;
@@ -420,7 +421,8 @@ int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 		i_sub = n;
 		for (k = 0; k < GD_MAX_SUBCHANNELS; k++) {
 			if (d->sub[k].open)
-				pfd[n++] = (struct pollfd){.fd = d->sub[k].intr_fd, .events = POLLIN};
+				pfd[n++] =
+					(struct pollfd){.fd = d->sub[k].intr_fd, .events = POLLIN};
 		}
 	}
 	ret = poll(pfd, (nfds_t)n, timeout_ms);

@@ -248,7 +248,7 @@ struct gd_netvsc_ops {
 #define GD_MAX_SECTIONS 1024u		   /* send sections we track */
 #define GD_PENDING_COMPS 1024u		   /* receive completions waiting for ring room */
 
-#define GD_MAX_SUBCHANNELS 15u		   /* subchannels we ask for at most */
+#define GD_MAX_SUBCHANNELS 15u /* subchannels we ask for at most */
 
 /* Transaction ids: send-buffer sections are 1..n_sections, everything else above. */
 #define GD_TID_CTL_BASE 0x100000u
@@ -355,8 +355,8 @@ int gd_netvsc_subchannels_alloc(struct gd_netvsc *nd, uint32_t want, uint32_t *g
  * (-EIO: the host refused, which Linux ignores). */
 int gd_netvsc_set_rss(struct gd_netvsc *nd, uint32_t n_channels);
 /* gd_netvsc_send on subchannel 'sub' (the primary when it is not open), flushed at once. */
-int gd_netvsc_send_sub(struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame,
-	size_t len);
+int gd_netvsc_send_sub(
+	struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame, size_t len);
 /* Drain subchannel 'sub' (received frames and their completions, written on 'sub'). Reads only
  * while a completion fits its outbound ring. Returns packets handled or -EPROTO. */
 int gd_netvsc_poll_sub(struct gd_netvsc *nd, struct gd_channel *sub);
@@ -400,8 +400,8 @@ void gd_nvsp_build_rndis_comp(uint8_t m[NVSP_MSG_SIZE], uint32_t status);
 /* SUBCHANNEL {133, op allocate, count} (facts 6.1). */
 void gd_nvsp_build_subchannel(uint8_t m[NVSP_MSG_SIZE], uint32_t count);
 /* Its completion: 0 with '*granted' (<= 'requested'), -EIO (refused) or -EPROTO. */
-int gd_nvsp_check_subchannel_comp(const uint8_t *p, size_t len, uint32_t requested,
-	uint32_t *granted);
+int gd_nvsp_check_subchannel_comp(
+	const uint8_t *p, size_t len, uint32_t requested, uint32_t *granted);
 /* SEND_NDIS_CONFIG capability bits Linux 6.1 sends for NVSP 'version'. */
 uint64_t gd_nvsp_ndis_caps(uint32_t version);
 

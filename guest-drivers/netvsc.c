@@ -857,8 +857,8 @@ int gd_netvsc_attach(struct gd_netvsc *nd, struct gd_channel *ch, struct gd_gmem
 	return 0;
 }
 
-int gd_netvsc_send_sub(struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame,
-	size_t len)
+int gd_netvsc_send_sub(
+	struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame, size_t len)
 {
 	struct gd_channel *primary = nd->ch;
 	bool out_signal = nd->out_signal;

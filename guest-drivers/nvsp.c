@@ -127,8 +127,8 @@ void gd_nvsp_build_subchannel(uint8_t m[NVSP_MSG_SIZE], uint32_t count)
 
 /* Linux accepts {133, status 1, count <= requested}; anything else means one channel
  * (facts 10 step 17). */
-int gd_nvsp_check_subchannel_comp(const uint8_t *p, size_t len, uint32_t requested,
-	uint32_t *granted)
+int gd_nvsp_check_subchannel_comp(
+	const uint8_t *p, size_t len, uint32_t requested, uint32_t *granted)
 {
 	uint32_t n;
 

@@ -132,8 +132,10 @@ static void print_show(json_t *r)
 				str_or(json_object_get(vb, "channel"), "?"),
 				(long long)json_integer_value(
 					json_object_get(vb, "subchannels_offered")),
-				(long long)json_integer_value(json_object_get(vb, "subchannels_open")),
-				json_is_true(json_object_get(json_object_get(vb, "vswitchd"), "hello"))
+				(long long)json_integer_value(
+					json_object_get(vb, "subchannels_open")),
+				json_is_true(
+					json_object_get(json_object_get(vb, "vswitchd"), "hello"))
 					? "connected"
 					: "not connected");
 	}

@@ -114,9 +114,9 @@ static void nic_spec_parse_rejects_each_bad_field(void **state)
 		"switch=sw,mac=02:00:00:00:00,port=p",			/* short MAC */
 		"switch=sw,mac=02:00:00:00:00:01,port=-p",		/* bad port name */
 		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=0",	/* no channel */
-		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=17",	/* above VMM_MAX_QUEUES */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=17",	/* above the maximum */
 		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2x",	/* not a number */
-		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2,queues=3", /* twice */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2,queues=3",	/* twice */
 		"switch=a234567890123456,mac=02:00:00:00:00:01,port=p", /* 16 chars */
 		"switch=sw,mac=02:00:00:00:00:01,port=",		/* empty port */
 		"switch=sw,mac=02:00:00:00:00:01,port=p,junk",		/* not KEY=VALUE */

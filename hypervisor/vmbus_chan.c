@@ -111,8 +111,8 @@ struct vmm_vb_nic *vmm_chan_lookup(struct vmm_vmbus *vb, uint32_t relid)
 }
 
 /* The channel of an offered relid (its NIC in '*nicp'), or NULL after counting the error. */
-static struct vmm_vb_chan *offered(struct vmm_vmbus *vb, uint32_t relid, const char *what,
-	struct vmm_vb_nic **nicp)
+static struct vmm_vb_chan *offered(
+	struct vmm_vmbus *vb, uint32_t relid, const char *what, struct vmm_vb_nic **nicp)
 {
 	struct vmm_vb_chan *c = vmm_chan_find(vb, relid, nicp);
 
@@ -233,8 +233,8 @@ static int chan_offer(struct vmm_vb_nic *nic, struct vmm_vb_chan *c)
 	union vmbus_chanmsg m;
 	size_t n;
 
-	n = vmbus_chanmsg_build_offer(&m, &netvsc, &c->instance, c->sub_index, c->relid,
-		c->relid | VMM_VB_CONN_ID_FLAG);
+	n = vmbus_chanmsg_build_offer(
+		&m, &netvsc, &c->instance, c->sub_index, c->relid, c->relid | VMM_VB_CONN_ID_FLAG);
 	c->state = VMM_CHAN_OFFERED;
 	c->reoffer = false;
 	c->n_offers++;

@@ -48,10 +48,11 @@ static json_t *subs_json(const struct vmm_vb_nic *nic)
 
 		if (c->state == VMM_CHAN_IDLE && c->n_offers == 0)
 			continue;
-		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:i, s:i, s:i}", "index", (int)i,
-			"relid", (int)c->relid, "channel", vmm_chan_state_name(c->state), "gpadls",
-			(int)c->n_gpadls, "offers", (int)c->n_offers, "rescinds",
-			(int)c->n_rescinds));
+		json_array_append_new(
+			a, json_pack("{s:i, s:i, s:s, s:i, s:i, s:i}", "index", (int)i, "relid",
+				   (int)c->relid, "channel", vmm_chan_state_name(c->state),
+				   "gpadls", (int)c->n_gpadls, "offers", (int)c->n_offers,
+				   "rescinds", (int)c->n_rescinds));
 	}
 	return a ? a : json_null();
 }
@@ -70,8 +71,8 @@ json_t *vmm_vmbus_nic_json(const struct vmm_vmbus *vb, unsigned int index)
 		(json_int_t)vu->timeouts, "protocol_errors", (json_int_t)vu->proto_errors,
 		"queued_requests", (int)vu->n_ops);
 	return json_pack("{s:o, s:i, s:s, s:i, s:I, s:i, s:i, s:o, s:i, s:i, s:i, s:o}", "socket",
-		vu->path[0] ? json_string(vu->path) : json_null(), "relid", (int)c->relid, "channel",
-		vmm_chan_state_name(c->state), "gpadls", (int)c->n_gpadls, "gpadl_pages",
+		vu->path[0] ? json_string(vu->path) : json_null(), "relid", (int)c->relid,
+		"channel", vmm_chan_state_name(c->state), "gpadls", (int)c->n_gpadls, "gpadl_pages",
 		(json_int_t)c->gpadl_pages, "offers", (int)c->n_offers, "rescinds",
 		(int)c->n_rescinds, "vswitchd", sw ? sw : json_null(), "queues",
 		(int)(nic->cfg.queues ? nic->cfg.queues : 1), "subchannels_offered",

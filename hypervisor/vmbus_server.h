@@ -80,9 +80,9 @@ struct vmm_vb_gpadl {
  * primary's GUIDs and sub_index 1..queues-1, rescinded with the primary, not re-offered on
  * release unless asked again: vmbus_chan.c). */
 struct vmm_vb_chan {
-	uint32_t relid;		      /* primary: NIC index + 1; subchannels: vmm_vb_sub_relid() */
-	uint16_t sub_index;	      /* 0 primary, 1.. subchannel */
-	bool reoffer;		      /* subchannel asked for again while rescinded: offer on release */
+	uint32_t relid;	    /* primary: NIC index + 1; subchannels: vmm_vb_sub_relid() */
+	uint16_t sub_index; /* 0 primary, 1.. subchannel */
+	bool reoffer;	    /* subchannel asked for again while rescinded: offer on release */
 	enum vmm_chan_state state;
 	bool guest_open;	      /* guest sees it open (OPENCHANNEL_RESULT(0) sent, no close) */
 	bool open_queued;	      /* CHAN_OPEN queued or in flight */

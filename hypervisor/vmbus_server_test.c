@@ -1133,7 +1133,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subchannels, setup_mq, teardown_mq),
 		cmocka_unit_test_setup_teardown(
 			test_subchannels_rescinded_with_primary, setup_mq, teardown_mq),
-		cmocka_unit_test_setup_teardown(test_subchannels_switch_lost, setup_mq, teardown_mq),
+		cmocka_unit_test_setup_teardown(
+			test_subchannels_switch_lost, setup_mq, teardown_mq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,12 +33,12 @@
 #define VMM_STOP_TIMEOUT_MAX 3600
 
 /* One virtual NIC: the vswitchd instance and port it attaches to, and its MAC address. */
-#define VMM_MAX_QUEUES 16	/* channels per NIC (primary + subchannels), `queues=` */
+#define VMM_MAX_QUEUES 16 /* channels per NIC (primary + subchannels), `queues=` */
 struct vmm_nic {
 	char sw[VMM_NAME_SIZE];	  /* vswitchd instance name (its --name) */
 	char port[VMM_NAME_SIZE]; /* port name on that switch */
 	uint8_t mac[6];		  /* unicast, non-zero */
-	uint32_t queues;	  /* 1..VMM_MAX_QUEUES channels offered at most; 1: no subchannels */
+	uint32_t queues; /* 1..VMM_MAX_QUEUES channels offered at most; 1: no subchannels */
 };
 
 /* A partition definition: what `vmmctl create` gives and the configuration file keeps. */

@@ -25,11 +25,11 @@ struct vs_nv_log_msg {
  * period before unmapping, so a worker that saw it present (acquire) finishes with it first.
  */
 struct vs_nv_ring {
-	uint32_t present;			  /* atomic: attached */
-	struct vmbus_ring g2h;			  /* lock: we are its reader */
-	struct vmbus_ring h2g;			  /* lock: we are its writer */
-	int intr_fd;				  /* doorbell to the guest */
-	bool h2g_dirty;				  /* lock: written since the last write_done */
+	uint32_t present;      /* atomic: attached */
+	struct vmbus_ring g2h; /* lock: we are its reader */
+	struct vmbus_ring h2g; /* lock: we are its writer */
+	int intr_fd;	       /* doorbell to the guest */
+	bool h2g_dirty;	       /* lock: written since the last write_done */
 };
 
 struct vs_nv_chan {
@@ -37,7 +37,7 @@ struct vs_nv_chan {
 	/* set by control before publishing, read-only afterwards */
 	struct vs_vsp *vsp;			  /* lock */
 	struct vs_nv_ring ring[VS_VSP_MAX_CHANNELS]; /* [0] primary, [i] subchannel i */
-	uint32_t max_sub;			  /* subchannels we may grant */
+	uint32_t max_sub;			     /* subchannels we may grant */
 	/* the owner worker grants subchannels (lock), control sends SUBCHAN_REQ for them */
 	uint32_t sub_granted;			  /* atomic: count of the last grant */
 	uint32_t sub_gen;			  /* atomic: bumped by every grant */

@@ -79,10 +79,10 @@ struct vs_nv_port {
 	uint32_t ring_runs; /* of which the open channel's ring */
 	int signal_fd;
 	/* subchannels */
-	uint32_t queues;	/* devargs queues=N: channels we give at most */
-	uint32_t hv_max_sub;	/* subchannels the hypervisor offers at most (HELLO) */
-	uint32_t sub_gen_seen;	/* chan->sub_gen already asked for */
-	uint32_t sub_asked;	/* count in the last SUBCHAN_REQ */
+	uint32_t queues;       /* devargs queues=N: channels we give at most */
+	uint32_t hv_max_sub;   /* subchannels the hypervisor offers at most (HELLO) */
+	uint32_t sub_gen_seen; /* chan->sub_gen already asked for */
+	uint32_t sub_asked;    /* count in the last SUBCHAN_REQ */
 	struct nv_sub sub[VS_VSP_MAX_CHANNELS]; /* [1..]: by sub_channel_index */
 	struct rte_ring *log;
 	struct vs_nv_stats acc;	 /* counters of closed channels */
@@ -502,8 +502,8 @@ static int on_subchan_open(struct vs_nv_port *nv, const struct vmbus_user_chan_o
 	runs = vs_nv_pfn_runs(g->pfns, g->n_pfns);
 	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
 		return ENOSPC;
-	ret = vmbus_gmem_map_rings(&nv->gmem, g->pfns, g->n_pfns, o->downstream_ring_page_offset,
-		&sb->rings);
+	ret = vmbus_gmem_map_rings(
+		&nv->gmem, g->pfns, g->n_pfns, o->downstream_ring_page_offset, &sb->rings);
 	if (ret)
 		return -ret;
 	r = &ch->ring[i]; /* not present: no worker reads it */
@@ -566,10 +566,10 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		&nv->rings);
 	if (ret)
 		goto err_free;
-	if (vmbus_ring_init(&ch->ring[0].g2h, nv->rings.g2h, nv->rings.g2h_size,
-		    VMBUS_RING_READER) ||
-		vmbus_ring_init(&ch->ring[0].h2g, nv->rings.h2g, nv->rings.h2g_size,
-			VMBUS_RING_WRITER)) {
+	if (vmbus_ring_init(
+		    &ch->ring[0].g2h, nv->rings.g2h, nv->rings.g2h_size, VMBUS_RING_READER) ||
+		vmbus_ring_init(
+			&ch->ring[0].h2g, nv->rings.h2g, nv->rings.h2g_size, VMBUS_RING_WRITER)) {
 		ret = -EPROTO;
 		goto err_unmap;
 	}
@@ -936,16 +936,18 @@ json_t *vs_nv_port_json(const struct vs_nv_port *nv)
 
 		for (uint32_t i = 1; i < VS_VSP_MAX_CHANNELS; i++) {
 			if (nv->sub[i].open)
-				json_array_append_new(subs, json_pack("{s:i, s:i}", "index", (int)i,
-					"relid", (int)nv->sub[i].relid));
+				json_array_append_new(
+					subs, json_pack("{s:i, s:i}", "index", (int)i, "relid",
+						      (int)nv->sub[i].relid));
 		}
-		json_object_set_new(o, "channels", json_pack("{s:i, s:i, s:i, s:i, s:o}", "max",
-			(int)(1 + nv->chan->max_sub), "granted", (int)info.n_channels, "requested",
-			(int)nv->sub_asked, "open", (int)(1 + json_array_size(subs)), "subchannels",
-			subs));
-		json_object_set_new(o, "rss", json_pack("{s:b, s:I, s:i}", "enabled",
-			info.rss_enabled, "hash_info", (json_int_t)info.rss_hash_info, "table_len",
-			(int)info.rss_table_len));
+		json_object_set_new(o, "channels",
+			json_pack("{s:i, s:i, s:i, s:i, s:o}", "max", (int)(1 + nv->chan->max_sub),
+				"granted", (int)info.n_channels, "requested", (int)nv->sub_asked,
+				"open", (int)(1 + json_array_size(subs)), "subchannels", subs));
+		json_object_set_new(o, "rss",
+			json_pack("{s:b, s:I, s:i}", "enabled", info.rss_enabled, "hash_info",
+				(json_int_t)info.rss_hash_info, "table_len",
+				(int)info.rss_table_len));
 	}
 	return o;
 }
@@ -962,12 +964,13 @@ static json_t *chan_stats_json(const struct vs_nv_port *nv, const struct vs_nv_s
 
 		if (!open && !c->from_guest_packets && !c->to_guest_packets && !c->ring_full)
 			continue;
-		json_array_append_new(a, json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I}", "index",
-			(int)i, "open", open, "from_guest_packets",
-			(json_int_t)c->from_guest_packets, "from_guest_bytes",
-			(json_int_t)c->from_guest_bytes, "to_guest_packets",
-			(json_int_t)c->to_guest_packets, "to_guest_bytes",
-			(json_int_t)c->to_guest_bytes, "ring_full", (json_int_t)c->ring_full));
+		json_array_append_new(
+			a, json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I}", "index", (int)i, "open",
+				   open, "from_guest_packets", (json_int_t)c->from_guest_packets,
+				   "from_guest_bytes", (json_int_t)c->from_guest_bytes,
+				   "to_guest_packets", (json_int_t)c->to_guest_packets,
+				   "to_guest_bytes", (json_int_t)c->to_guest_bytes, "ring_full",
+				   (json_int_t)c->ring_full));
 	}
 	return a;
 }

@@ -36,13 +36,15 @@ static int parse_queues(const char *s, uint32_t *queues, char *err, size_t errle
 	*queues = (uint32_t)v;
 	return 0;
 bad:
-	snprintf(err, errlen, "netvsc takes socket=PATH and optionally queues=1..%u after it (no "
-		"',' in the path)", VS_VSP_MAX_CHANNELS);
+	snprintf(err, errlen,
+		"netvsc takes socket=PATH and optionally queues=1..%u after it (no "
+		"',' in the path)",
+		VS_VSP_MAX_CHANNELS);
 	return -EINVAL;
 }
 
-int vs_nv_devargs_parse(const char *devargs, char *path, size_t size, uint32_t *queues, char *err,
-	size_t errlen)
+int vs_nv_devargs_parse(
+	const char *devargs, char *path, size_t size, uint32_t *queues, char *err, size_t errlen)
 {
 	const char *args = devargs + strlen(VS_NV_DEVARGS_PREFIX);
 	const char *key = "socket=", *comma;

@@ -53,8 +53,8 @@ bool vs_nv_devargs_is_netvsc(const char *devargs);
  * set, or -EINVAL with 'err'.
  */
 #define VS_NV_QUEUES_DEFAULT 4u
-int vs_nv_devargs_parse(const char *devargs, char *path, size_t size, uint32_t *queues, char *err,
-	size_t errlen);
+int vs_nv_devargs_parse(
+	const char *devargs, char *path, size_t size, uint32_t *queues, char *err, size_t errlen);
 
 /* ---- GPADL table (gpadls.c) ---- */
 

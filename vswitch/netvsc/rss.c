@@ -36,8 +36,8 @@ static uint32_t be32_word(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int hash_ipv4(const struct rte_mbuf *m, uint32_t off, const struct vs_vsp_rss *rss,
-	uint32_t *hash)
+static int hash_ipv4(
+	const struct rte_mbuf *m, uint32_t off, const struct vs_vsp_rss *rss, uint32_t *hash)
 {
 	uint8_t buf[20 + 4];
 	const uint8_t *ip = rte_pktmbuf_read(m, off, 20, buf);
@@ -67,8 +67,8 @@ static int hash_ipv4(const struct rte_mbuf *m, uint32_t off, const struct vs_vsp
 	return 0;
 }
 
-static int hash_ipv6(const struct rte_mbuf *m, uint32_t off, const struct vs_vsp_rss *rss,
-	uint32_t *hash)
+static int hash_ipv6(
+	const struct rte_mbuf *m, uint32_t off, const struct vs_vsp_rss *rss, uint32_t *hash)
 {
 	uint8_t buf[40 + 4];
 	const uint8_t *ip = rte_pktmbuf_read(m, off, 40, buf);

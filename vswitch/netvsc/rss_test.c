@@ -131,8 +131,8 @@ static void microsoft_ipv4_vectors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
-		uint16_t len = ipv4_frame(f, false, v4[i].src, v4[i].dst, v4[i].sport, v4[i].dport, 6,
-			0);
+		uint16_t len =
+			ipv4_frame(f, false, v4[i].src, v4[i].dst, v4[i].sport, v4[i].dport, 6, 0);
 
 		assert_int_equal(hash_of(f, len, ALL_TYPES, &h), 0);
 		assert_int_equal(h, v4[i].h_tcp);
@@ -144,7 +144,8 @@ static void microsoft_ipv4_vectors(void **state)
 		assert_int_equal(hash_of(f, len, ALL_TYPES, &h), 0);
 		assert_int_equal(h, v4[i].h_ip);
 		/* a fragment has no ports to hash */
-		len = ipv4_frame(f, false, v4[i].src, v4[i].dst, v4[i].sport, v4[i].dport, 6, 0x2000);
+		len = ipv4_frame(
+			f, false, v4[i].src, v4[i].dst, v4[i].sport, v4[i].dport, 6, 0x2000);
 		assert_int_equal(hash_of(f, len, ALL_TYPES, &h), 0);
 		assert_int_equal(h, v4[i].h_ip);
 		/* an 802.1Q tag in the frame is skipped */

@@ -38,8 +38,9 @@ static inline void vs_wr32(void *p, uint32_t v)
 }
 
 /* Control answers one vs_vsp_handle_packet() may send directly; more wait in the queue. With the
- * completion that is 2 * (24 + 8 + 16 + 8) + (16 + 40 + 8) = 176 <= VS_VSP_HANDLE_MAX_OUT; a granted
- * SUBCHANNEL request sends its completion and the send indirection table, 64 + 128 = 192. */
+ * completion that is 2 * (24 + 8 + 16 + 8) + (16 + 40 + 8) = 176 <= VS_VSP_HANDLE_MAX_OUT; a
+ * granted SUBCHANNEL request sends its completion and the send indirection table, 64 + 128 = 192.
+ */
 #define VS_VSP_CTL_SEND_BUDGET 2u
 #define VS_VSP_XFER_NVSP_SIZE 16u /* NVSP 107 payload of our XFER_PAGES packets */
 #define VS_RXBUF_END UINT32_MAX	  /* end of a sub-allocation chain */
@@ -134,7 +135,7 @@ struct vs_vsp {
 	} rss;
 
 	struct vs_rx_batch batch[VS_VSP_MAX_CHANNELS]; /* per channel */
-	uint32_t cur_chan; /* channel being served: where answers go */
+	uint32_t cur_chan;			       /* channel served: answers go there */
 	struct vs_ctl_queue ctlq;
 	unsigned int ctl_budget; /* direct control sends left in this handle_packet */
 

@@ -174,7 +174,8 @@ static uint32_t set_rss(struct tctx *t, uint16_t flags, uint32_t hash_info,
 	memcpy(o + 40 + 4 * n, key, 40);
 	vsp_fake_clear(&t->f);
 	assert_int_equal(send_rndis_ctl(t, 5, m, 28 + info_len), 0);
-	/* packet 0: COMP of the request, packet 1: XFER_PAGES with SET_C {0x80000005, 16, id, st} */
+	/* packet 0: COMP of the request, packet 1: XFER_PAGES with SET_C {0x80000005, 16, id,
+	 * status} */
 	a = sent(t, 1, &len);
 	assert_non_null(a);
 	a = t->rxbuf + get32(a + 28);

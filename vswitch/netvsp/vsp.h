@@ -71,7 +71,7 @@ struct vs_vsp;
 #define VS_VSP_CTL_ANSWER_MAX 256u	     /* largest RNDIS control answer we write */
 #define VS_VSP_CTL_QUEUE_LEN 8u		     /* answers waiting for a free sub-allocation */
 #define VS_VSP_RSS_TABLE_MAX 128u	     /* indirection-table entries we store */
-#define VS_VSP_MAX_CHANNELS 16u	     /* channels per NIC, primary included */
+#define VS_VSP_MAX_CHANNELS 16u		     /* channels per NIC, primary included */
 #define VS_VSP_PPI_MAX 512u		     /* bytes of per-packet info we parse per packet */
 /* Worst-case ring bytes vs_vsp_handle_packet() sends (a control answer, a completion, the
  * trailers): call it only when the host->guest ring has this much room. */
@@ -133,9 +133,9 @@ struct vs_vsp_ops {
 	/* Required. Host addresses of 'n' 4 KiB guest pages: pages[i] for pfns[i]. Return 0, or
 	 * -EFAULT if any PFN is not guest RAM this channel may use. */
 	int (*gpa_pages)(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t **pages);
-	/* Required. Write one ring packet to the host->guest ring of 'channel': 'pkt' starts with a struct
-	 * vmbus_pkt_desc, 'len' = desc.len8 * 8 (the caller adds the trailer). Return 0 or -EAGAIN
-	 * (ring full; the core counts it and drops what the packet carried). */
+	/* Required. Write one ring packet to the host->guest ring of 'channel': 'pkt' starts with a
+	 * struct vmbus_pkt_desc, 'len' = desc.len8 * 8 (the caller adds the trailer). Return 0 or
+	 * -EAGAIN (ring full; the core counts it and drops what the packet carried). */
 	int (*send)(void *ctx, uint32_t channel, const void *pkt, size_t len);
 	/* Required. Hand a guest frame to the switch. Return 0, or -errno (counted as a drop). */
 	int (*deliver)(void *ctx, const struct vs_vsp_frame *frame);
@@ -277,9 +277,9 @@ void vs_vsp_destroy(struct vs_vsp *vsp);
 void vs_vsp_reset(struct vs_vsp *vsp);
 
 /*
- * Handle one guest->host ring packet of 'channel' (< VS_VSP_MAX_CHANNELS), already copied to private memory: 'pkt' starts with the
- * 16-byte descriptor, 'len' >= desc.len8 * 8. Answers go out through ops->send (needs
- * VS_VSP_HANDLE_MAX_OUT bytes of ring room), frames through ops->deliver.
+ * Handle one guest->host ring packet of 'channel' (< VS_VSP_MAX_CHANNELS), already copied to
+ * private memory: 'pkt' starts with the 16-byte descriptor, 'len' >= desc.len8 * 8. Answers go out
+ * through ops->send (needs VS_VSP_HANDLE_MAX_OUT bytes of ring room), frames through ops->deliver.
  * Returns 0 (handled; a bad request was counted and answered with a failure status), or -EPROTO
  * when the channel must be closed (now or earlier: see vs_vsp_must_close()).
  */
@@ -306,10 +306,10 @@ int vs_vsp_rx_flush(struct vs_vsp *vsp);
 
 /* The guest's RSS state, valid until the next vs_vsp_* call. */
 struct vs_vsp_rss {
-	uint32_t hash_info;	/* NDIS_HASH_* (Toeplitz function | types) */
-	uint32_t n_table;	/* entries, 1..VS_VSP_RSS_TABLE_MAX */
-	const uint32_t *table;	/* channel numbers, each < 1 + subchannels granted */
-	const uint8_t *key;	/* 40-byte Toeplitz key, as the guest sent it */
+	uint32_t hash_info;    /* NDIS_HASH_* (Toeplitz function | types) */
+	uint32_t n_table;      /* entries, 1..VS_VSP_RSS_TABLE_MAX */
+	const uint32_t *table; /* channel numbers, each < 1 + subchannels granted */
+	const uint8_t *key;    /* 40-byte Toeplitz key, as the guest sent it */
 };
 
 /* True with 'out' set when the guest enabled RSS and more than one channel was granted. */
