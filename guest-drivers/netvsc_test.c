@@ -469,6 +469,74 @@ static bool no_comp(struct rx *r)
 	return vmbus_ring_read(&r->host, buf, sizeof(buf)) == -EAGAIN;
 }
 
+/*
+ * A subchannel's XFER_PAGES is delivered and completed on that subchannel's ring, not the
+ * primary's; nd->ch is the primary again afterwards. With no room for a completion in its
+ * outbound ring, the subchannel's packets wait in its inbound ring.
+ */
+static void subchannel_completes_on_its_ring(void **state)
+{
+	struct rx *r = *state;
+	static const uint32_t one[1][2] = {{0, 256 + 60}};
+	struct gd_channel sub = {0};
+	uint8_t *in_mem = aligned_alloc(4096, RING_SIZE), *out_mem = aligned_alloc(4096, RING_SIZE);
+	struct vmbus_ring host_w, host_r;
+	uint8_t pkt[128], buf[256];
+	struct iovec iov = {.iov_base = pkt};
+	unsigned int i;
+	int n;
+
+	assert_non_null(in_mem);
+	assert_non_null(out_mem);
+	memset(in_mem, 0, RING_SIZE);
+	memset(out_mem, 0, RING_SIZE);
+	assert_int_equal(vmbus_ring_init(&sub.in, in_mem, RING_SIZE, VMBUS_RING_READER), 0);
+	assert_int_equal(vmbus_ring_init(&host_w, in_mem, RING_SIZE, VMBUS_RING_WRITER), 0);
+	assert_int_equal(vmbus_ring_init(&sub.out, out_mem, RING_SIZE, VMBUS_RING_WRITER), 0);
+	assert_int_equal(vmbus_ring_init(&host_r, out_mem, RING_SIZE, VMBUS_RING_READER), 0);
+	sub.signal_fd = eventfd(0, EFD_CLOEXEC);
+	sub.intr_fd = -1;
+	sub.relid = 9;
+	sub.open = true;
+	rndis_pkt_at(r, 0, 60, 7);
+	iov.iov_len = xfer(pkt, 0x4242, 0xcafe, one, 1);
+	assert_int_equal(vmbus_ring_write(&host_w, &iov, 1), 0);
+	vmbus_ring_write_done(&host_w);
+	assert_int_equal(gd_netvsc_poll_sub(r->nd, &sub), 1);
+	assert_ptr_equal(r->nd->ch, &r->ch);
+	assert_int_equal(r->n_frames, 1);
+	assert_int_equal(r->last_len, 60);
+	assert_int_equal(r->nd->rx_frames_sub, 1);
+	n = vmbus_ring_read(&host_r, buf, sizeof(buf));
+	assert_true(n >= 16 + 8);
+	assert_int_equal(get32(buf) & 0xffff, 11);
+	assert_int_equal(get64(buf + 8), 0x4242);
+	assert_int_equal(get32(buf + 16), 108);
+	assert_int_equal(get32(buf + 20), 1);
+	vmbus_ring_read_done(&host_r);
+	assert_true(no_comp(r)); /* nothing on the primary */
+	/* fill the subchannel's outbound ring until a completion no longer fits: not read */
+	for (i = 0; vmbus_ring_free_bytes(&sub.out) >= 128; i++) {
+		struct iovec f = {.iov_base = buf, .iov_len = 56};
+
+		memset(buf, 0, 56);
+		put16(buf, 6);
+		put16(buf + 2, 2);
+		put16(buf + 4, 7);
+		assert_int_equal(vmbus_ring_write(&sub.out, &f, 1), 0);
+	}
+	assert_int_equal(vmbus_ring_write(&host_w, &iov, 1), 0);
+	vmbus_ring_write_done(&host_w);
+	assert_int_equal(gd_netvsc_poll_sub(r->nd, &sub), 0);
+	assert_int_equal(r->n_frames, 1);
+	/* a closed subchannel is not polled */
+	sub.open = false;
+	assert_int_equal(gd_netvsc_poll_sub(r->nd, &sub), 0);
+	close(sub.signal_fd);
+	free(in_mem);
+	free(out_mem);
+}
+
 static void xfer_valid_frames_delivered(void **state)
 {
 	struct rx *r = *state;
@@ -626,6 +694,8 @@ int main(void)
 		cmocka_unit_test(rndis_answers_validated),
 		cmocka_unit_test(offload_answer_validated),
 		cmocka_unit_test_setup_teardown(xfer_valid_frames_delivered, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(
+			subchannel_completes_on_its_ring, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(xfer_bad_ranges_failed_not_crashed, rx_setup,
 			rx_teardown),
 		cmocka_unit_test_setup_teardown(xfer_rndis_lengths_checked, rx_setup, rx_teardown),
