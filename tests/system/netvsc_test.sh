@@ -89,6 +89,22 @@ vping_fail "uplink VID 10 -> vm3 (VLAN 20)" 1 --mac "$(hmac 1)" --ip 10.10.0.100
 expect_json "no guest protocol errors" \
     'all(.[] | select(.netvsc); .netvsc.errors | to_entries | all(.value == 0))' port-stats
 
+log "admin=down on vm2's port: the guest's eth0 loses carrier and traffic stops; admin=up restores both"
+carrier() { vx "$1" ip -o link show eth0 | grep -q LOWER_UP; }
+no_carrier() { ! carrier "$1"; }
+carrier vm2 || fail "vm2's eth0 has no carrier before the test"
+vsctl_ok set-port vm2 admin=down >/dev/null
+wait_for 10 no_carrier vm2 || fail "vm2's eth0 still has carrier after admin=down: $(vx vm2 ip -o link show eth0)"
+port_down vm2 || fail "vm2's port is not down after admin=down"
+TX0=$(port_stat vm2 .tx_packets)
+vping_vm_fail vm1 10.10.0.2
+[ "$(port_stat vm2 .tx_packets)" = "$TX0" ] || fail "frames sent to vm2 while its port was down"
+expect_json "admin state shown" '.[] | select(.name == "vm2") | .admin == "down"' list-ports
+vsctl_ok set-port vm2 admin=up >/dev/null
+wait_for 10 carrier vm2 || fail "vm2's eth0 has no carrier after admin=up"
+wait_port_up vm2
+vping_vm_ok vm1 10.10.0.2
+
 log "kill -9 of vm3: its port goes down, the others keep going"
 vm_ok kill vm3 >/dev/null
 wait_for 10 port_down vm3 || fail "vm3 port still up after its partition was killed"

@@ -10,6 +10,7 @@
 static void dp_port_fill(struct vs_dp_port *d, const struct vs_port *p, unsigned int n_workers)
 {
 	d->present = true;
+	d->admin_down = p->set.admin_down;
 	d->kind = (uint8_t)p->kind;
 	d->nv = p->kind == VS_PORT_NETVSC ? vs_nv_port_chan(p->nv) : NULL;
 	d->eth_port = p->eth_port;
@@ -35,6 +36,10 @@ int vs_dp_publish(struct vs_switch *sw)
 			continue;
 		dp_port_fill(&dp->port[slot], p, sw->n_workers);
 		dp->n_slots = (uint16_t)(slot + 1);
+		/* an admin-down device is not polled; a netvsc guest's control messages still
+		 * need answers */
+		if (p->set.admin_down && p->kind != VS_PORT_NETVSC)
+			continue;
 		dp->rx[p->worker].q[dp->rx[p->worker].n++] = (struct vs_dp_rxq){(uint16_t)slot, 0};
 	}
 	old = sw->dp;

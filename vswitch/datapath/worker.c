@@ -348,6 +348,11 @@ static uint16_t poll_netvsc(struct burst_ctx *c)
 	if (c->in->nv == NULL)
 		return 0;
 	n = vs_nv_rx_burst(c->in->nv, pkts, VS_NV_RX_STAGE);
+	if (unlikely(c->in->admin_down)) {
+		for (off = 0; off < n; off++)
+			drop(c->w, c->in_slot, VS_DROP_PORT_DOWN, pkts[off]);
+		return n;
+	}
 	for (off = 0; off < n; off = (uint16_t)(off + k)) {
 		k = (uint16_t)RTE_MIN(VS_BURST, n - off);
 		switch_burst(c, pkts + off, k);

@@ -130,6 +130,18 @@ static bool h2g_publish(struct vs_nv_chan *ch)
 	return vmbus_ring_write_done(&ch->h2g);
 }
 
+/* The port's admin state changed: tell the guest (RNDIS media connect/disconnect). A full answer
+ * queue is counted by the core and not retried: that guest is not reading its ring. */
+static void link_follow(struct vs_nv_chan *ch)
+{
+	bool want = __atomic_load_n(&ch->link_want, __ATOMIC_RELAXED) != 0;
+
+	if (want == ch->link_cur)
+		return;
+	ch->link_cur = want;
+	vs_vsp_link_set(ch->vsp, want);
+}
+
 uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t max)
 {
 	bool read_any = false, signal = false;
@@ -145,6 +157,7 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	ch->stage = pkts;
 	ch->n_stage = 0;
 	ch->stage_max = max;
+	link_follow(ch);
 	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
 		/* an answer must fit before a request is taken: a guest that does not read its
 		 * ring stops being served instead of losing answers */

@@ -95,8 +95,9 @@ static void set_error(struct vs_nv_port *nv, const char *fmt, ...)
 
 static void publish(struct vs_nv_port *nv)
 {
-	__atomic_store_n(&nv->sw->link_up[nv->port->slot], vs_nv_port_link_up(nv) ? 1 : 0,
-		__ATOMIC_RELAXED);
+	bool up = vs_nv_port_link_up(nv) && !nv->port->set.admin_down;
+
+	__atomic_store_n(&nv->sw->link_up[nv->port->slot], up ? 1 : 0, __ATOMIC_RELAXED);
 	vs_dp_publish(nv->sw);
 }
 
@@ -421,7 +422,7 @@ static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t size, int *fds,
 	int n_fds)
 {
-	struct vs_vsp_config cfg = {.link_up = true};
+	struct vs_vsp_config cfg = {.link_up = !nv->port->set.admin_down};
 	struct vmbus_user_chan_open o;
 	const struct vs_nv_gpadl *g;
 	struct vs_nv_chan *ch;
@@ -471,6 +472,8 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		goto err_unmap;
 	}
 	rte_spinlock_init(&ch->lock);
+	ch->link_want = cfg.link_up ? 1 : 0;
+	ch->link_cur = cfg.link_up;
 	ch->intr_fd = fds[1];
 	nv->signal_fd = fds[0];
 	fds[0] = fds[1] = -1;
@@ -693,6 +696,13 @@ void vs_nv_port_destroy(struct vs_nv_port *nv)
 	rte_ring_free(nv->log);
 	nv->port->nv = NULL;
 	free(nv);
+}
+
+void vs_nv_port_admin_set(struct vs_nv_port *nv, bool up)
+{
+	if (nv->chan)
+		__atomic_store_n(&nv->chan->link_want, up ? 1 : 0, __ATOMIC_RELAXED);
+	publish(nv);
 }
 
 struct vs_nv_chan *vs_nv_port_chan(const struct vs_nv_port *nv)
