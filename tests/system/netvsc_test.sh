@@ -125,3 +125,16 @@ expect_json "VLANs survived the restart" \
 vping_vm_ok vm1 10.10.0.2
 uplink_ping 10 10.10.0.1 10.10.0.100
 [ "$(nv_state vm3)" != open ] || fail "vm3 (killed) is open again"
+
+log "a partition started before its vswitchd: vmmd retries add-port until the switch is there"
+ln -s "$(vsw_dir b)/sock" "$SWDIR/late.sock"
+vm_ok create vm4 --memory 128 --nic "switch=late,mac=02:00:5e:10:00:04,port=vm4" \
+    --cmd 'ip addr add 10.10.0.4/24 dev eth0; exec sleep 100000' >/dev/null
+vm_ok start vm4 >/dev/null
+port4_is() { [ "$(vmmctl --json show vm4 | jq -r ".ports[0].state")" = "$1" ]; }
+wait_for 10 port4_is error || fail "vm4's port is not in error without its switch: $(vmmctl --json show vm4 | jq -c .ports)"
+vsw_start b
+late_open() { VSW_INST=b json_holds '.[] | select(.name == "vm4") | .netvsc.state == "open" and .netvsc.guest.rndis_ready' list-ports; }
+wait_for 20 late_open || fail "vm4 not added and open on the late switch: $(VSW_INST=b vsjson list-ports | jq -c .)"
+wait_for 10 port4_is attached || fail "vmmctl does not show vm4's port attached: $(vmmctl --json show vm4 | jq -c .ports)"
+vsw_alive || fail "vswitchd died"
