@@ -254,7 +254,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{"del-port", 1, 1, "NAME", "detach and remove a port", build_name, NULL},
 	{"list-ports", 0, 0, "", "list ports", build_none, print_ports},
 	{"set-port", 2, -1, "NAME KEY=VALUE...",
-		"mtu=N admin=up|down vlan_mode=untagged|access|trunk tag=N trunks=LIST native=N",
+		"mtu=N admin=up|down mac_spoofing=on|off vlan_mode=untagged|access|trunk tag=N "
+		"trunks=LIST native=N",
 		build_set_port, NULL},
 	{"port-stats", 0, 1, "[NAME]", "packet, byte and drop counters", build_name,
 		print_stats},

@@ -105,6 +105,22 @@ wait_for 10 carrier vm2 || fail "vm2's eth0 has no carrier after admin=up"
 wait_port_up vm2
 vping_vm_ok vm1 10.10.0.2
 
+log "MAC spoofing: vm2 sending from another MAC is dropped (counted) until mac_spoofing=on"
+SP0=$(port_stat vm2 "(.drops.mac_spoofed // 0)")
+vx vm2 ip link set eth0 address 02:00:5e:10:00:01 || fail "cannot change vm2's MAC"
+vping_vm_fail vm2 10.10.0.1
+SP1=$(port_stat vm2 "(.drops.mac_spoofed // 0)")
+[ "$SP1" -gt "$SP0" ] || fail "no mac_spoofed drops counted on vm2"
+expect_json "vm1's MAC still learned on vm1's port" \
+    '[.[] | select((.mac | ascii_downcase) == "02:00:5e:10:00:01") | .port] | length > 0 and all(. == "vm1")' fdb-show
+vsctl_ok set-port vm2 mac_spoofing=on >/dev/null
+vx vm2 ping -n -c 2 -i 0.2 -W 1 10.10.0.1 >/dev/null 2>&1
+[ "$(port_stat vm2 "(.drops.mac_spoofed // 0)")" = "$SP1" ] || fail "mac_spoofed drops counted with mac_spoofing=on"
+vsctl_ok set-port vm2 mac_spoofing=off >/dev/null
+vx vm2 ip link set eth0 address 02:00:5e:10:00:02 || fail "cannot restore vm2's MAC"
+vsctl_ok fdb-flush >/dev/null
+vping_vm_ok vm2 10.10.0.1
+
 log "kill -9 of vm3: its port goes down, the others keep going"
 vm_ok kill vm3 >/dev/null
 wait_for 10 port_down vm3 || fail "vm3 port still up after its partition was killed"

@@ -11,6 +11,10 @@ static void dp_port_fill(struct vs_dp_port *d, const struct vs_port *p, unsigned
 {
 	d->present = true;
 	d->admin_down = p->set.admin_down;
+	/* a partition sends only from the MAC it was given (Hyper-V's default): otherwise it could
+	 * take over another port's MAC in the FDB */
+	d->src_check = p->kind == VS_PORT_NETVSC && !p->set.mac_spoofing;
+	memcpy(d->src_mac, p->mac.addr_bytes, 6);
 	d->kind = (uint8_t)p->kind;
 	d->nv = p->kind == VS_PORT_NETVSC ? vs_nv_port_chan(p->nv) : NULL;
 	d->eth_port = p->eth_port;

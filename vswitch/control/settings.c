@@ -59,6 +59,21 @@ static int value_admin(json_t *v, bool *down, char *err, size_t errlen)
 	return 0;
 }
 
+static int value_onoff(json_t *v, const char *key, bool *on, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "on") == 0)
+		*on = true;
+	else if (s && strcmp(s, "off") == 0)
+		*on = false;
+	else {
+		snprintf(err, errlen, "%s: expected on or off", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct vlan_keys {
 	json_t *mode, *tag, *trunks, *native;
 };
@@ -159,6 +174,10 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			if (ret)
 				return ret;
 			out->mtu = (uint16_t)mtu;
+		} else if (strcmp(key, "mac_spoofing") == 0) {
+			ret = value_onoff(v, "mac_spoofing", &out->mac_spoofing, err, errlen);
+			if (ret)
+				return ret;
 		} else if (strcmp(key, "admin") == 0) {
 			ret = value_admin(v, &out->admin_down, err, errlen);
 			if (ret)
@@ -173,7 +192,8 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			k.native = v;
 		} else {
 			snprintf(err, errlen,
-				"unknown setting '%s' (known: mtu, admin, vlan_mode, tag, trunks, native)",
+				"unknown setting '%s' (known: mtu, admin, mac_spoofing, vlan_mode, tag, trunks, "
+				"native)",
 				key);
 			return -EINVAL;
 		}
@@ -194,6 +214,9 @@ int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_
 	/* the config file keeps its old form for ports that are up */
 	if (s->admin_down || all_keys)
 		ret |= json_object_set_new(obj, "admin", json_string(s->admin_down ? "down" : "up"));
+	if (s->mac_spoofing || all_keys)
+		ret |= json_object_set_new(obj, "mac_spoofing",
+			json_string(s->mac_spoofing ? "on" : "off"));
 	ret |= json_object_set_new(obj, "vlan_mode",
 		json_string(vs_vlan_mode_name((enum vs_vlan_mode)s->vlan.mode)));
 	/* the config file holds only the keys its mode accepts back */

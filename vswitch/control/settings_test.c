@@ -162,6 +162,26 @@ static void admin_takes_up_or_down(void **state)
 	json_decref(o);
 }
 
+static void mac_spoofing_is_off_by_default(void **state)
+{
+	struct vs_port_settings def, s;
+	char err[160];
+	json_t *o;
+
+	vs_settings_default(&def);
+	assert_false(def.mac_spoofing);
+	assert_int_equal(apply(&def, "{\"mac_spoofing\": \"on\"}", &s, err), 0);
+	assert_true(s.mac_spoofing);
+	o = json_object();
+	assert_int_equal(vs_settings_to_json(&s, o, false), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "mac_spoofing")), "on");
+	json_decref(o);
+	assert_int_equal(apply(&s, "{\"mac_spoofing\": \"off\"}", &s, err), 0);
+	assert_false(s.mac_spoofing);
+	assert_int_equal(apply(&def, "{\"mac_spoofing\": \"yes\"}", &s, err), -EINVAL);
+	assert_non_null(strstr(err, "mac_spoofing: expected on or off"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +192,7 @@ int main(void)
 		cmocka_unit_test(invalid_settings_are_refused_with_a_reason),
 		cmocka_unit_test(settings_round_trip_through_json),
 		cmocka_unit_test(admin_takes_up_or_down),
+		cmocka_unit_test(mac_spoofing_is_off_by_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -316,6 +316,8 @@ static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n
 			m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED, m->vlan_tci, &fr[k]);
 		if (ret == 0 && fr[k].plain_len > c->in->max_plain_len)
 			ret = -(VS_DROP_OVERSIZE + 1);
+		if (ret == 0 && unlikely(c->in->src_check) && memcmp(fr[k].src, c->in->src_mac, 6))
+			ret = -(VS_DROP_MAC_SPOOFED + 1);
 		if (ret == 0)
 			ret = vs_vlan_ingress(&c->in->vlan, fr[k].tagged, fr[k].vid);
 		if (ret < 0) {
