@@ -63,7 +63,7 @@ struct vs_nv_port {
 	/* channel */
 	struct vs_nv_chan *chan;     /* open channel, NULL if none */
 	bool chan_hidden;	     /* open but unpublished while control changes it */
-	bool broken_logged;
+	uint64_t n_broken; /* channels closed because the guest broke them */
 	struct vmbus_gmem_rings rings;
 	uint32_t relid, ring_gpadl;
 	uint32_t map_runs;  /* mappings of the GPADLs and the ring, <= VS_NV_MAX_MAP_RUNS */
@@ -171,7 +171,6 @@ static void chan_close(struct vs_nv_port *nv)
 	nv->signal_fd = -1;
 	free(ch);
 	nv->chan_hidden = false;
-	nv->broken_logged = false;
 	VS_LOG(INFO, "port %s: channel %u closed", nv->port->name, nv->relid);
 }
 
@@ -725,6 +724,23 @@ const char *vs_nv_port_state(const struct vs_nv_port *nv)
 	return __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE) ? "broken" : "open";
 }
 
+/*
+ * The worker stopped serving a channel whose guest broke the ring or framing rules. Close it:
+ * dropping the vmbus-user connection makes the hypervisor rescind the guest's channel (the
+ * guest must close it and may open the re-offer, as after a vswitchd restart), and we connect
+ * again at the next tick. A guest that keeps breaking its channel costs one reconnection per
+ * second; the log line is rate-limited (1st, 2nd, 4th, 8th... time).
+ */
+static void close_broken(struct vs_nv_port *nv)
+{
+	nv->n_broken++;
+	if ((nv->n_broken & (nv->n_broken - 1)) == 0)
+		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; closing "
+			"the channel (time %llu; see port-stats)", nv->port->name, nv->relid,
+			(unsigned long long)nv->n_broken);
+	disconnect(nv);
+}
+
 void vs_nv_port_tick(struct vs_nv_port *nv)
 {
 	if (nv->state == NV_DISCONNECTED) {
@@ -735,13 +751,8 @@ void vs_nv_port_tick(struct vs_nv_port *nv)
 		disconnect(nv);
 	}
 	log_drain(nv);
-	if (nv->chan && !nv->broken_logged && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE)) {
-		nv->broken_logged = true;
-		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; the "
-			"channel is stopped until the hypervisor closes it (see port-stats)",
-			nv->port->name, nv->relid);
-		publish(nv); /* link down */
-	}
+	if (nv->chan && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE))
+		close_broken(nv);
 }
 
 static void stats_now(const struct vs_nv_port *nv, struct vs_nv_stats *out)
