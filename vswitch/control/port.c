@@ -102,46 +102,42 @@ static struct rte_mempool *port_pool(struct vs_switch *sw, const struct vs_port 
 	return sw->jumbo_pool;
 }
 
-static int kernel_mtu_set(int if_index, uint16_t mtu)
+/* One interface ioctl on the kernel interface behind a port (af_packet, af_xdp, tap). */
+static int kernel_ioctl(int if_index, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr = {.ifr_mtu = mtu};
 	int fd, ret = 0;
 
-	if (if_indextoname((unsigned int)if_index, ifr.ifr_name) == NULL)
+	if (if_indextoname((unsigned int)if_index, ifr->ifr_name) == NULL)
 		return -errno;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+	if (ioctl(fd, req, ifr) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
 }
 
-/* IFF_UP of the kernel interface behind a port (af_packet, af_xdp, tap). */
+static int kernel_mtu_set(int if_index, uint16_t mtu)
+{
+	struct ifreq ifr = {.ifr_mtu = mtu};
+
+	return kernel_ioctl(if_index, SIOCSIFMTU, &ifr);
+}
+
 static int kernel_link_set(int if_index, bool up)
 {
 	struct ifreq ifr = {0};
-	int fd, ret = 0;
+	int ret;
 
-	if (if_indextoname((unsigned int)if_index, ifr.ifr_name) == NULL)
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
-		ret = -errno;
-		goto out;
-	}
+	ret = kernel_ioctl(if_index, SIOCGIFFLAGS, &ifr);
+	if (ret)
+		return ret;
 	if (up)
 		ifr.ifr_flags |= IFF_UP;
 	else
 		ifr.ifr_flags &= ~IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		ret = -errno;
-out:
-	close(fd);
-	return ret;
+	return kernel_ioctl(if_index, SIOCSIFFLAGS, &ifr);
 }
 
 /*
