@@ -173,6 +173,8 @@ static void print_ports(json_t *ports)
 		vlan_desc(p, vlan, sizeof(vlan));
 		printf("%-15s %-14s %-6s %-17s %-5lld %s\n", s(p, "name"), s(p, "driver"),
 			s(p, "state"), s(p, "mac"), n(p, "mtu"), vlan);
+		if (strcmp(s(p, "admin"), "down") == 0)
+			printf("    admin: down\n");
 		if (s(p, "error")[0])
 			printf("    error: %s\n", s(p, "error"));
 		printf("    devargs: %s\n", s(p, "devargs"));
@@ -278,7 +280,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{"del-port", 1, 1, "NAME", "detach and remove a port", build_name, NULL},
 	{"list-ports", 0, 0, "", "list ports", build_none, print_ports},
 	{"set-port", 2, -1, "NAME KEY=VALUE...",
-		"mtu=N vlan_mode=untagged|access|trunk tag=N trunks=LIST native=N",
+		"mtu=N admin=up|down mac_spoofing=on|off vlan_mode=untagged|access|trunk tag=N "
+		"trunks=LIST native=N",
 		build_set_port, NULL},
 	{"port-stats", 0, 1, "[NAME]", "packet, byte and drop counters", build_name,
 		print_stats},

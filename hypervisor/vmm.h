@@ -171,6 +171,7 @@ struct vmm_vmbus;
 struct vmm_port_status {
 	enum vmm_port_state state;
 	char error[160];	/* why, for VMM_PORT_ERROR */
+	bool retry;		/* the error is vswitchd being away: add-port is retried */
 	struct vmm_swreq *req;	/* request under way (switch_port.c), or NULL */
 };
 

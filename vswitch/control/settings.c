@@ -44,6 +44,36 @@ range:
 	return -EINVAL;
 }
 
+static int value_admin(json_t *v, bool *down, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "up") == 0)
+		*down = false;
+	else if (s && strcmp(s, "down") == 0)
+		*down = true;
+	else {
+		snprintf(err, errlen, "admin: expected up or down");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int value_onoff(json_t *v, const char *key, bool *on, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "on") == 0)
+		*on = true;
+	else if (s && strcmp(s, "off") == 0)
+		*on = false;
+	else {
+		snprintf(err, errlen, "%s: expected on or off", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct vlan_keys {
 	json_t *mode, *tag, *trunks, *native;
 };
@@ -144,6 +174,14 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			if (ret)
 				return ret;
 			out->mtu = (uint16_t)mtu;
+		} else if (strcmp(key, "mac_spoofing") == 0) {
+			ret = value_onoff(v, "mac_spoofing", &out->mac_spoofing, err, errlen);
+			if (ret)
+				return ret;
+		} else if (strcmp(key, "admin") == 0) {
+			ret = value_admin(v, &out->admin_down, err, errlen);
+			if (ret)
+				return ret;
 		} else if (strcmp(key, "vlan_mode") == 0) {
 			k.mode = v;
 		} else if (strcmp(key, "tag") == 0) {
@@ -154,7 +192,8 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			k.native = v;
 		} else {
 			snprintf(err, errlen,
-				"unknown setting '%s' (known: mtu, vlan_mode, tag, trunks, native)",
+				"unknown setting '%s' (known: mtu, admin, mac_spoofing, vlan_mode, tag, trunks, "
+				"native)",
 				key);
 			return -EINVAL;
 		}
@@ -172,6 +211,12 @@ int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_
 		vsw_vlan_list_format(s->vlan.trunks, trunks, sizeof(trunks)) < 0)
 		return -ENOSPC;
 	ret |= json_object_set_new(obj, "mtu", json_integer(s->mtu));
+	/* the config file keeps its old form for ports that are up */
+	if (s->admin_down || all_keys)
+		ret |= json_object_set_new(obj, "admin", json_string(s->admin_down ? "down" : "up"));
+	if (s->mac_spoofing || all_keys)
+		ret |= json_object_set_new(obj, "mac_spoofing",
+			json_string(s->mac_spoofing ? "on" : "off"));
 	ret |= json_object_set_new(obj, "vlan_mode",
 		json_string(vs_vlan_mode_name((enum vs_vlan_mode)s->vlan.mode)));
 	/* the config file holds only the keys its mode accepts back */

@@ -213,6 +213,18 @@ static bool ring_poll(struct vs_nv_chan *ch, uint32_t c, bool *signal)
 	return ok;
 }
 
+/* The port's admin state changed: tell the guest (RNDIS media connect/disconnect). A full answer
+ * queue is counted by the core and not retried: that guest is not reading its ring. */
+static void link_follow(struct vs_nv_chan *ch)
+{
+	bool want = __atomic_load_n(&ch->link_want, __ATOMIC_RELAXED) != 0;
+
+	if (want == ch->link_cur)
+		return;
+	ch->link_cur = want;
+	vs_vsp_link_set(ch->vsp, want);
+}
+
 uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t max)
 {
 	struct vs_nv_ring *sig[VS_VSP_MAX_CHANNELS];
@@ -229,6 +241,7 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	ch->stage = pkts;
 	ch->n_stage = 0;
 	ch->stage_max = max;
+	link_follow(ch);
 	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
 		if (!__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
 			continue;

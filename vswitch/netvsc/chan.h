@@ -48,6 +48,9 @@ struct vs_nv_chan {
 	struct rte_ring *log;			  /* worker -> control log lines (producer: lock) */
 	/* workers: written under the lock, read by control (torn reads harmless) */
 	uint32_t broken;			  /* 1: ring or framing violation, channel stopped */
+	/* control: written (atomic), owner worker: read; the media state the guest should see */
+	uint8_t link_want;
+	bool link_cur;				  /* lock: the state last given to the VSP */
 	uint64_t err[VS_NV_ERR_COUNT];
 	uint64_t drop[VS_NV_DROP_COUNT];
 	/* lock: per-poll scratch */

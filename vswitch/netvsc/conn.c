@@ -72,7 +72,7 @@ struct vs_nv_port {
 	/* channel */
 	struct vs_nv_chan *chan;     /* open channel, NULL if none */
 	bool chan_hidden;	     /* open but unpublished while control changes it */
-	bool broken_logged;
+	uint64_t n_broken; /* channels closed because the guest broke them */
 	struct vmbus_gmem_rings rings;
 	uint32_t relid, ring_gpadl;
 	uint32_t map_runs;  /* mappings of the GPADLs and the ring, <= VS_NV_MAX_MAP_RUNS */
@@ -110,8 +110,9 @@ static void set_error(struct vs_nv_port *nv, const char *fmt, ...)
 
 static void publish(struct vs_nv_port *nv)
 {
-	__atomic_store_n(&nv->sw->link_up[nv->port->slot], vs_nv_port_link_up(nv) ? 1 : 0,
-		__ATOMIC_RELAXED);
+	bool up = vs_nv_port_link_up(nv) && !nv->port->set.admin_down;
+
+	__atomic_store_n(&nv->sw->link_up[nv->port->slot], up ? 1 : 0, __ATOMIC_RELAXED);
 	vs_dp_publish(nv->sw);
 }
 
@@ -219,7 +220,6 @@ static void chan_close(struct vs_nv_port *nv)
 	nv->signal_fd = -1;
 	free(ch);
 	nv->chan_hidden = false;
-	nv->broken_logged = false;
 	VS_LOG(INFO, "port %s: channel %u closed", nv->port->name, nv->relid);
 }
 
@@ -531,7 +531,7 @@ static int on_subchan_open(struct vs_nv_port *nv, const struct vmbus_user_chan_o
 static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t size, int *fds,
 	int n_fds)
 {
-	struct vs_vsp_config cfg = {.link_up = true};
+	struct vs_vsp_config cfg = {.link_up = !nv->port->set.admin_down};
 	struct vmbus_user_chan_open o;
 	const struct vs_nv_gpadl *g;
 	struct vs_nv_chan *ch;
@@ -591,6 +591,8 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		goto err_unmap;
 	}
 	rte_spinlock_init(&ch->lock);
+	ch->link_want = cfg.link_up ? 1 : 0;
+	ch->link_cur = cfg.link_up;
 	ch->ring[0].intr_fd = fds[1];
 	nv->signal_fd = fds[0];
 	fds[0] = fds[1] = -1;
@@ -826,6 +828,13 @@ void vs_nv_port_destroy(struct vs_nv_port *nv)
 	free(nv);
 }
 
+void vs_nv_port_admin_set(struct vs_nv_port *nv, bool up)
+{
+	if (nv->chan)
+		__atomic_store_n(&nv->chan->link_want, up ? 1 : 0, __ATOMIC_RELAXED);
+	publish(nv);
+}
+
 struct vs_nv_chan *vs_nv_port_chan(const struct vs_nv_port *nv)
 {
 	return nv->chan_hidden ? NULL : nv->chan;
@@ -870,6 +879,23 @@ static void subchan_request(struct vs_nv_port *nv)
 		nv->sub_asked = req.count;
 }
 
+/*
+ * The worker stopped serving a channel whose guest broke the ring or framing rules. Close it:
+ * dropping the vmbus-user connection makes the hypervisor rescind the guest's channel (the
+ * guest must close it and may open the re-offer, as after a vswitchd restart), and we connect
+ * again at the next tick. A guest that keeps breaking its channel costs one reconnection per
+ * second; the log line is rate-limited (1st, 2nd, 4th, 8th... time).
+ */
+static void close_broken(struct vs_nv_port *nv)
+{
+	nv->n_broken++;
+	if ((nv->n_broken & (nv->n_broken - 1)) == 0)
+		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; closing "
+			"the channel (time %llu; see port-stats)", nv->port->name, nv->relid,
+			(unsigned long long)nv->n_broken);
+	disconnect(nv);
+}
+
 void vs_nv_port_tick(struct vs_nv_port *nv)
 {
 	subchan_request(nv);
@@ -881,13 +907,8 @@ void vs_nv_port_tick(struct vs_nv_port *nv)
 		disconnect(nv);
 	}
 	log_drain(nv);
-	if (nv->chan && !nv->broken_logged && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE)) {
-		nv->broken_logged = true;
-		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; the "
-			"channel is stopped until the hypervisor closes it (see port-stats)",
-			nv->port->name, nv->relid);
-		publish(nv); /* link down */
-	}
+	if (nv->chan && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE))
+		close_broken(nv);
 }
 
 static void stats_now(const struct vs_nv_port *nv, struct vs_nv_stats *out)

@@ -170,7 +170,11 @@ void vs_nv_port_destroy(struct vs_nv_port *nv);
 /* The channel to publish for the workers, or NULL (closed, broken, not connected). */
 struct vs_nv_chan *vs_nv_port_chan(const struct vs_nv_port *nv);
 
-/* Link state: connected, channel open and not broken. */
+/* The port's admin state changed (set-port admin=): the guest sees media connect/disconnect and
+ * the switch stops or resumes sending to the port. */
+void vs_nv_port_admin_set(struct vs_nv_port *nv, bool up);
+
+/* Link state: connected, channel open and not broken (admin state not included). */
 bool vs_nv_port_link_up(const struct vs_nv_port *nv);
 
 /* Every second: reconnect, forward worker log lines, notice broken channels. */
