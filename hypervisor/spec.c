@@ -94,13 +94,13 @@ void vmm_cpus_format(uint32_t centi, char *buf, size_t size)
 static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, unsigned int *seen,
 	char *err, size_t errlen)
 {
-	static const char *const keys[] = {"switch", "mac", "port"};
+	static const char *const keys[] = {"switch", "mac", "port", "guest"};
 	unsigned int i;
 
 	for (i = 0; i < VSW_ARRAY_SIZE(keys) && strcmp(keys[i], key) != 0; i++)
 		;
 	if (i == VSW_ARRAY_SIZE(keys)) {
-		snprintf(err, errlen, "unknown NIC key '%s' (switch, mac and port are allowed)",
+		snprintf(err, errlen, "unknown NIC key '%s' (switch, mac, port and guest are allowed)",
 			key);
 		return -EINVAL;
 	}
@@ -131,6 +131,15 @@ static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, 
 			return -EINVAL;
 		}
 		return 0;
+	case 3:
+		/* how the partition's init presents the NIC: our netvsc driver, or the
+		 * uio_hv_generic view for a third-party driver such as DPDK's netvsc PMD */
+		if (strcmp(val, "netvsc") != 0 && strcmp(val, "uio") != 0) {
+			snprintf(err, errlen, "invalid guest '%s' (netvsc or uio)", val);
+			return -EINVAL;
+		}
+		nic->guest_uio = strcmp(val, "uio") == 0;
+		return 0;
 	default:
 		if (!vsw_name_is_valid(val))
 			goto bad_name;
@@ -145,7 +154,7 @@ bad_name:
 
 static int nic_fields_complete(unsigned int seen, char *err, size_t errlen)
 {
-	if (seen != 7) {
+	if ((seen & 7) != 7) {
 		snprintf(err, errlen, "a NIC needs switch=, mac= and port=");
 		return -EINVAL;
 	}
@@ -229,6 +238,13 @@ static int nics_check_unique(const struct vmm_part_config *c, char *err, size_t 
 					c->nics[i].port, c->nics[i].sw);
 				return -EINVAL;
 			}
+		}
+	}
+	/* vsw-guest-init drives one NIC: a uio one cannot share it with another */
+	for (i = 0; i < c->n_nics && c->n_nics > 1; i++) {
+		if (c->nics[i].guest_uio) {
+			snprintf(err, errlen, "a guest=uio NIC must be the partition's only NIC");
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -387,8 +403,9 @@ json_t *vmm_part_config_to_json(const struct vmm_part_config *cfg)
 	nics = json_array();
 	for (i = 0; nics && i < cfg->n_nics; i++) {
 		vmm_mac_format(cfg->nics[i].mac, mac);
-		json_array_append_new(nics, json_pack("{s:s, s:s, s:s}", "switch", cfg->nics[i].sw,
-						    "mac", mac, "port", cfg->nics[i].port));
+		json_array_append_new(nics, json_pack("{s:s, s:s, s:s, s:s*}", "switch",
+						    cfg->nics[i].sw, "mac", mac, "port", cfg->nics[i].port,
+						    "guest", cfg->nics[i].guest_uio ? "uio" : NULL));
 	}
 	j = json_pack("{s:s, s:i, s:o, s:o, s:o?}", "name", cfg->name, "memory",
 		(json_int_t)cfg->memory_mb, "cpus",

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,6 +50,7 @@
 #include <vsw/proto/hv_msg.h>
 
 #include "guest.h"
+#include "uio/uio.h"
 
 #define GD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define GD_CONTACT_MS_DEFAULT 5000
@@ -71,6 +73,8 @@ struct gd_init_nic {
 	int stop_fd;		 /* eventfd: init tells the thread to stop */
 	pthread_t thread;
 	bool started;
+	bool uio;		 /* VSW_GUEST_NIC=uio: present the NIC as uio_hv_generic does */
+	struct gd_uio_dev *uio_dev; /* written by the thread before READY */
 };
 
 static int gd_lo_up(void)
@@ -183,6 +187,64 @@ static void gd_nic_contacted(void *arg)
 	gd_nic_set(arg, GD_NIC_CONTACTED);
 }
 
+/*
+ * A guest=uio partition (DESIGN.md decision 12): instead of our netvsc driver, do what Linux's
+ * uio_hv_generic does (guest-drivers/uio/uio.h) and write the /sys/bus/vmbus tree for the
+ * command's DPDK; then only serve host messages. Retried like the driver below.
+ */
+static void *gd_uio_thread(struct gd_init_nic *nic)
+{
+	int ret;
+
+	for (;;) {
+		ret = gd_uio_dev_start(nic->uio_dev, HV_MSG_FD_MEMORY, HV_MSG_FD_SOCKET,
+			gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT), GD_REPLY_MS,
+			gd_nic_contacted, nic);
+		if (ret == 0)
+			ret = gd_uio_view_write(GD_UIO_SYSFS_DEVICES, &nic->uio_dev->view);
+		if (ret == 0)
+			break;
+		gd_uio_dev_stop(nic->uio_dev);
+		if (ret == -ENODEV || ret == -ENOMEM || ret == -EROFS || ret == -ENOENT) {
+			fprintf(stderr, "vsw-guest-init: no uio NIC (%s)\n", strerror(-ret));
+			gd_nic_set(nic, GD_NIC_NONE);
+			return NULL;
+		}
+		fprintf(stderr, "vsw-guest-init: uio NIC bring-up failed (%s): retrying\n",
+			strerror(-ret));
+		sleep(1);
+	}
+	gd_nic_set(nic, GD_NIC_READY);
+	gd_uio_dev_run(nic->uio_dev, nic->stop_fd);
+	return NULL;
+}
+
+/* libvsw_uio.so next to this executable (build tree), or in ../lib[/<multiarch>] (installed). */
+static const char *gd_uio_preload(void)
+{
+	static const char *const rel[] = {"/libvsw_uio.so", "/../lib/x86_64-linux-gnu/libvsw_uio.so",
+		"/../lib/libvsw_uio.so"};
+	static char path[PATH_MAX + 64];
+	char exe[PATH_MAX], *slash;
+	unsigned int i;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", exe, rel[i]);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
 static void *gd_nic_thread(void *arg)
 {
 	struct gd_init_nic *nic = arg;
@@ -201,6 +263,8 @@ static void *gd_nic_thread(void *arg)
 	 * NIC, so vmmd holds OPENCHANNEL) makes the bring-up time out; start over until it works,
 	 * so eth0 appears once the switch is there. No host, or no netvsc offer, ends the thread.
 	 */
+	if (nic->uio)
+		return gd_uio_thread(nic);
 	for (;;) {
 		nic->drv = gd_driver_start(&cfg);
 		if (nic->drv)
@@ -264,6 +328,11 @@ static void gd_nic_start(struct gd_init_nic *nic)
 	pthread_cond_init(&nic->cond, &cattr);
 	pthread_condattr_destroy(&cattr);
 	nic->state = GD_NIC_PENDING;
+	if (nic->uio) {
+		nic->uio_dev = calloc(1, sizeof(*nic->uio_dev));
+		if (nic->uio_dev == NULL)
+			return;
+	}
 	nic->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (nic->stop_fd < 0 || pthread_create(&nic->thread, NULL, gd_nic_thread, nic) != 0) {
 		fprintf(stderr, "vsw-guest-init: cannot start the eth0 thread\n");
@@ -318,6 +387,8 @@ static void gd_nic_stop(struct gd_init_nic *nic)
 		pthread_join(nic->thread, NULL);
 	gd_driver_stop(nic->drv);
 	nic->drv = NULL;
+	if (nic->uio_dev)
+		gd_uio_dev_stop(nic->uio_dev);
 	nic->started = false;
 }
 
@@ -384,7 +455,17 @@ static int gd_init_run(int argc, char **argv)
 		fprintf(stderr, "vsw-guest-init: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
+	nic.uio = getenv("VSW_GUEST_NIC") && strcmp(getenv("VSW_GUEST_NIC"), "uio") == 0;
 	gd_nic_start(&nic);
+	if (nic.uio && gd_nic_get(&nic) == GD_NIC_READY) {
+		const char *preload = gd_uio_preload();
+
+		if (preload == NULL)
+			fprintf(stderr, "vsw-guest-init: libvsw_uio.so not found: /dev/uio0 "
+					"will not work\n");
+		if (gd_uio_dev_export(nic.uio_dev, preload))
+			fprintf(stderr, "vsw-guest-init: cannot pass the uio NIC on\n");
+	}
 	if (argc == 2) {
 		cmd_pid = gd_command_start(argv[1], &mask);
 		if (cmd_pid < 0) {
