@@ -71,7 +71,7 @@ wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show vma | jq -e '.pid > 0' >/d
     fail "vma did not stop"
 grep -q "echo rx" "$VMM_STATE/vma.log" || fail "the echo app did not exit cleanly: $(a_log | tail -20)"
 vm_ok delete vma >/dev/null
-a_create "exec $DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --count 32 --seconds 20; echo app-exit=\$?; exec sleep 100000"
+a_create "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --count 32 --seconds 20; echo app-exit=\$?; exec sleep 100000"
 vm_ok start vma >/dev/null
 # the port is new: until its VLAN is set, the requests go nowhere (gen sends them again)
 wait_for 20 port_is_up vma || fail "port vma not up: $(a_log | tail -20)"

@@ -136,6 +136,7 @@ struct vs_vsp {
 	struct vs_rx_batch batch;
 	struct vs_ctl_queue ctlq;
 	unsigned int ctl_budget; /* direct control sends left in this handle_packet */
+	bool ctl_hold;		 /* answers wait in ctlq until the request's COMP is sent */
 
 	struct vs_vsp_stats stats;
 

@@ -220,11 +220,14 @@ int vs_ctl_answer(struct vs_vsp *vsp, const void *msg, uint32_t len)
 
 	if (!vsp->rx.ready || len > VS_VSP_CTL_ANSWER_MAX || len > vsp->rx.sub_size)
 		return -ENOBUFS;
-	if (q->count == 0 && vsp->ctl_budget > 0 && vs_rxbuf_n_free(&vsp->rx) > 0) {
+	bool room = q->count == 0 && vsp->ctl_budget > 0 && vs_rxbuf_n_free(&vsp->rx) > 0;
+
+	if (room && !vsp->ctl_hold) {
 		int ret = ctl_send(vsp, msg, len);
 
 		if (ret != -ENOBUFS)
 			return ret;
+		room = false;
 	}
 	if (q->count == VS_VSP_CTL_QUEUE_LEN)
 		return -ENOBUFS; /* the caller counts CTL_QUEUE_FULL */
@@ -232,7 +235,9 @@ int vs_ctl_answer(struct vs_vsp *vsp, const void *msg, uint32_t len)
 	memcpy(q->msg[slot], msg, len);
 	q->len[slot] = (uint16_t)len;
 	q->count++;
-	vsp->stats.cnt[VS_VSP_CNT_CTL_QUEUED]++;
+	/* an answer held only until its request's COMP is out did not wait for room */
+	if (!room)
+		vsp->stats.cnt[VS_VSP_CNT_CTL_QUEUED]++;
 	return 0;
 }
 
