@@ -3,11 +3,14 @@
 # (vmmctl --nic ...,guest=uio: vsw-guest-init opens the channel and writes /sys/bus/vmbus,
 # libvsw_uio.so gives /dev/uio0 its mmap semantics) and runs vsw-dpdk-app, linked against
 # Debian's libdpdk, whose unmodified netvsc PMD drives the NIC. Partition B runs our own guest
-# driver with a kernel stack (tap eth0). Both ports are on access VLAN 30 of vswitchd.
-#  - B pings A (ICMP echo answered by the DPDK app) at 64, 1400 and 1514-byte frames;
-#  - A (gen mode) sends ICMP echo requests of 64, 1400 and 1514 bytes to B and checks every
-#    reply's payload;
-#  - A is stopped and started again: the PMD attaches anew and traffic flows again.
+# driver with a kernel stack (tap eth0). Both ports are on access VLAN 30 of vswitchd; a namespace
+# behind an af_packet trunk uplink sees VLAN 30 tagged.
+#  - B and the namespace ping A (ICMP echo answered by the DPDK app) at 64, 1400 and 1514-byte
+#    frames;
+#  - A (gen mode) sends 32 ICMP echo requests of each of 64, 1400 and 1514 bytes to B and
+#    checks every reply's payload;
+#  - A stopped and started again runs echo again and B reaches it.
+# Each phase restarts partition A: one DPDK process per partition start (docs/guest-drivers.md).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vmm_lib.sh"
 
@@ -32,8 +35,12 @@ MAC_B=02:00:5e:30:00:0b
 EAL="--no-huge -m 64 --iova-mode=va --no-pci --base-virtaddr=0x8000000 --file-prefix=dg --log-level=lib.eal:notice ${DG_EAL_EXTRA:-}"
 A_MEM=512
 
+log "uplink namespace behind an af_packet trunk (VLAN 30 tagged by a raw socket, lib.sh vping)"
+add_host 1
+
 vsw_start
 ln -s "$(vsw_dir)/sock" "$SWDIR/$SW.sock"
+attach 1 up1 trunks=30
 vmm_start "$GUEST_INIT"
 
 # a_cmd MODE ARGS: the DPDK app in partition A, its output in the partition log
@@ -65,29 +72,45 @@ for s in 22 1358 1472; do
     vping_vm_ok vmb 10.30.0.1 -s $s
 done
 
-log "A (gen mode) -> B: ICMP echo requests of 64, 1400, 1514 bytes, payloads checked"
-vm_ok stop vma >/dev/null
-wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show vma | jq -e '.pid > 0' >/dev/null" ||
-    fail "vma did not stop"
-grep -q "echo rx" "$VMM_STATE/vma.log" || fail "the echo app did not exit cleanly: $(a_log | tail -20)"
-vm_ok delete vma >/dev/null
-a_create "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --count 32 --seconds 20; echo app-exit=\$?; exec sleep 100000"
-vm_ok start vma >/dev/null
-# the port is new: until its VLAN is set, the requests go nowhere (gen sends them again)
-wait_for 20 port_is_up vma || fail "port vma not up: $(a_log | tail -20)"
-vsctl_ok set-port vma tag=30 >/dev/null
-wait_for 40 sh -c "grep -q 'app-exit=' '$VMM_STATE/vma.log'" || fail "gen did not finish: $(a_log | tail -30)"
-a_log | grep '^gen'
-grep -q 'app-exit=0' "$VMM_STATE/vma.log" || fail "gen failed: $(a_log | tail -30)"
-for s in 64 1400 1514; do
-    grep -q "gen size $s sent 32 ok 32 bad 0" "$VMM_STATE/vma.log" || fail "gen size $s: $(a_log | grep "gen size $s")"
+log "the uplink namespace pings A through the trunk (VLAN 30 tagged both ways): 64, 1400, 1514 bytes at A, payloads checked"
+for s in 22 1358 1472; do
+    vping_ok "uplink VID 30 -> A, ICMP payload $s" 30 1 --mac "$(hmac 1)" --ip 10.30.0.9 \
+        --dst 10.30.0.1 --vid 30 --size $s --count 3 >/dev/null
 done
 
+# a_stop: stop and delete partition A
+a_stop() {
+    vm_ok stop vma >/dev/null
+    wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show vma | jq -e '.pid > 0' >/dev/null" ||
+        fail "vma did not stop"
+    vm_ok delete vma >/dev/null
+}
+
+# a_gen PEER-IP PEER-MAC: partition A in gen mode; every request answered, payloads intact
+a_gen() {
+    a_create "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip $1 --peer-mac $2 --count 32 --seconds 20; echo app-exit=\$?; exec sleep 100000"
+    vm_ok start vma >/dev/null
+    # the port is new: until its VLAN is set, the requests go nowhere (gen sends them again)
+    wait_for 20 port_is_up vma || fail "port vma not up: $(a_log | tail -20)"
+    vsctl_ok set-port vma tag=30 >/dev/null
+    wait_for 40 sh -c "grep -q 'app-exit=' '$VMM_STATE/vma.log'" || fail "gen did not finish: $(a_log | tail -30)"
+    a_log | grep '^gen'
+    grep -q 'app-exit=0' "$VMM_STATE/vma.log" || fail "gen to $1 failed: $(a_log | tail -30)"
+    for s in 64 1400 1514; do
+        grep -q "gen size $s sent 32 ok 32 bad 0" "$VMM_STATE/vma.log" ||
+            fail "gen to $1, size $s: $(a_log | grep "gen size $s")"
+    done
+}
+
+log "A stopped: the echo app ends cleanly"
+a_stop
+grep -q "echo rx" "$VMM_STATE/vma.log" || fail "the echo app did not exit cleanly: $(a_log | tail -20)"
+
+log "A (gen mode) -> B: ICMP echo requests of 64, 1400, 1514 bytes, payloads checked"
+a_gen 10.30.0.2 $MAC_B
+
 log "restart of A: echo again, B pings it"
-vm_ok stop vma >/dev/null
-wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show vma | jq -e '.pid > 0' >/dev/null" ||
-    fail "vma did not stop"
-vm_ok delete vma >/dev/null
+a_stop
 a_create "exec $DPDK_APP $EAL -- echo --ip 10.30.0.1"
 vm_ok start vma >/dev/null
 wait_for 20 port_is_up vma || fail "port vma not up after the restart: $(a_log | tail -20)"
