@@ -218,6 +218,10 @@ struct gd_channel {
  */
 int gd_channel_open(struct gd_channel *ch, struct gd_vmbus *vb, const struct gd_offer *offer,
 	uint32_t ring_pages);
+/* CLOSECHANNEL and OPENCHANNEL again on the same ring GPADL with both rings reset: a fresh channel
+ * for the host (as Linux's uio_hv_generic gives each new user of /dev/uioN). Returns 0, -EIO,
+ * -ETIMEDOUT or -errno; on error the channel is closed (ring pages still allocated). */
+int gd_channel_reopen(struct gd_channel *ch);
 /* CLOSECHANNEL, then (unless 'rescinded') tear the ring GPADL down; free the ring pages and close
  * the eventfds. */
 void gd_channel_close(struct gd_channel *ch, bool rescinded);

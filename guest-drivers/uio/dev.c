@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,6 +91,10 @@ int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact
 	memset(dev, 0, sizeof(*dev));
 	dev->msg_fd = msg_fd;
 	dev->ch.signal_fd = dev->ch.intr_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, dev->ctl_fd) < 0) {
+		dev->ctl_fd[0] = dev->ctl_fd[1] = -1;
+		return -errno;
+	}
 	ret = gd_gmem_open(&dev->gmem, mem_fd);
 	if (ret)
 		return ret;
@@ -122,16 +127,44 @@ int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact
 	return 0;
 }
 
+/* A process's claim of the device (uio.h): answer 0 once the channel is fresh for it. */
+static void uio_claim(struct gd_uio_dev *dev)
+{
+	uint32_t req = 0, status = 0;
+	int ret;
+
+	if (recv(dev->ctl_fd[0], &req, sizeof(req), MSG_DONTWAIT) != sizeof(req) ||
+		req != GD_UIO_CTL_CLAIM)
+		return;
+	if (dev->claimed) {
+		ret = gd_channel_reopen(&dev->ch);
+		dev->reopens++;
+		if (ret) {
+			gd_log(LOG_ERR, "relid %u: channel reopen failed: %s", dev->ch.relid,
+				strerror(-ret));
+			status = (uint32_t)-ret;
+		}
+	}
+	dev->claimed = true;
+	if (send(dev->ctl_fd[0], &status, sizeof(status), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		gd_log(LOG_WARNING, "uio claim: no answer sent: %s", strerror(errno));
+}
+
 int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd)
 {
-	struct pollfd p[2] = {{.fd = stop_fd, .events = POLLIN}, {.fd = dev->msg_fd, .events = POLLIN}};
+	struct pollfd p[3] = {{.fd = stop_fd, .events = POLLIN}, {.fd = dev->msg_fd, .events = POLLIN},
+		{.fd = dev->ctl_fd[0], .events = POLLIN}};
 	int ret;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0)
+		if (poll(p, 3, -1) < 0)
 			continue;
 		if (p[0].revents)
 			return 0;
+		if (p[2].revents & POLLIN)
+			uio_claim(dev);
+		if (!(p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		/* offers, rescinds: the PMD cannot follow a rescind, so it is only logged */
 		ret = gd_vmbus_pump(&dev->vb, 0);
 		if (ret < 0)
@@ -156,7 +189,12 @@ void gd_uio_dev_stop(struct gd_uio_dev *dev)
 	gd_vmbus_fini(&dev->vb);
 	if (dev->gmem.base)
 		gd_gmem_close(&dev->gmem);
+	if (dev->ctl_fd[0] >= 0)
+		close(dev->ctl_fd[0]);
+	if (dev->ctl_fd[1] >= 0)
+		close(dev->ctl_fd[1]);
 	memset(dev, 0, sizeof(*dev));
+	dev->ctl_fd[0] = dev->ctl_fd[1] = -1;
 }
 
 int gd_uio_dev_export(struct gd_uio_dev *dev, const char *preload)
@@ -164,12 +202,19 @@ int gd_uio_dev_export(struct gd_uio_dev *dev, const char *preload)
 	char maps[GD_UIO_MAPS * 40], v[64];
 	size_t n = 0;
 	unsigned int i;
-	int fd;
+	int fd, ctl;
 
 	/* the command maps the regions from its own copy of the memory fd */
 	fd = fcntl(dev->gmem.fd, F_DUPFD, 10);
 	if (fd < 0)
 		return -errno;
+	ctl = fcntl(dev->ctl_fd[1], F_DUPFD, 10);
+	if (ctl < 0) {
+		close(fd);
+		return -errno;
+	}
+	snprintf(v, sizeof(v), "%d", ctl);
+	setenv("VSW_UIO_CTL_FD", v, 1);
 	for (i = 0; i < dev->view.n_maps; i++)
 		n += (size_t)snprintf(maps + n, sizeof(maps) - n, "%s0x%llx:0x%llx", i ? "," : "",
 			(unsigned long long)dev->view.maps[i].offset,

@@ -7,7 +7,10 @@
  * The uio core treats an mmap offset as a map index (offset = index x page size), which no file
  * can do, so we wrap the calls DPDK's vmbus bus makes through the PLT:
  *  - open/open64 of /dev/uio<N>: an fd of /dev/null, remembered as "uio N" (the node need not
- *    exist; DPDK keeps one such fd and never reads or writes it, §4);
+ *    exist; DPDK keeps one such fd and never reads or writes it, §4). A process's first open
+ *    claims the device from vsw-guest-init over VSW_UIO_CTL_FD and waits for the answer: for
+ *    every process after the first, init closes and reopens the channel, as the kernel does at
+ *    the last close and next open, so each DPDK process meets a host without NVSP state;
  *  - mmap/mmap64 on such an fd: map index = offset / 4096, mapped from the partition memory fd at
  *    that map's offset in partition memory; the length must fit the map;
  *  - memfd_create("nohuge") (EAL with --no-huge): a duplicate of the partition memory fd, so
@@ -20,6 +23,7 @@
  *
  * Environment (set by vsw-guest-init):
  *   VSW_UIO_MEM_FD    the partition memory fd (inherited)
+ *   VSW_UIO_CTL_FD    SOCK_SEQPACKET socket to vsw-guest-init (inherited; optional)
  *   VSW_UIO_DEV       N of /dev/uioN
  *   VSW_UIO_MAPS      "OFF:SIZE,OFF:SIZE,..." in map order, hex or decimal bytes
  *   VSW_UIO_HEAP_MIN  lowest partition-memory offset the heap may occupy (init's own pages are
@@ -39,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,14 +68,17 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_close)(int);
 static int (*real_ftruncate)(int, off_t);
 
+static pid_t uio_claimed_by; /* under uio_lock */
+
 static struct {
 	int mem_fd;
+	int ctl_fd;
 	uint64_t mem_size;
 	int dev;
 	unsigned int n_maps;
 	uint64_t off[UIO_MAX_MAPS], size[UIO_MAX_MAPS];
 	uint64_t heap_min;
-} uio_cfg = {.mem_fd = -1, .dev = -1};
+} uio_cfg = {.mem_fd = -1, .ctl_fd = -1, .dev = -1};
 
 static int env_u64(const char *name, uint64_t *v)
 {
@@ -113,6 +121,8 @@ static void uio_init(void)
 		uio_cfg.mem_fd = (int)v;
 		uio_cfg.mem_size = (uint64_t)st.st_size;
 	}
+	if (env_u64("VSW_UIO_CTL_FD", &v) == 0 && v < 65536)
+		uio_cfg.ctl_fd = (int)v;
 	if (env_u64("VSW_UIO_DEV", &v) == 0 && v < 256)
 		uio_cfg.dev = (int)v;
 	uio_maps_parse(getenv("VSW_UIO_MAPS"));
@@ -183,15 +193,44 @@ static bool uio_path_is_ours(const char *path)
 	return *end == '\0' && n == uio_cfg.dev;
 }
 
+/* 0 once this process holds the device (claimed now or before), or an errno. */
+static int uio_claim(void)
+{
+	uint32_t req = 0x55494f31u, status = EIO; /* guest-drivers/uio/uio.h GD_UIO_CTL_CLAIM */
+	int err = 0;
+
+	if (uio_cfg.ctl_fd < 0)
+		return 0;
+	pthread_mutex_lock(&uio_lock);
+	if (uio_claimed_by != getpid()) {
+		if (send(uio_cfg.ctl_fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+			recv(uio_cfg.ctl_fd, &status, sizeof(status), 0) != sizeof(status))
+			err = EIO;
+		else
+			err = (int)status;
+		if (err == 0)
+			uio_claimed_by = getpid();
+	}
+	pthread_mutex_unlock(&uio_lock);
+	return err;
+}
+
 static int uio_open(const char *path, int flags, mode_t mode)
 {
-	int fd;
+	int fd, err;
 
 	uio_ready();
 	if (!uio_path_is_ours(path))
 		return real_open(path, flags, mode);
 	if (uio_cfg.mem_fd < 0 || uio_fd_table_full()) {
 		errno = ENODEV;
+		return -1;
+	}
+	err = uio_claim();
+	if (err) {
+		fprintf(stderr, "libvsw_uio: /dev/uio%d: the channel could not be reset (%s)\n",
+			uio_cfg.dev, strerror(err));
+		errno = err;
 		return -1;
 	}
 	fd = real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -147,6 +149,36 @@ static void heap_refusals(void **state)
 	close(fd);
 }
 
+static int ctl_peer;
+
+/* A process's first open claims the device once (init answers 0); a forked child claims again and
+ * sees init's refusal. */
+static void first_open_claims_once_per_process(void **state)
+{
+	uint32_t req, status = 5; /* EIO, queued for the child */
+	int fd1, fd2, st;
+	pid_t pid;
+
+	/* the parent claimed at its first open, in the first test, and only then */
+	fd1 = open("/dev/uio0", O_RDWR);
+	fd2 = open("/dev/uio0", O_RDWR);
+	assert_true(fd1 >= 0 && fd2 >= 0);
+	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), sizeof(req));
+	assert_int_equal(req, 0x55494f31u);
+	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), -1);
+	close(fd1);
+	close(fd2);
+	assert_int_equal(send(ctl_peer, &status, sizeof(status), 0), sizeof(status));
+	pid = fork();
+	if (pid == 0)
+		_exit(open("/dev/uio0", O_RDWR) < 0 && errno == EIO ? 0 : 1);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), sizeof(req));
+	assert_int_equal(req, 0x55494f31u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,8 +187,11 @@ int main(void)
 		cmocka_unit_test(close_forgets_the_fd),
 		cmocka_unit_test(heap_identity_mapped),
 		cmocka_unit_test(heap_refusals),
+		cmocka_unit_test(first_open_claims_once_per_process),
 	};
+	uint32_t zero = 0;
 	char v[128];
+	int sv[2];
 
 	/* partition memory with a marker at each region; then the environment init would give
 	 * (raw syscalls: the shim reads its environment at its first call) */
@@ -169,6 +204,13 @@ int main(void)
 	snprintf(v, sizeof(v), "%d", mem_fd);
 	setenv("VSW_UIO_MEM_FD", v, 1);
 	setenv("VSW_UIO_DEV", "0", 1);
+	/* vsw-guest-init's side: the parent's first claim is answered in advance */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 ||
+		send(sv[0], &zero, sizeof(zero), 0) != sizeof(zero))
+		return 1;
+	ctl_peer = sv[0];
+	snprintf(v, sizeof(v), "%d", sv[1]);
+	setenv("VSW_UIO_CTL_FD", v, 1);
 	snprintf(v, sizeof(v), "0x%llx:0x1000,0x%llx:0x2000", MAP0_OFF, MAP1_OFF);
 	setenv("VSW_UIO_MAPS", v, 1);
 	snprintf(v, sizeof(v), "0x%llx", HEAP_MIN);

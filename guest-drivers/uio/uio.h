@@ -14,6 +14,7 @@
 #ifndef VSW_GUEST_UIO_H
 #define VSW_GUEST_UIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,14 +71,24 @@ struct gd_uio_dev {
 	uint32_t recv_gpadl, send_gpadl;
 	uint64_t end_pfn; /* first page above everything we allocated */
 	struct gd_uio_view view;
+	int ctl_fd[2];	  /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
+	bool claimed;	  /* a process has opened /dev/uioN since the channel was (re)opened */
+	uint64_t reopens;
 };
+
+/* The request libvsw_uio.so sends on its control fd at a process's first open of /dev/uioN; the
+ * answer is a u32: 0 (the channel is fresh for it) or a positive errno. */
+#define GD_UIO_CTL_CLAIM 0x55494f31u /* "UIO1" */
 
 /* Connect, take the first netvsc offer, allocate and GPADL the buffers, open the channel with
  * GD_UIO_RING_PAGES per direction, fill dev->view. Returns 0, -ENODEV (no host / no offer) or
  * -errno. */
 int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms,
 	int reply_ms, void (*on_contact)(void *), void *arg);
-/* Serve host messages until 'stop_fd' is readable or the host goes away. */
+/* Serve host messages and the command's claims until 'stop_fd' is readable or the host goes
+ * away. The first claim gets the channel as opened; each later one (a new DPDK process) gets it
+ * closed and opened again, as Linux's last close and next open of /dev/uioN do, so that the
+ * new PMD finds a host without NVSP state. */
 int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd);
 void gd_uio_dev_stop(struct gd_uio_dev *dev);
 /* Give the command (started after this) what libvsw_uio.so needs: a non-close-on-exec copy of
