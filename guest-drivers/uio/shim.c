@@ -239,12 +239,18 @@ static int uio_open(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* as libc decides whether a mode argument follows */
+static bool uio_needs_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
 int open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	if (uio_needs_mode(flags)) {
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
@@ -257,7 +263,7 @@ int open64(const char *path, int flags, ...)
 	mode_t mode = 0;
 	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	if (uio_needs_mode(flags)) {
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
