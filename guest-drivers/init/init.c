@@ -19,6 +19,13 @@
  * last case the thread keeps waiting for an answer up to VSW_GUEST_CONTACT_MS (default 5000)
  * and eth0 may appear after the command started.
  *
+ * With VSW_GUEST_NIC=uio (vmmd sets it for a `guest=uio` NIC, DESIGN.md decision 12) the thread
+ * does not run our netvsc driver: it opens the channel and writes the /sys/bus/vmbus view as
+ * Linux's uio_hv_generic would (guest-drivers/uio/uio.h), then serves host messages and the
+ * command's claims of the device. Once a host has answered, the command waits for that view
+ * with no time limit (a DPDK command needs its device at start), and its environment carries
+ * LD_PRELOAD=libvsw_uio.so and the VSW_UIO_* variables.
+ *
  * File descriptor contract with vmmd:
  *   0       /dev/null
  *   1, 2    the partition's log (vmmd's state directory, PARTITION.log)
@@ -303,6 +310,29 @@ static enum gd_nic_state gd_nic_get(struct gd_init_nic *nic)
 	return state;
 }
 
+static bool gd_term_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+		sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGHUP) == 1 ||
+		sigismember(&set, SIGQUIT) == 1);
+}
+
+/* Wait on nic->cond (nic->lock held) for at most 'ms'. */
+static void gd_cond_wait_ms(struct gd_init_nic *nic, int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += (long)ms * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&nic->cond, &nic->lock, &t);
+}
+
 /*
  * Start the driver thread and wait until eth0 is up or there will be none (see the top). A vmmd
  * without a VMBus server never reads the socket: once INITIATE_CONTACT has sat unread for the
@@ -362,6 +392,14 @@ static void gd_nic_start(struct gd_init_nic *nic)
 	}
 	pthread_mutex_lock(&nic->lock);
 	while (nic->state == GD_NIC_CONTACTED || nic->state == GD_NIC_PENDING) {
+		/* a uio NIC's command (DPDK) needs the device at its start: wait for it, until a
+		 * termination signal is pending (the loop then forwards it to the command) */
+		if (nic->uio) {
+			if (gd_term_pending())
+				break;
+			gd_cond_wait_ms(nic, 200);
+			continue;
+		}
 		if (pthread_cond_timedwait(&nic->cond, &nic->lock, &t0) == ETIMEDOUT) {
 			fprintf(stderr, "vsw-guest-init: eth0 not up after %d ms: starting the "
 					"command; eth0 comes up when the switch serves it\n", limit);

@@ -169,8 +169,13 @@ int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd)
 		ret = gd_vmbus_pump(&dev->vb, 0);
 		if (ret < 0)
 			return ret;
-		if (dev->vb.n_replies)
-			dev->vb.n_replies = 0;
+		/* nothing waits for a reply here: drop any, with their fds */
+		while (dev->vb.n_replies) {
+			struct gd_reply *r = &dev->vb.replies[--dev->vb.n_replies];
+
+			while (r->n_fds)
+				close(r->fds[--r->n_fds]);
+		}
 	}
 }
 
