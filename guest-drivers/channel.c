@@ -118,8 +118,9 @@ int gd_channel_reopen(struct gd_channel *ch)
 
 	if (!ch->vb || !ch->open)
 		return -EINVAL;
-	/* CLOSECHANNEL: the host forgets the channel's state and stops using the rings; the ring
-	 * GPADL stays ours and is given again to the new OPENCHANNEL */
+	/* CLOSECHANNEL, then the ring GPADL's teardown: GPADL_TORNDOWN says the host no longer
+	 * touches the rings (facts 4.3), so only then are they reset, and given again under a new
+	 * GPADL, as Linux's vmbus_disconnect_ring and vmbus_connect_ring do */
 	ret = gd_vmbus_post(ch->vb, &m, vmbus_chanmsg_build_close(&m, ch->relid));
 	close(ch->signal_fd);
 	close(ch->intr_fd);
@@ -127,8 +128,15 @@ int gd_channel_reopen(struct gd_channel *ch)
 	ch->open = false;
 	if (ret)
 		return ret;
+	ret = gd_gpadl_teardown(ch->vb, ch->relid, ch->ring_gpadl);
+	if (ret)
+		return ret;
+	ch->ring_gpadl = 0;
 	vmbus_ring_ctl_reset(&ch->out);
 	vmbus_ring_ctl_reset(&ch->in);
+	ret = gd_gpadl_create_run(ch->vb, ch->relid, ch->ring_pfn, ch->ring_pages, &ch->ring_gpadl);
+	if (ret)
+		return ret;
 	ret = gd_vmbus_post(ch->vb, &m,
 		vmbus_chanmsg_build_open(&m, ch->relid, k.open_id, ch->ring_gpadl, 0, half));
 	if (ret)
