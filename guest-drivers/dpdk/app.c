@@ -47,6 +47,7 @@
 #define APP_ICMP_ID 0x5644
 #define APP_FRAME_MAX 1514u
 #define APP_FRAME_MIN 42u /* Ethernet + IPv4 + ICMP headers */
+#define APP_MAX_COUNT 4096u /* gen requests per size: the sequence number's low 12 bits */
 
 enum app_mode { APP_ECHO, APP_GEN, APP_SINK };
 
@@ -63,6 +64,7 @@ struct app {
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
 	/* gen: per size index */
 	uint64_t sent[APP_MAX_SIZES], ok[APP_MAX_SIZES], bad[APP_MAX_SIZES];
+	uint8_t seen[APP_MAX_SIZES][APP_MAX_COUNT]; /* a reply per sequence number counts once */
 };
 
 static volatile sig_atomic_t app_quit;
@@ -167,7 +169,8 @@ static int app_args(struct app *a, int argc, char **argv)
 	}
 	if (a->ip == 0)
 		return -EINVAL;
-	if (a->mode == APP_GEN && (a->peer_ip == 0 || !a->have_peer_mac || a->count == 0))
+	if (a->mode == APP_GEN && (a->peer_ip == 0 || !a->have_peer_mac || a->count == 0 ||
+				   a->count > APP_MAX_COUNT))
 		return -EINVAL;
 	return 0;
 }
@@ -257,10 +260,13 @@ static void app_gen_check(struct app *a, const struct rte_icmp_hdr *icmp, size_t
 	unsigned int seq = rte_be_to_cpu_16(icmp->icmp_seq_nb), k = seq >> 12, n = seq & 0xfff;
 	size_t i, plen = icmp_len - sizeof(*icmp);
 
-	if (icmp->icmp_ident != rte_cpu_to_be_16(APP_ICMP_ID) || k >= a->n_sizes) {
+	if (icmp->icmp_ident != rte_cpu_to_be_16(APP_ICMP_ID) || k >= a->n_sizes || n >= a->count ||
+		a->seen[k][n]) {
+		/* not ours, or a late reply to a request sent again */
 		a->other++;
 		return;
 	}
+	a->seen[k][n] = 1;
 	if (a->sizes[k] != sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + icmp_len)
 		goto bad;
 	for (i = 0; i < plen; i++) {
@@ -407,9 +413,8 @@ static bool app_gen_done(const struct app *a)
 	return true;
 }
 
-/* Requests go out one size after another, a few in flight at a time (the peer's kernel drops
- * ICMP beyond its rate limit only for errors, not echo replies, but its socket queues are
- * small). */
+/* Requests go out one size after another, at most 8 unanswered at a time, so that the peer's
+ * small receive queues never overflow. */
 static void app_gen_step(struct app *a, unsigned int *k, unsigned int *n)
 {
 	struct rte_mbuf *m;
