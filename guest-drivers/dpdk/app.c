@@ -46,7 +46,7 @@
 #define APP_MAX_SIZES 8
 #define APP_ICMP_ID 0x5644
 #define APP_FRAME_MAX 1514u
-#define APP_FRAME_MIN 42u /* Ethernet + IPv4 + ICMP headers */
+#define APP_FRAME_MIN 42u   /* Ethernet + IPv4 + ICMP headers */
 #define APP_MAX_COUNT 4096u /* gen requests per size: the sequence number's low 12 bits */
 
 enum app_mode { APP_ECHO, APP_GEN, APP_SINK };
@@ -169,8 +169,8 @@ static int app_args(struct app *a, int argc, char **argv)
 	}
 	if (a->ip == 0)
 		return -EINVAL;
-	if (a->mode == APP_GEN && (a->peer_ip == 0 || !a->have_peer_mac || a->count == 0 ||
-				   a->count > APP_MAX_COUNT))
+	if (a->mode == APP_GEN &&
+		(a->peer_ip == 0 || !a->have_peer_mac || a->count == 0 || a->count > APP_MAX_COUNT))
 		return -EINVAL;
 	return 0;
 }
@@ -190,11 +190,11 @@ static int app_port_init(struct app *a)
 	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_configure(a->port, 1, 1, &conf);
 	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port),
-			NULL, a->pool);
+		ret = rte_eth_rx_queue_setup(
+			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
 	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port),
-			NULL);
+		ret = rte_eth_tx_queue_setup(
+			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
 	if (ret == 0)
 		ret = rte_eth_dev_start(a->port);
 	if (ret == 0)
@@ -474,10 +474,12 @@ static int app_run(struct app *a)
 				ret = 1;
 		}
 	}
-	printf("%s rx %" PRIu64 " tx %" PRIu64 " arp %" PRIu64 " icmp %" PRIu64 " reflected %" PRIu64
-	       " other %" PRIu64 "\n",
-		a->mode == APP_GEN ? "gen" : a->mode == APP_ECHO ? "echo" : "sink", a->rx, a->tx,
-		a->arp_replies, a->icmp_replies, a->reflected, a->other);
+	printf("%s rx %" PRIu64 " tx %" PRIu64 " arp %" PRIu64 " icmp %" PRIu64
+	       " reflected %" PRIu64 " other %" PRIu64 "\n",
+		a->mode == APP_GEN    ? "gen"
+		: a->mode == APP_ECHO ? "echo"
+				      : "sink",
+		a->rx, a->tx, a->arp_replies, a->icmp_replies, a->reflected, a->other);
 	fflush(stdout);
 	return ret;
 }
@@ -507,8 +509,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, app_signal);
 	signal(SIGINT, app_signal);
-	a.pool = rte_pktmbuf_pool_create("app_pool", APP_NB_MBUF, 256, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	a.pool = rte_pktmbuf_pool_create(
+		"app_pool", APP_NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (a.pool == NULL) {
 		fprintf(stderr, "vsw-dpdk-app: mbuf pool: %s\n", rte_strerror(rte_errno));
 		rte_eal_cleanup();

@@ -13,16 +13,16 @@
  * No NVSP: the PMD speaks it. The offer's monitor id is "none" (our host allocates none); sysfs
  * says 0, a valid index for the PMD's latency table.
  */
-#include "uio.h"
 #include "internal.h"
+#include "uio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define GD_UIO_CONTACT_PAGES 3u /* vmbus_client.c: interrupt page, monitor pages 1 and 2 */
@@ -82,8 +82,8 @@ static uint64_t uio_end_pfn(const struct gd_uio_dev *dev)
 	return e > end ? e : end;
 }
 
-int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms,
-	int reply_ms, void (*on_contact)(void *), void *arg)
+int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms, int reply_ms,
+	void (*on_contact)(void *), void *arg)
 {
 	const struct gd_offer *o;
 	int ret;
@@ -152,8 +152,8 @@ static void uio_claim(struct gd_uio_dev *dev)
 
 int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd)
 {
-	struct pollfd p[3] = {{.fd = stop_fd, .events = POLLIN}, {.fd = dev->msg_fd, .events = POLLIN},
-		{.fd = dev->ctl_fd[0], .events = POLLIN}};
+	struct pollfd p[3] = {{.fd = stop_fd, .events = POLLIN},
+		{.fd = dev->msg_fd, .events = POLLIN}, {.fd = dev->ctl_fd[0], .events = POLLIN}};
 	int ret;
 
 	for (;;) {

@@ -109,8 +109,8 @@ static void heap_identity_mapped(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 64 << 20), 0); /* no resize: memory is sealed in vmmd */
 	/* EAL maps its heap MAP_FIXED over a reservation */
-	resv = mmap((void *)HEAP_VA, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-		MAP_FIXED_NOREPLACE, -1, 0);
+	resv = mmap((void *)HEAP_VA, 1 << 20, PROT_NONE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (resv != (void *)HEAP_VA)
 		skip();
 	p = mmap(resv, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
@@ -133,14 +133,14 @@ static void heap_refusals(void **state)
 	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
 	assert_int_equal(errno, ENOMEM);
 	/* below HEAP_MIN: init's rings and buffers live there */
-	assert_true(mmap((void *)(HEAP_MIN - 4096), 8192, PROT_READ, MAP_SHARED | MAP_FIXED |
-		MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED);
+	assert_true(mmap((void *)(HEAP_MIN - 4096), 8192, PROT_READ,
+			    MAP_SHARED | MAP_FIXED | MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED);
 	/* past the end of partition memory */
-	assert_true(mmap((void *)(MEM_SIZE - 4096), 8192, PROT_READ, MAP_SHARED | MAP_FIXED |
-		MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED);
+	assert_true(mmap((void *)(MEM_SIZE - 4096), 8192, PROT_READ,
+			    MAP_SHARED | MAP_FIXED | MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED);
 	/* a non-zero file offset */
-	assert_true(mmap((void *)HEAP_VA, 4096, PROT_READ, MAP_SHARED | MAP_FIXED |
-		MAP_FIXED_NOREPLACE, fd, 4096) == MAP_FAILED);
+	assert_true(mmap((void *)HEAP_VA, 4096, PROT_READ,
+			    MAP_SHARED | MAP_FIXED | MAP_FIXED_NOREPLACE, fd, 4096) == MAP_FAILED);
 	close(fd);
 	/* any other memfd is a real one */
 	fd = memfd_create("other", 0);

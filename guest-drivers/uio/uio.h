@@ -20,7 +20,7 @@
 
 #include "guest.h"
 
-#define GD_UIO_MAPS 5		     /* txrx_rings, int_page, monitor_page, recv:, send: */
+#define GD_UIO_MAPS 5 /* txrx_rings, int_page, monitor_page, recv:, send: */
 #define GD_UIO_NAME_SIZE 32
 #define GD_UIO_RING_PAGES 512u	     /* per direction: 2 MiB, Linux's VMBUS_RING_SIZE for uio */
 #define GD_UIO_RECV_SIZE (16u << 20) /* receive buffer (Linux: 31 MiB; the PMD reads the size) */
@@ -71,8 +71,8 @@ struct gd_uio_dev {
 	uint32_t recv_gpadl, send_gpadl;
 	uint64_t end_pfn; /* first page above everything we allocated */
 	struct gd_uio_view view;
-	int ctl_fd[2];	  /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
-	bool claimed;	  /* a process has opened /dev/uioN since the channel was (re)opened */
+	int ctl_fd[2]; /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
+	bool claimed;  /* a process has opened /dev/uioN since the channel was (re)opened */
 	uint64_t reopens;
 };
 
@@ -83,8 +83,8 @@ struct gd_uio_dev {
 /* Connect, take the first netvsc offer, allocate and GPADL the buffers, open the channel with
  * GD_UIO_RING_PAGES per direction, fill dev->view. Returns 0, -ENODEV (no host / no offer) or
  * -errno. */
-int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms,
-	int reply_ms, void (*on_contact)(void *), void *arg);
+int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms, int reply_ms,
+	void (*on_contact)(void *), void *arg);
 /* Serve host messages and the command's claims until 'stop_fd' is readable or the host goes
  * away. The first claim gets the channel as opened; each later one (a new DPDK process) gets it
  * closed and opened again, as Linux's last close and next open of /dev/uioN do, so that the

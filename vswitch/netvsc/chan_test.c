@@ -6,9 +6,10 @@
  * libvsw_uio.so maps its heap at the partition-memory offset equal to its address, so those are
  * guest page numbers and get exactly this check (docs/guest-drivers.md).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -39,12 +40,11 @@ static void pages_inside_memory_map_to_their_offset(void **state)
 static void pages_outside_memory_refused(void **state)
 {
 	static const uint64_t bad[] = {
-		4,		       /* the first page past the end */
-		5,
-		UINT64_MAX,	       /* would wrap pfn << 12 */
-		UINT64_MAX >> 12,      /* the largest that does not wrap */
-		1ull << 52,	       /* an IOVA-sized page number */
-		0x10f182,	       /* a DPDK VA page number (reference §7) in a small partition */
+		4,		  /* the first page past the end */
+		5, UINT64_MAX,	  /* would wrap pfn << 12 */
+		UINT64_MAX >> 12, /* the largest that does not wrap */
+		1ull << 52,	  /* an IOVA-sized page number */
+		0x10f182,	  /* a DPDK VA page number (reference §7) in a small partition */
 	};
 	struct vs_nv_chan ch;
 	uint64_t pfns[3];
