@@ -68,7 +68,8 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_close)(int);
 static int (*real_ftruncate)(int, off_t);
 
-static pid_t uio_claimed_by; /* under uio_lock */
+static pthread_mutex_t uio_claim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t uio_claimed_by; /* under uio_claim_lock (held across the exchange with init) */
 
 static struct {
 	int mem_fd;
@@ -201,7 +202,7 @@ static int uio_claim(void)
 
 	if (uio_cfg.ctl_fd < 0)
 		return 0;
-	pthread_mutex_lock(&uio_lock);
+	pthread_mutex_lock(&uio_claim_lock);
 	if (uio_claimed_by != getpid()) {
 		if (send(uio_cfg.ctl_fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
 			recv(uio_cfg.ctl_fd, &status, sizeof(status), 0) != sizeof(status))
@@ -211,7 +212,7 @@ static int uio_claim(void)
 		if (err == 0)
 			uio_claimed_by = getpid();
 	}
-	pthread_mutex_unlock(&uio_lock);
+	pthread_mutex_unlock(&uio_claim_lock);
 	return err;
 }
 
