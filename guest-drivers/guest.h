@@ -218,6 +218,11 @@ struct gd_channel {
  */
 int gd_channel_open(struct gd_channel *ch, struct gd_vmbus *vb, const struct gd_offer *offer,
 	uint32_t ring_pages);
+/* CLOSECHANNEL, ring GPADL teardown, both rings reset, a new GPADL over the same pages and
+ * OPENCHANNEL: a fresh channel for the host on the same ring memory (what Linux's uio_hv_generic
+ * gives each new user of /dev/uioN). Returns 0, -EIO, -ETIMEDOUT or -errno; on error the channel
+ * is closed (ring pages still allocated, leaked if the teardown went unanswered). */
+int gd_channel_reopen(struct gd_channel *ch);
 /* CLOSECHANNEL, then (unless 'rescinded') tear the ring GPADL down; free the ring pages and close
  * the eventfds. */
 void gd_channel_close(struct gd_channel *ch, bool rescinded);

@@ -94,14 +94,14 @@ void vmm_cpus_format(uint32_t centi, char *buf, size_t size)
 static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, unsigned int *seen,
 	char *err, size_t errlen)
 {
-	static const char *const keys[] = {"switch", "mac", "port", "queues"};
+	static const char *const keys[] = {"switch", "mac", "port", "queues", "guest"};
 	unsigned int i;
 
 	for (i = 0; i < VSW_ARRAY_SIZE(keys) && strcmp(keys[i], key) != 0; i++)
 		;
 	if (i == VSW_ARRAY_SIZE(keys)) {
 		snprintf(err, errlen,
-			"unknown NIC key '%s' (switch, mac, port and queues are allowed)", key);
+			"unknown NIC key '%s' (switch, mac, port, queues and guest are allowed)", key);
 		return -EINVAL;
 	}
 	if (*seen & (1u << i)) {
@@ -137,6 +137,15 @@ static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, 
 			snprintf(err, errlen, "invalid queues '%s' (1..%d)", val, VMM_MAX_QUEUES);
 			return -EINVAL;
 		}
+		return 0;
+	case 4:
+		/* how the partition's init presents the NIC: our netvsc driver, or the
+		 * uio_hv_generic view for a third-party driver such as DPDK's netvsc PMD */
+		if (strcmp(val, "netvsc") != 0 && strcmp(val, "uio") != 0) {
+			snprintf(err, errlen, "invalid guest '%s' (netvsc or uio)", val);
+			return -EINVAL;
+		}
+		nic->guest_uio = strcmp(val, "uio") == 0;
 		return 0;
 	default:
 		if (!vsw_name_is_valid(val))
@@ -238,6 +247,13 @@ static int nics_check_unique(const struct vmm_part_config *c, char *err, size_t 
 					c->nics[i].port, c->nics[i].sw);
 				return -EINVAL;
 			}
+		}
+	}
+	/* vsw-guest-init drives one NIC: a uio one cannot share it with another */
+	for (i = 0; i < c->n_nics && c->n_nics > 1; i++) {
+		if (c->nics[i].guest_uio) {
+			snprintf(err, errlen, "a guest=uio NIC must be the partition's only NIC");
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -400,13 +416,16 @@ json_t *vmm_part_config_to_json(const struct vmm_part_config *cfg)
 		vmm_mac_format(cfg->nics[i].mac, mac);
 		n = json_pack("{s:s, s:s, s:s}", "switch", cfg->nics[i].sw, "mac", mac, "port",
 			cfg->nics[i].port);
-		/* "queues" only when not the default: files stay readable by older vmmds */
+		/* "queues" and "guest" only when not the default: files stay readable by older
+		 * vmmds */
 		if (n && cfg->nics[i].queues > 1) {
 			char q[12];
 
 			snprintf(q, sizeof(q), "%u", cfg->nics[i].queues);
 			json_object_set_new(n, "queues", json_string(q));
 		}
+		if (n && cfg->nics[i].guest_uio)
+			json_object_set_new(n, "guest", json_string("uio"));
 		json_array_append_new(nics, n);
 	}
 	j = json_pack("{s:s, s:i, s:o, s:o, s:o?}", "name", cfg->name, "memory",

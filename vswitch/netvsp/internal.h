@@ -53,9 +53,10 @@ struct vs_stream {
 };
 
 /* Receive buffer and its sub-allocation allocator. Each XFER_PAGES transfer holds a chain of
- * sub-allocations linked through next[]; the head's seq[] is the non-zero sequence number that,
- * with the head index, forms the transaction id: (seq << 32) | head. A completion frees the chain
- * only if that pair matches, so a repeated or forged id finds seq 0 or another seq. */
+ * sub-allocations linked through next[]; the transaction id is the head index (DPDK's PMD needs
+ * it below its slot count), and the head's seq[] is non-zero while the chain is in flight. A
+ * completion frees the chain only if its head is in flight, so a repeated or forged id finds
+ * seq 0 or an index out of range. */
 struct vs_rxbuf {
 	bool ready;	     /* SEND_RECV_BUF accepted */
 	uint8_t *base;	     /* mapping of the GPADL */
@@ -138,6 +139,7 @@ struct vs_vsp {
 	uint32_t cur_chan;			       /* channel served: answers go there */
 	struct vs_ctl_queue ctlq;
 	unsigned int ctl_budget; /* direct control sends left in this handle_packet */
+	bool ctl_hold;		 /* answers wait in ctlq until the request's COMP is sent */
 
 	struct vs_vsp_stats stats;
 

@@ -511,7 +511,9 @@ static void nvsp_subchannel(struct vs_vsp *vsp, const struct vs_in *in)
 	if (granted > requested) /* never more than asked: Linux then falls back to 1 channel */
 		granted = requested;
 	vsp->n_channels = 1 + granted;
-	c.op_or_status = NVSP_STAT_SUCCESS;
+	/* none granted is a failure: DPDK's PMD would otherwise run its extra queues on channels
+	 * that do not exist (reference §6.2) */
+	c.op_or_status = granted ? NVSP_STAT_SUCCESS : NVSP_STAT_FAIL;
 	c.num_subchannels = granted;
 	if (wants_comp(in))
 		vs_vsp_send_comp(vsp, in->d.trans_id, &c, sizeof(c));
@@ -574,11 +576,16 @@ static void nvsp_rndis_pkt(struct vs_vsp *vsp, const struct vs_in *in)
 		e = VS_VSP_ERR_RNDIS_NO_DATA;
 		goto complete;
 	}
+	/* the answer goes after this COMP: DPDK's PMD takes a COMP still in the ring for the answer
+	 * to its next NVSP request (reference/dpdk-netvsc-guest.md §6.3) */
+	vsp->ctl_hold = true;
 	c.status = vs_rndis_input(vsp, s);
 complete:
 	vs_vsp_error(vsp, e);
 	if (wants_comp(in))
 		vs_vsp_send_comp(vsp, in->d.trans_id, &c, sizeof(c));
+	vsp->ctl_hold = false;
+	vs_ctl_queue_flush(vsp);
 }
 
 static void nvsp_dispatch(struct vs_vsp *vsp, const struct vs_in *in)
