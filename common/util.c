@@ -235,3 +235,25 @@ bool vsw_name_is_valid(const char *name)
 	}
 	return true;
 }
+
+int vsw_opt_path(const char *prog, const char *name, const char *arg, char *out, size_t size)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0 || len >= size) {
+		fprintf(stderr, "%s: --%s: invalid path\n", prog, name);
+		return -EINVAL;
+	}
+	memcpy(out, arg, len + 1);
+	return 0;
+}
+
+int vsw_opt_name(const char *prog, const char *name, const char *arg, char *out, size_t size)
+{
+	if (!vsw_name_is_valid(arg) || strlen(arg) >= size) {
+		fprintf(stderr, "%s: --%s: 1-15 of A-Z a-z 0-9 _ . -\n", prog, name);
+		return -EINVAL;
+	}
+	strcpy(out, arg);
+	return 0;
+}

@@ -47,4 +47,10 @@ int vsw_file_read(const char *path, size_t max, char **out, size_t *size);
 /* Port and instance names: 1..15 characters of [A-Za-z0-9_.-], not starting with '-'. */
 bool vsw_name_is_valid(const char *name);
 
+/* Daemon command-line options: copy a valid value of option --'name' into 'out' (of 'size'
+ * bytes), or print "PROG: --NAME: why" to stderr and return -EINVAL. A path must be non-empty
+ * and shorter than 'size'; a name as vsw_name_is_valid() says. */
+int vsw_opt_path(const char *prog, const char *name, const char *arg, char *out, size_t size);
+int vsw_opt_name(const char *prog, const char *name, const char *arg, char *out, size_t size);
+
 #endif

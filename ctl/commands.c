@@ -144,8 +144,33 @@ static void print_netvsc(json_t *nv)
 			n(g, "packet_filter"));
 	printf("\n");
 	print_offloads(json_object_get(g, "offloads"));
+	if (json_object_get(nv, "channels")) {
+		json_t *c = json_object_get(nv, "channels"), *r = json_object_get(nv, "rss");
+
+		printf("    channels: %lld open, %lld granted, %lld max; RSS %s, hash %#llx, table "
+		       "%lld\n",
+			n(c, "open"), n(c, "granted"), n(c, "max"),
+			json_is_true(json_object_get(r, "enabled")) ? "on" : "off",
+			n(r, "hash_info"), n(r, "table_len"));
+	}
 	if (s(nv, "error")[0])
 		printf("    netvsc error: %s\n", s(nv, "error"));
+}
+
+/* Per-channel counters of a netvsc port (index 0 is the primary). */
+static void print_channels(json_t *chans)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(chans, i, c)
+	{
+		printf("  netvsc channel %lld%s: to guest %lld packets %lld bytes, from guest %lld "
+		       "packets %lld bytes, ring full %lld\n",
+			n(c, "index"), json_is_true(json_object_get(c, "open")) ? "" : " (closed)",
+			n(c, "to_guest_packets"), n(c, "to_guest_bytes"),
+			n(c, "from_guest_packets"), n(c, "from_guest_bytes"), n(c, "ring_full"));
+	}
 }
 
 /* Non-zero members of a counter object, one line each, e.g. "  netvsc drop NAME N". */
@@ -172,6 +197,8 @@ static void print_ports(json_t *ports)
 		vlan_desc(p, vlan, sizeof(vlan));
 		printf("%-15s %-14s %-6s %-17s %-5lld %s\n", s(p, "name"), s(p, "driver"),
 			s(p, "state"), s(p, "mac"), n(p, "mtu"), vlan);
+		if (strcmp(s(p, "admin"), "down") == 0)
+			printf("    admin: down\n");
 		if (s(p, "error")[0])
 			printf("    error: %s\n", s(p, "error"));
 		printf("    devargs: %s\n", s(p, "devargs"));
@@ -219,6 +246,7 @@ static void print_stats(json_t *r)
 			print_nonzero("netvsc", json_object_get(nv, "counters"));
 			print_nonzero("netvsc error", json_object_get(nv, "errors"));
 			print_nonzero("netvsc drop", json_object_get(nv, "drops"));
+			print_channels(json_object_get(nv, "channels"));
 		}
 	}
 }
@@ -280,8 +308,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{"del-port", 1, 1, "NAME", "detach and remove a port", build_name, NULL},
 	{"list-ports", 0, 0, "", "list ports", build_none, print_ports},
 	{"set-port", 2, -1, "NAME KEY=VALUE...",
-		"mtu=N vlan_mode=untagged|access|trunk tag=N trunks=LIST native=N "
-		"offloads|csum|lso|rsc=on|off",
+		"mtu=N admin=up|down mac_spoofing=on|off vlan_mode=untagged|access|trunk tag=N "
+		"trunks=LIST native=N offloads|csum|lso|rsc=on|off",
 		build_set_port, NULL},
 	{"port-stats", 0, 1, "[NAME]", "packet, byte and drop counters", build_name,
 		print_stats},

@@ -108,6 +108,54 @@ err_free:
 	return ret;
 }
 
+int gd_channel_reopen(struct gd_channel *ch)
+{
+	uint32_t half = ch->ring_pages / 2;
+	union vmbus_chanmsg m;
+	struct gd_reply r = {0};
+	struct open_key k = {.relid = ch->relid, .open_id = ch->relid};
+	int ret;
+
+	if (!ch->vb || !ch->open)
+		return -EINVAL;
+	/* CLOSECHANNEL, then the ring GPADL's teardown: GPADL_TORNDOWN says the host no longer
+	 * touches the rings (facts 4.3), so only then are they reset, and given again under a new
+	 * GPADL, as Linux's vmbus_disconnect_ring and vmbus_connect_ring do */
+	ret = gd_vmbus_post(ch->vb, &m, vmbus_chanmsg_build_close(&m, ch->relid));
+	close(ch->signal_fd);
+	close(ch->intr_fd);
+	ch->signal_fd = ch->intr_fd = -1;
+	ch->open = false;
+	if (ret)
+		return ret;
+	ret = gd_gpadl_teardown(ch->vb, ch->relid, ch->ring_gpadl);
+	if (ret)
+		return ret;
+	ch->ring_gpadl = 0;
+	vmbus_ring_ctl_reset(&ch->out);
+	vmbus_ring_ctl_reset(&ch->in);
+	ret = gd_gpadl_create_run(ch->vb, ch->relid, ch->ring_pfn, ch->ring_pages, &ch->ring_gpadl);
+	if (ret)
+		return ret;
+	ret = gd_vmbus_post(ch->vb, &m,
+		vmbus_chanmsg_build_open(&m, ch->relid, k.open_id, ch->ring_gpadl, 0, half));
+	if (ret)
+		return ret;
+	ret = gd_vmbus_wait_reply(ch->vb, VMBUS_CHANMSG_OPENCHANNEL_RESULT, open_result_match, &k,
+		&r);
+	if (ret)
+		return ret;
+	if (r.msg.open_result.status != 0 || r.n_fds != 2) {
+		reply_fds_close(&r);
+		return -EIO;
+	}
+	ch->signal_fd = r.fds[0];
+	ch->intr_fd = r.fds[1];
+	fcntl(ch->intr_fd, F_SETFL, fcntl(ch->intr_fd, F_GETFL) | O_NONBLOCK);
+	ch->open = true;
+	return 0;
+}
+
 void gd_channel_close(struct gd_channel *ch, bool rescinded)
 {
 	union vmbus_chanmsg m;

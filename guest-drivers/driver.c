@@ -8,6 +8,13 @@
  * We do what Linux does on the wire (CLOSECHANNEL, no GPADL teardowns, RELID_RELEASED) but keep
  * eth0 with its carrier off, and attach again to the next netvsc offer, so that the partition's
  * addresses and routes survive (Linux would unregister and re-register the netdev instead).
+ *
+ * Multi-queue (cfg.queues > 1, facts 10 steps 17-18): after the RNDIS bring-up we ask for
+ * queues - 1 subchannels, wait (bounded) for the host's offers of them (same GUIDs as the
+ * primary, sub-channel index 1..n), open each with its own ring and send RSS parameters that
+ * spread the indirection table over every open channel. Frames arrive on any channel and are
+ * polled in this one thread; we transmit on the primary. Subchannels are closed before the
+ * primary (Linux's order); subchannels the host rescinds are released.
  */
 #include "internal.h"
 
@@ -26,6 +33,8 @@ struct gd_driver {
 	struct gd_gmem gmem;
 	struct gd_vmbus vb;
 	struct gd_channel ch;
+	struct gd_channel sub[GD_MAX_SUBCHANNELS]; /* open when .open */
+	unsigned int n_sub;			   /* subchannels open */
 	struct gd_netvsc *nd;	/* allocated once, large */
 	struct gd_netvsc_ops ops;
 	struct gd_tap tap;
@@ -76,12 +85,119 @@ struct gd_netvsc *gd_driver_netvsc(struct gd_driver *d)
 	return d->attached ? d->nd : NULL;
 }
 
+unsigned int gd_driver_subchannels(const struct gd_driver *d)
+{
+	return d->n_sub;
+}
+
+/* Release rescinded subchannel offers we do not use (the host rescinds them with the primary). */
+static void drv_release_subs(struct gd_driver *d)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < GD_MAX_OFFERS; i++) {
+		struct gd_offer *o = &d->vb.offers[i];
+		bool in_use = false;
+
+		if (!o->rescinded || o->msg.sub_channel_index == 0)
+			continue;
+		for (k = 0; k < GD_MAX_SUBCHANNELS; k++)
+			in_use |= d->sub[k].open && d->sub[k].relid == o->msg.child_relid;
+		if (!in_use)
+			gd_vmbus_relid_release(&d->vb, o->msg.child_relid);
+	}
+}
+
+/* Close the subchannels (before the primary, as Linux): a rescinded one without teardown, then
+ * its relid released. */
+static void drv_close_subs(struct gd_driver *d)
+{
+	unsigned int k;
+
+	for (k = 0; k < GD_MAX_SUBCHANNELS; k++) {
+		struct gd_channel *c = &d->sub[k];
+		struct gd_offer *o;
+		bool gone;
+
+		if (!c->open)
+			continue;
+		o = gd_vmbus_offer_lookup(&d->vb, c->relid);
+		gone = !o || !o->present;
+		gd_channel_close(c, gone);
+		c->open = false;
+	}
+	d->n_sub = 0;
+	drv_release_subs(d);
+}
+
+/* The present offer of subchannel 'k' of the primary 'p', or NULL. */
+static const struct gd_offer *drv_sub_offer(
+	struct gd_driver *d, const struct gd_offer *p, uint16_t k)
+{
+	unsigned int i;
+
+	for (i = 0; i < GD_MAX_OFFERS; i++) {
+		const struct gd_offer *o = &d->vb.offers[i];
+
+		if (o->present && o->msg.sub_channel_index == k &&
+			!memcmp(&o->msg.if_type, &p->msg.if_type, sizeof(p->msg.if_type)) &&
+			!memcmp(&o->msg.if_instance, &p->msg.if_instance,
+				sizeof(p->msg.if_instance)))
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * Ask for cfg.queues - 1 subchannels, wait for the offers (bounded: a host that grants but never
+ * offers leaves us with fewer channels, never stuck), open them and set RSS over what is open.
+ * Failures only cost channels: eth0 works on the primary alone.
+ */
+static void drv_open_subs(struct gd_driver *d, const struct gd_offer *p)
+{
+	uint32_t want = d->cfg.queues > 1 ? d->cfg.queues - 1 : 0, granted = 0, k;
+	int64_t deadline;
+	int ret;
+
+	if (d->nd->rss_queues >= 1 && want > d->nd->rss_queues - 1)
+		want = d->nd->rss_queues - 1;
+	if (want == 0 || gd_netvsc_subchannels_alloc(d->nd, want, &granted) || granted == 0)
+		return;
+	deadline = gd_now_ms() + (d->cfg.reply_timeout_ms < 0 ? 10000 : d->cfg.reply_timeout_ms);
+	for (k = 1; k <= granted; k++) {
+		const struct gd_offer *o;
+
+		while (!(o = drv_sub_offer(d, p, (uint16_t)k)) && gd_ms_left(deadline) != 0) {
+			ret = gd_vmbus_pump(
+				&d->vb, gd_ms_left(deadline) < 0 ? 100 : gd_ms_left(deadline));
+			if (ret < 0)
+				break;
+			gd_netvsc_poll(d->nd);
+		}
+		if (!o) {
+			gd_log(LOG_WARNING, "subchannel %u of %u not offered in time", k, granted);
+			break;
+		}
+		ret = gd_channel_open(&d->sub[k - 1], &d->vb, o, GD_RING_PAGES_DEFAULT);
+		if (ret) {
+			gd_log(LOG_WARNING, "subchannel %u (relid %u): cannot open: %s", k,
+				o->msg.child_relid, strerror(-ret));
+			break;
+		}
+		d->n_sub++;
+	}
+	if (d->n_sub && gd_netvsc_set_rss(d->nd, 1 + d->n_sub) != 0)
+		gd_log(LOG_NOTICE, "RSS parameters refused: receiving on the primary");
+	gd_log(LOG_INFO, "relid %u: %u subchannel(s) open", p->msg.child_relid, d->n_sub);
+}
+
 static void drv_detach(struct gd_driver *d, bool rescinded)
 {
 	uint32_t relid = d->ch.relid;
 
 	if (!d->ch.vb)
 		return;
+	drv_close_subs(d);
 	gd_netvsc_detach(d->nd, rescinded);
 	/* buffer GPADLs go after the close from VMBus 4.0 on, before it earlier (facts 4.1) */
 	if (d->vb.version < VMBUS_VERSION_WIN10)
@@ -116,6 +232,7 @@ static int drv_attach(struct gd_driver *d, const struct gd_offer *o)
 		return ret;
 	}
 	d->attached = true;
+	drv_open_subs(d, o);
 	return 0;
 }
 
@@ -125,6 +242,7 @@ static int drv_try_attach(struct gd_driver *d)
 	const struct gd_offer *o = gd_vmbus_find_offer(&d->vb, &gd_netvsc_guid);
 	int ret;
 
+	drv_release_subs(d);
 	if (!o)
 		return -ENODEV;
 	if (o->msg.child_relid == d->failed_relid && d->vb.offer_gen == d->failed_gen)
@@ -227,12 +345,28 @@ static void drv_on_rescind(struct gd_driver *d)
 	if (!d->attached)
 		return;
 	o = gd_vmbus_offer_lookup(&d->vb, d->ch.relid);
-	if (o && o->present)
+	if (o && o->present) {
+		drv_release_subs(d); /* subchannels rescinded with an earlier primary */
 		return;
+	}
 	gd_log(LOG_NOTICE, "relid %u rescinded: detaching, waiting for a new offer", d->ch.relid);
 	if (d->have_tap)
 		gd_tap_set_carrier(&d->tap, false);
 	drv_detach(d, true);
+}
+
+static unsigned int drv_tx_queue(const struct gd_driver *d, const uint8_t *f, size_t len);
+static struct gd_channel *drv_sub_of(struct gd_driver *d, unsigned int q);
+
+/* A frame on its flow's transmit queue (the primary or a subchannel). */
+static int drv_xmit(struct gd_driver *d, const uint8_t *f, size_t len, const uint8_t *ppi,
+	uint32_t ppi_len)
+{
+	unsigned int q = drv_tx_queue(d, f, len);
+	struct gd_channel *sub = q ? drv_sub_of(d, q) : NULL;
+
+	return sub ? gd_netvsc_send_sub_ppi(d->nd, sub, f, len, ppi, ppi_len) :
+		     gd_netvsc_send_ppi(d->nd, f, len, ppi, ppi_len);
 }
 
 /* One frame from eth0 with its virtio_net_hdr: LSO / checksum PPIs for what the host takes; a
@@ -259,7 +393,7 @@ static void drv_send(struct gd_driver *d, const struct virtio_net_hdr *vh, size_
 		}
 		len = (size_t)n1;
 	}
-	ret = gd_netvsc_send_ppi(nd, d->frame, len, ppi, ppi_len);
+	ret = drv_xmit(d, d->frame, len, ppi, ppi_len);
 	if (ret == -EAGAIN && !part) {
 		d->held_len = len;
 		memcpy(d->held_ppi, ppi, ppi_len);
@@ -268,7 +402,7 @@ static void drv_send(struct gd_driver *d, const struct virtio_net_hdr *vh, size_
 	}
 	if (ret)
 		nd->stats.tx_dropped++;
-	if (part && gd_netvsc_send_ppi(nd, d->frame2, len2, ppi, ppi_len))
+	if (part && drv_xmit(d, d->frame2, len2, ppi, ppi_len))
 		nd->stats.tx_dropped++;
 }
 
@@ -287,6 +421,36 @@ static bool drv_send_held(struct gd_driver *d)
 		d->nd->stats.tx_dropped++;
 	d->held_len = 0;
 	return true;
+}
+
+/* Transmit queue of a frame: 0 (the primary) or 1 + a subchannel, by a hash of its IPv4
+ * addresses and TCP/UDP ports, so that one flow keeps its order on one channel. */
+static unsigned int drv_tx_queue(const struct gd_driver *d, const uint8_t *f, size_t len)
+{
+	uint32_t h, ihl;
+
+	if (d->n_sub == 0 || len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return 0;
+	ihl = (uint32_t)(f[14] & 0xf) * 4;
+	h = gd_get32(f + 26) ^ gd_get32(f + 30);
+	if ((f[23] == 6 || f[23] == 17) && ihl >= 20 && len >= 14 + ihl + 4 && !(f[20] & 0x3f) &&
+		!f[21])
+		h ^= gd_get32(f + 14 + ihl);
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return h % (1 + d->n_sub);
+}
+
+/* The open subchannel of transmit queue 'q' >= 1, or NULL. */
+static struct gd_channel *drv_sub_of(struct gd_driver *d, unsigned int q)
+{
+	unsigned int k, i = 0;
+
+	for (k = 0; k < GD_MAX_SUBCHANNELS; k++) {
+		if (d->sub[k].open && ++i == q)
+			return &d->sub[k];
+	}
+	return NULL;
 }
 
 /* Read frames from eth0 while there is room to send them. */
@@ -335,13 +499,28 @@ static void drv_check_mtu(struct gd_driver *d)
 		gd_log(LOG_ERR, "%s: channel re-initialisation failed", d->tap.name);
 }
 
+/* Receive on every open subchannel. Returns -EPROTO when one is unusable. */
+static int drv_poll_subs(struct gd_driver *d)
+{
+	unsigned int k;
+
+	for (k = 0; k < GD_MAX_SUBCHANNELS; k++) {
+		if (d->sub[k].open && gd_netvsc_poll_sub(d->nd, &d->sub[k]) < 0)
+			return -EPROTO;
+	}
+	return 0;
+}
+
 int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 {
-	struct pollfd pfd[4];
-	int n = 0, ret, i_stop = -1, i_msg, i_intr = -1, i_tap = -1;
+	struct pollfd pfd[4 + GD_MAX_SUBCHANNELS];
+	int n = 0, ret, i_stop = -1, i_msg, i_intr = -1, i_tap = -1, i_sub = -1;
+	unsigned int k;
 
 	if (d->attached) {
 		ret = gd_netvsc_poll(d->nd);
+		if (ret >= 0)
+			ret = drv_poll_subs(d);
 		if (ret < 0) {
 			/* the ring is unusable: close the channel and wait for a new offer */
 			drv_detach(d, false);
@@ -361,6 +540,12 @@ int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 		if (d->have_tap && gd_netvsc_can_send(d->nd)) {
 			i_tap = n;
 			pfd[n++] = (struct pollfd){.fd = d->tap.fd, .events = POLLIN};
+		}
+		i_sub = n;
+		for (k = 0; k < GD_MAX_SUBCHANNELS; k++) {
+			if (d->sub[k].open)
+				pfd[n++] =
+					(struct pollfd){.fd = d->sub[k].intr_fd, .events = POLLIN};
 		}
 	}
 	ret = poll(pfd, (nfds_t)n, timeout_ms);
@@ -382,6 +567,18 @@ int gd_driver_poll(struct gd_driver *d, int stop_fd, int timeout_ms)
 			return 0; /* handled at the next turn */
 		if (d->held_len)
 			drv_tap_tx(d); /* the ring may have room again */
+	}
+	if (i_sub >= 0 && d->attached) {
+		int i = i_sub;
+
+		for (k = 0; k < GD_MAX_SUBCHANNELS && i < n; k++) {
+			if (!d->sub[k].open)
+				continue;
+			if (pfd[i++].revents)
+				gd_channel_intr_clear(&d->sub[k]);
+		}
+		if (drv_poll_subs(d) < 0)
+			return 0; /* handled at the next turn */
 	}
 	if (i_tap >= 0 && d->attached && pfd[i_tap].revents)
 		drv_tap_tx(d);

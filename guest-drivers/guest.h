@@ -220,6 +220,11 @@ struct gd_channel {
  */
 int gd_channel_open(struct gd_channel *ch, struct gd_vmbus *vb, const struct gd_offer *offer,
 	uint32_t ring_pages);
+/* CLOSECHANNEL, ring GPADL teardown, both rings reset, a new GPADL over the same pages and
+ * OPENCHANNEL: a fresh channel for the host on the same ring memory (what Linux's uio_hv_generic
+ * gives each new user of /dev/uioN). Returns 0, -EIO, -ETIMEDOUT or -errno; on error the channel
+ * is closed (ring pages still allocated, leaked if the teardown went unanswered). */
+int gd_channel_reopen(struct gd_channel *ch);
 /* CLOSECHANNEL, then (unless 'rescinded') tear the ring GPADL down; free the ring pages and close
  * the eventfds. */
 void gd_channel_close(struct gd_channel *ch, bool rescinded);
@@ -255,6 +260,8 @@ struct gd_netvsc_ops {
 #define GD_MAX_PKT_SIZE VMBUS_NETVSC_MAX_PKT_SIZE /* private inbound packet buffer */
 #define GD_MAX_SECTIONS 1024u		   /* send sections we track */
 #define GD_PENDING_COMPS 1024u		   /* receive completions waiting for ring room */
+
+#define GD_MAX_SUBCHANNELS 15u /* subchannels we ask for at most */
 
 /* Transaction ids: send-buffer sections are 1..n_sections, everything else above. */
 #define GD_TID_CTL_BASE 0x100000u
@@ -343,6 +350,8 @@ struct gd_netvsc {
 	uint64_t pending_comps[GD_PENDING_COMPS];
 	uint32_t pending_comp_status[GD_PENDING_COMPS];
 	unsigned int n_pending_comps;
+	bool direct_comps;	/* polling a subchannel: completions written at once (no queue) */
+	uint64_t rx_frames_sub; /* frames received on subchannels */
 	bool out_signal;	/* a batch was written that the host must be told about */
 	bool pending_send;	/* pending_send_sz set on the outbound ring */
 	struct gd_netvsc_stats stats;
@@ -372,6 +381,24 @@ int gd_netvsc_attach(struct gd_netvsc *nd, struct gd_channel *ch, struct gd_gmem
 void gd_netvsc_detach(struct gd_netvsc *nd, bool rescinded);
 /* Tear the buffer GPADLs down (unless 'rescinded') and free buffer and control pages. */
 void gd_netvsc_free_buffers(struct gd_netvsc *nd, bool rescinded);
+
+/*
+ * Multi-queue (facts 10 steps 17-18): ask for 'want' subchannels (NVSP 5 SUBCHANNEL allocate);
+ * '*granted' is what the host will offer (0 when it refuses or NVSP < 5). Returns 0 or -errno.
+ */
+int gd_netvsc_subchannels_alloc(struct gd_netvsc *nd, uint32_t want, uint32_t *granted);
+/* SET RECEIVE_SCALE_PARAMETERS spreading the table over 'n_channels'. Returns 0 or -errno
+ * (-EIO: the host refused, which Linux ignores). */
+int gd_netvsc_set_rss(struct gd_netvsc *nd, uint32_t n_channels);
+/* gd_netvsc_send on subchannel 'sub' (the primary when it is not open), flushed at once. */
+int gd_netvsc_send_sub(
+	struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame, size_t len);
+/* gd_netvsc_send_ppi on subchannel 'sub' (the primary when it is not open), flushed at once. */
+int gd_netvsc_send_sub_ppi(struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame,
+	size_t len, const uint8_t *ppi, uint32_t ppi_len);
+/* Drain subchannel 'sub' (received frames and their completions, written on 'sub'). Reads only
+ * while a completion fits its outbound ring. Returns packets handled or -EPROTO. */
+int gd_netvsc_poll_sub(struct gd_netvsc *nd, struct gd_channel *sub);
 
 /* RNDIS SET CURRENT_PACKET_FILTER (0x0D on up, 0 on down). Returns 0 or -errno. */
 int gd_netvsc_set_filter(struct gd_netvsc *nd, uint32_t filter);
@@ -418,6 +445,11 @@ void gd_nvsp_build_revoke_buf(uint8_t m[NVSP_MSG_SIZE], uint32_t type, uint16_t 
 void gd_nvsp_build_rndis_pkt(uint8_t m[NVSP_MSG_SIZE], uint32_t channel_type, uint32_t section,
 	uint32_t size);
 void gd_nvsp_build_rndis_comp(uint8_t m[NVSP_MSG_SIZE], uint32_t status);
+/* SUBCHANNEL {133, op allocate, count} (facts 6.1). */
+void gd_nvsp_build_subchannel(uint8_t m[NVSP_MSG_SIZE], uint32_t count);
+/* Its completion: 0 with '*granted' (<= 'requested'), -EIO (refused) or -EPROTO. */
+int gd_nvsp_check_subchannel_comp(
+	const uint8_t *p, size_t len, uint32_t requested, uint32_t *granted);
 /* SEND_NDIS_CONFIG capability bits Linux 6.1 sends for NVSP 'version'. */
 uint64_t gd_nvsp_ndis_caps(uint32_t version);
 
@@ -435,6 +467,11 @@ int gd_rndis_build_query(uint8_t *buf, size_t size, uint32_t req_id, uint32_t oi
 int gd_rndis_build_set(uint8_t *buf, size_t size, uint32_t req_id, uint32_t oid,
 	const void *data, uint32_t len);
 int gd_rndis_build_halt(uint8_t *buf, size_t size, uint32_t req_id);
+/* RECEIVE_SCALE_PARAMETERS object as Linux and DPDK send it (facts 7.5): 40-byte header, hash
+ * info 0x1701, GD_RSS_TABLE_LEN u32 entries i % n_channels at 40, the default 40-byte Toeplitz
+ * key after them; 592 bytes. Returns the length or -EMSGSIZE. */
+#define GD_RSS_TABLE_LEN 128u
+int gd_rndis_rss_params(uint8_t *buf, size_t size, uint32_t n_channels);
 /* RNDIS PACKET header (44 bytes, no PPIs) for a frame of 'frame_len' bytes. */
 void gd_rndis_build_packet_hdr(uint8_t hdr[44], uint32_t frame_len);
 
@@ -550,6 +587,9 @@ struct gd_driver_config {
 	/* frame sink instead of a tap (tests, pktgen): when rx is set no tap is created */
 	const struct gd_netvsc_ops *sink;
 	void *sink_ctx;
+	/* channels to use (primary included): > 1 asks for queues - 1 subchannels and spreads
+	 * receive traffic over them with RSS; 0 or 1: the primary only */
+	uint32_t queues;
 };
 
 struct gd_driver;
@@ -567,5 +607,7 @@ int gd_driver_run(struct gd_driver *d, int stop_fd);
 void gd_driver_stop(struct gd_driver *d);
 /* The device's netvsc state (NULL while re-attaching). */
 struct gd_netvsc *gd_driver_netvsc(struct gd_driver *d);
+/* Subchannels open now. */
+unsigned int gd_driver_subchannels(const struct gd_driver *d);
 
 #endif

@@ -339,6 +339,13 @@ static int nd_on_range(struct gd_netvsc *nd, uint32_t off, uint32_t count)
 
 static void nd_queue_comp(struct gd_netvsc *nd, uint64_t tid, uint32_t status)
 {
+	if (nd->direct_comps) {
+		/* a subchannel's: the queue is the primary's; room was checked before reading */
+		if (nd_write_comp(nd, tid, status))
+			GD_LOG_RL(LOG_ERR, "receive completion for %#llx lost on relid %u",
+				(unsigned long long)tid, nd->ch->relid);
+		return;
+	}
 	if (nd->n_pending_comps == 0 && nd_write_comp(nd, tid, status) == 0)
 		return;
 	if (nd->n_pending_comps == GD_PENDING_COMPS) {
@@ -442,7 +449,10 @@ int gd_netvsc_handle_packet(struct gd_netvsc *nd, const uint8_t *buf, size_t len
 	return 0;
 }
 
-int gd_netvsc_poll(struct gd_netvsc *nd)
+/* Room for one completion packet (descriptor + NVSP message + trailer) and some slack. */
+#define GD_COMP_ROOM 128
+
+static int nd_poll_ring(struct gd_netvsc *nd)
 {
 	struct vmbus_ring *in = &nd->ch->in;
 	int n = 0, ret;
@@ -451,6 +461,8 @@ int gd_netvsc_poll(struct gd_netvsc *nd)
 		return -EPROTO;
 	vmbus_ring_intr_mask(in);
 	for (;;) {
+		if (nd->direct_comps && vmbus_ring_free_bytes(&nd->ch->out) < GD_COMP_ROOM)
+			break; /* the rest waits until the host read our completions */
 		ret = vmbus_ring_read(in, nd->pkt, sizeof(nd->pkt));
 		if (ret > 0) {
 			gd_netvsc_handle_packet(nd, nd->pkt, (size_t)ret);
@@ -477,9 +489,36 @@ int gd_netvsc_poll(struct gd_netvsc *nd)
 			break;
 		vmbus_ring_intr_mask(in);
 	}
-	nd_flush_comps(nd);
+	if (!nd->direct_comps)
+		nd_flush_comps(nd);
 	gd_netvsc_flush(nd);
 	return n;
+}
+
+int gd_netvsc_poll(struct gd_netvsc *nd)
+{
+	return nd_poll_ring(nd);
+}
+
+int gd_netvsc_poll_sub(struct gd_netvsc *nd, struct gd_channel *sub)
+{
+	struct gd_channel *primary = nd->ch;
+	bool out_signal = nd->out_signal;
+	uint64_t before = nd->stats.rx_frames;
+	int ret;
+
+	if (!sub->open)
+		return 0;
+	/* the writers use nd->ch: point it at the subchannel while its packets are handled */
+	nd->ch = sub;
+	nd->out_signal = false;
+	nd->direct_comps = true;
+	ret = nd_poll_ring(nd);
+	nd->direct_comps = false;
+	nd->ch = primary;
+	nd->out_signal = out_signal;
+	nd->rx_frames_sub += nd->stats.rx_frames - before;
+	return ret;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -869,7 +908,7 @@ static int nd_rss_caps(struct gd_netvsc *nd)
 		    sizeof(caps), &n) == 0 &&
 		n >= 16)
 		nd->rss_queues = caps.num_recv_que;
-	/* one channel whatever the answer: subchannels are not requested yet */
+	/* subchannels are asked for by the caller (gd_netvsc_subchannels_alloc) */
 	return 0;
 }
 
@@ -936,6 +975,70 @@ int gd_netvsc_attach(struct gd_netvsc *nd, struct gd_channel *ch, struct gd_gmem
 		nd->mac[4], nd->mac[5], nd->mtu, nd->link_up ? "up" : "down", nd->n_sections,
 		nd->section_size, nd->recv_sub_count, nd->recv_sub_size);
 	return 0;
+}
+
+int gd_netvsc_send_sub_ppi(struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame,
+	size_t len, const uint8_t *ppi, uint32_t ppi_len)
+{
+	struct gd_channel *primary = nd->ch;
+	bool out_signal;
+	int ret;
+
+	if (!sub->open)
+		return gd_netvsc_send_ppi(nd, frame, len, ppi, ppi_len);
+	/* frames batched for the primary go there first (their section is announced on it) */
+	if (nd->open_count) {
+		ret = nd_section_close(nd);
+		if (ret)
+			return ret;
+	}
+	out_signal = nd->out_signal;
+	/* the send section and its completion are shared; only the ring differs (facts 10) */
+	nd->ch = sub;
+	nd->out_signal = false;
+	ret = gd_netvsc_send_ppi(nd, frame, len, ppi, ppi_len);
+	gd_netvsc_flush(nd);
+	nd->ch = primary;
+	nd->out_signal = out_signal;
+	return ret;
+}
+
+int gd_netvsc_send_sub(
+	struct gd_netvsc *nd, struct gd_channel *sub, const uint8_t *frame, size_t len)
+{
+	return gd_netvsc_send_sub_ppi(nd, sub, frame, len, NULL, 0);
+}
+
+int gd_netvsc_subchannels_alloc(struct gd_netvsc *nd, uint32_t want, uint32_t *granted)
+{
+	uint8_t msg[NVSP_MSG_SIZE];
+	int ret;
+
+	*granted = 0;
+	if (want == 0 || nd->nvsp_version < NVSP_VERSION_5)
+		return 0;
+	if (want > GD_MAX_SUBCHANNELS)
+		want = GD_MAX_SUBCHANNELS;
+	gd_nvsp_build_subchannel(msg, want);
+	ret = nd_nvsp_request(nd, msg);
+	if (ret)
+		return ret;
+	if (gd_nvsp_check_subchannel_comp(nd->nvsp_resp, nd->nvsp_resp_len, want, granted)) {
+		/* as Linux: silently one channel */
+		*granted = 0;
+		gd_log(LOG_NOTICE, "relid %u: subchannels refused", nd->ch->relid);
+	}
+	return 0;
+}
+
+int gd_netvsc_set_rss(struct gd_netvsc *nd, uint32_t n_channels)
+{
+	uint8_t obj[40 + GD_RSS_TABLE_LEN * 4 + NDIS_RSS_KEY_SIZE];
+	int len = gd_rndis_rss_params(obj, sizeof(obj), n_channels);
+
+	if (len < 0)
+		return len;
+	return nd_rndis_set(nd, RNDIS_OID_GEN_RECEIVE_SCALE_PARAMETERS, obj, (uint32_t)len);
 }
 
 int gd_netvsc_set_filter(struct gd_netvsc *nd, uint32_t filter)

@@ -103,6 +103,61 @@ static void nvsp_other_bytes(void **state)
 	assert_memory_equal(m, comp, 40);
 }
 
+/* SUBCHANNEL {133, op 1 allocate @4, count @8} and its completion {133, status @4, count @8}
+ * (facts 6.1): status must be success and the count at most what was asked. */
+static void subchannel_request_and_completion(void **state)
+{
+	static const uint8_t req[40] = {0x85, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0};
+	uint8_t m[40] = {0x85, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+	uint32_t n = 99;
+
+	gd_nvsp_build_subchannel(m + 0, 3);
+	assert_memory_equal(m, req, 40);
+	memset(m, 0, sizeof(m));
+	m[0] = 0x85;
+	m[4] = 1;
+	m[8] = 2;
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), 0);
+	assert_int_equal(n, 2);
+	m[8] = 3;
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), 0);
+	assert_int_equal(n, 3);
+	m[8] = 4; /* more than asked */
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), -EIO);
+	m[8] = 1;
+	m[4] = 2; /* failure status */
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), -EIO);
+	m[4] = 1;
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 11, 3, &n), -EPROTO);
+	m[0] = 0x6c; /* another completion */
+	assert_int_equal(gd_nvsp_check_subchannel_comp(m, 40, 3, &n), -EPROTO);
+}
+
+/* RECEIVE_SCALE_PARAMETERS as DPDK and Linux send it (facts 7.5, dpdk-netvsc-guest.md 6.2):
+ * 592 bytes, header {0x89, 2, 40}, hash info 0x1701 @8, table 512 bytes @12 at offset 40 @16,
+ * key 40 bytes @20 at offset 552 @24, entries i % channels, Microsoft's default key. */
+static void rss_params_bytes(void **state)
+{
+	static const uint8_t hdr[40] = {0x89, 2, 40, 0, 0, 0, 0, 0, 0x01, 0x17, 0, 0, 0x00, 0x02,
+		0, 0, 40, 0, 0, 0, 40, 0, 0, 0, 0x28, 0x02, 0, 0};
+	static const uint8_t key[40] = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+		0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac,
+		0x01, 0xfa};
+	uint8_t b[600];
+	uint32_t i, e;
+
+	assert_int_equal(gd_rndis_rss_params(b, sizeof(b), 3), 592);
+	assert_memory_equal(b, hdr, 40);
+	for (i = 0; i < 128; i++) {
+		memcpy(&e, b + 40 + 4 * i, 4);
+		assert_int_equal(e, i % 3);
+	}
+	assert_memory_equal(b + 552, key, 40);
+	assert_int_equal(gd_rndis_rss_params(b, 591, 3), -EMSGSIZE);
+	assert_int_equal(gd_rndis_rss_params(b, sizeof(b), 0), -EMSGSIZE);
+}
+
 static void rndis_request_bytes(void **state)
 {
 	static const uint8_t init[24] = {2, 0, 0, 0, 24, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
@@ -594,6 +649,74 @@ static bool no_comp(struct rx *r)
 	return vmbus_ring_read(&r->host, buf, sizeof(buf)) == -EAGAIN;
 }
 
+/*
+ * A subchannel's XFER_PAGES is delivered and completed on that subchannel's ring, not the
+ * primary's; nd->ch is the primary again afterwards. With no room for a completion in its
+ * outbound ring, the subchannel's packets wait in its inbound ring.
+ */
+static void subchannel_completes_on_its_ring(void **state)
+{
+	struct rx *r = *state;
+	static const uint32_t one[1][2] = {{0, 256 + 60}};
+	struct gd_channel sub = {0};
+	uint8_t *in_mem = aligned_alloc(4096, RING_SIZE), *out_mem = aligned_alloc(4096, RING_SIZE);
+	struct vmbus_ring host_w, host_r;
+	uint8_t pkt[128], buf[256];
+	struct iovec iov = {.iov_base = pkt};
+	unsigned int i;
+	int n;
+
+	assert_non_null(in_mem);
+	assert_non_null(out_mem);
+	memset(in_mem, 0, RING_SIZE);
+	memset(out_mem, 0, RING_SIZE);
+	assert_int_equal(vmbus_ring_init(&sub.in, in_mem, RING_SIZE, VMBUS_RING_READER), 0);
+	assert_int_equal(vmbus_ring_init(&host_w, in_mem, RING_SIZE, VMBUS_RING_WRITER), 0);
+	assert_int_equal(vmbus_ring_init(&sub.out, out_mem, RING_SIZE, VMBUS_RING_WRITER), 0);
+	assert_int_equal(vmbus_ring_init(&host_r, out_mem, RING_SIZE, VMBUS_RING_READER), 0);
+	sub.signal_fd = eventfd(0, EFD_CLOEXEC);
+	sub.intr_fd = -1;
+	sub.relid = 9;
+	sub.open = true;
+	rndis_pkt_at(r, 0, 60, 7);
+	iov.iov_len = xfer(pkt, 0x4242, 0xcafe, one, 1);
+	assert_int_equal(vmbus_ring_write(&host_w, &iov, 1), 0);
+	vmbus_ring_write_done(&host_w);
+	assert_int_equal(gd_netvsc_poll_sub(r->nd, &sub), 1);
+	assert_ptr_equal(r->nd->ch, &r->ch);
+	assert_int_equal(r->n_frames, 1);
+	assert_int_equal(r->last_len, 60);
+	assert_int_equal(r->nd->rx_frames_sub, 1);
+	n = vmbus_ring_read(&host_r, buf, sizeof(buf));
+	assert_true(n >= 16 + 8);
+	assert_int_equal(get32(buf) & 0xffff, 11);
+	assert_int_equal(get64(buf + 8), 0x4242);
+	assert_int_equal(get32(buf + 16), 108);
+	assert_int_equal(get32(buf + 20), 1);
+	vmbus_ring_read_done(&host_r);
+	assert_true(no_comp(r)); /* nothing on the primary */
+	/* fill the subchannel's outbound ring until a completion no longer fits: not read */
+	for (i = 0; vmbus_ring_free_bytes(&sub.out) >= 128; i++) {
+		struct iovec f = {.iov_base = buf, .iov_len = 56};
+
+		memset(buf, 0, 56);
+		put16(buf, 6);
+		put16(buf + 2, 2);
+		put16(buf + 4, 7);
+		assert_int_equal(vmbus_ring_write(&sub.out, &f, 1), 0);
+	}
+	assert_int_equal(vmbus_ring_write(&host_w, &iov, 1), 0);
+	vmbus_ring_write_done(&host_w);
+	assert_int_equal(gd_netvsc_poll_sub(r->nd, &sub), 0);
+	assert_int_equal(r->n_frames, 1);
+	/* a closed subchannel is not polled */
+	sub.open = false;
+	assert_int_equal(gd_netvsc_poll_sub(r->nd, &sub), 0);
+	close(sub.signal_fd);
+	free(in_mem);
+	free(out_mem);
+}
+
 static void xfer_valid_frames_delivered(void **state)
 {
 	struct rx *r = *state;
@@ -744,6 +867,8 @@ int main(void)
 		cmocka_unit_test(nvsp_ndis_config_bytes),
 		cmocka_unit_test(nvsp_other_bytes),
 		cmocka_unit_test(rndis_request_bytes),
+		cmocka_unit_test(subchannel_request_and_completion),
+		cmocka_unit_test(rss_params_bytes),
 		cmocka_unit_test(offload_params_off_as_linux),
 		cmocka_unit_test(offload_params_all_as_linux),
 		cmocka_unit_test(tx_ppis_from_vnet_hdr),
@@ -753,6 +878,8 @@ int main(void)
 		cmocka_unit_test(rndis_answers_validated),
 		cmocka_unit_test(offload_answer_validated),
 		cmocka_unit_test_setup_teardown(xfer_valid_frames_delivered, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(
+			subchannel_completes_on_its_ring, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(xfer_bad_ranges_failed_not_crashed, rx_setup,
 			rx_teardown),
 		cmocka_unit_test_setup_teardown(xfer_rndis_lengths_checked, rx_setup, rx_teardown),

@@ -117,3 +117,28 @@ int gd_nvsp_check_send_buf_comp(const uint8_t *p, size_t len, uint32_t buf_size,
 	*section_size = size;
 	return 0;
 }
+
+void gd_nvsp_build_subchannel(uint8_t m[NVSP_MSG_SIZE], uint32_t count)
+{
+	nvsp_zero(m, NVSP_MSG5_TYPE_SUBCHANNEL);
+	gd_put32(m + 4, NVSP_SUBCHANNEL_ALLOCATE);
+	gd_put32(m + 8, count);
+}
+
+/* Linux accepts {133, status 1, count <= requested}; anything else means one channel
+ * (facts 10 step 17). */
+int gd_nvsp_check_subchannel_comp(
+	const uint8_t *p, size_t len, uint32_t requested, uint32_t *granted)
+{
+	uint32_t n;
+
+	if (len < 12 || gd_get32(p) != NVSP_MSG5_TYPE_SUBCHANNEL)
+		return -EPROTO;
+	if (gd_get32(p + 4) != NVSP_STAT_SUCCESS)
+		return -EIO;
+	n = gd_get32(p + 8);
+	if (n > requested)
+		return -EIO;
+	*granted = n;
+	return 0;
+}

@@ -64,6 +64,36 @@ int gd_rndis_build_set(uint8_t *buf, size_t size, uint32_t req_id, uint32_t oid,
 	return rndis_build_oid(buf, size, RNDIS_MSG_SET, req_id, oid, data, len);
 }
 
+/* The Toeplitz key Linux and DPDK use by default (facts 7.5). */
+static const uint8_t gd_rss_key[NDIS_RSS_KEY_SIZE] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f,
+	0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+int gd_rndis_rss_params(uint8_t *buf, size_t size, uint32_t n_channels)
+{
+	uint32_t i, tab = GD_RSS_TABLE_LEN * 4;
+	uint32_t len = 40 + tab + NDIS_RSS_KEY_SIZE;
+
+	if (size < len || n_channels == 0)
+		return -EMSGSIZE;
+	memset(buf, 0, len);
+	buf[0] = NDIS_OBJTYPE_RSS_PARAMETERS;
+	buf[1] = 2;
+	buf[2] = 40;			/* header size (u16) */
+	gd_put32(buf + 8, NDIS_RSS_HASH_INFO_LINUX);
+	buf[12] = (uint8_t)tab;		/* table size in bytes (u16) */
+	buf[13] = (uint8_t)(tab >> 8);
+	gd_put32(buf + 16, 40);		/* table offset */
+	buf[20] = NDIS_RSS_KEY_SIZE;	/* key size (u16) */
+	gd_put32(buf + 24, 40 + tab);	/* key offset */
+	for (i = 0; i < GD_RSS_TABLE_LEN; i++)
+		gd_put32(buf + 40 + 4 * i, i % n_channels);
+	memcpy(buf + 40 + tab, gd_rss_key, NDIS_RSS_KEY_SIZE);
+	return (int)len;
+}
+
 int gd_rndis_build_halt(uint8_t *buf, size_t size, uint32_t req_id)
 {
 	int ret = rndis_hdr(buf, size, RNDIS_MSG_HALT, 12);

@@ -53,6 +53,7 @@ static void make_def(struct vmm_part_config *c, const char *name, unsigned int n
 		snprintf(c->nics[i].port, sizeof(c->nics[i].port), "%s-%u", name, i);
 		c->nics[i].mac[0] = 0x02;
 		c->nics[i].mac[5] = (uint8_t)(i + 1);
+		c->nics[i].queues = i == 1 ? 4 : 1; /* "queues" is kept only when not 1 */
 	}
 }
 

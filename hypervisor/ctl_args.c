@@ -14,7 +14,7 @@
 const struct vmm_ctl_cmd vmm_ctl_cmds[] = {
 	{"create",
 		"NAME --memory MB [--cpus N.N] [--cmd 'COMMAND LINE'] "
-		"[--nic switch=SW,mac=MAC,port=PORT]...",
+		"[--nic switch=SW,mac=MAC,port=PORT[,queues=N][,guest=netvsc|uio]]...",
 		"define a partition"},
 	{"start", "NAME", "start a partition"},
 	{"stop", "NAME [--timeout S]", "SIGTERM, SIGKILL after S seconds (default 10)"},
@@ -61,7 +61,8 @@ static int opt_value(struct args *a, const char *opt, const char **val, int *ret
 	return 1;
 }
 
-/* "switch=SW,mac=MAC,port=PORT" into an object of strings; vmmd checks keys and values. */
+/* "switch=SW,mac=MAC,port=PORT[,guest=G]" into an object of strings; vmmd checks keys and
+ * values. */
 static int nic_build(struct args *a, const char *spec, json_t *nics)
 {
 	char buf[256], *save = NULL, *tok, *eq;

@@ -119,17 +119,23 @@ static void print_show(json_t *r)
 		json_t *port = json_array_get(json_object_get(r, "ports"), i);
 		json_t *vb = json_array_get(json_object_get(json_object_get(r, "vmbus"), "nics"), i);
 
-		printf("  %zu: switch %s port %s mac %s\n", i,
+		printf("  %zu: switch %s port %s mac %s queues %s\n", i,
 			str_or(json_object_get(nic, "switch"), "?"),
 			str_or(json_object_get(nic, "port"), "?"),
-			str_or(json_object_get(nic, "mac"), "?"));
+			str_or(json_object_get(nic, "mac"), "?"),
+			str_or(json_object_get(nic, "queues"), "1"));
 		printf("     port %s%s%s\n", str_or(json_object_get(port, "state"), "-"),
 			json_is_string(json_object_get(port, "error")) ? ": " : "",
 			str_or(json_object_get(port, "error"), ""));
 		if (json_is_object(vb))
-			printf("     channel %s, vswitchd %s\n",
+			printf("     channel %s, subchannels %lld offered %lld open, vswitchd %s\n",
 				str_or(json_object_get(vb, "channel"), "?"),
-				json_is_true(json_object_get(json_object_get(vb, "vswitchd"), "hello"))
+				(long long)json_integer_value(
+					json_object_get(vb, "subchannels_offered")),
+				(long long)json_integer_value(
+					json_object_get(vb, "subchannels_open")),
+				json_is_true(
+					json_object_get(json_object_get(vb, "vswitchd"), "hello"))
 					? "connected"
 					: "not connected");
 	}

@@ -110,6 +110,8 @@ struct vmm_daemon {
 	uint32_t max_cpus_centi;	/* online CPUs x 100: bound of --cpus at create */
 	struct vmm_part *parts;		/* all partitions, in creation order */
 	struct vmm_swreq *swreqs;	/* control requests to vswitchds under way */
+	int swretry_fd;			/* timerfd retrying add-ports while armed, else -1 */
+	bool swretry_armed;
 	unsigned int n_parts;
 	bool quit;
 };
@@ -138,12 +140,14 @@ void vmm_part_log_path(
 
 #define VMM_SWITCH_DIR_DEFAULT "/run/vswitchd"
 #define VMM_SWREQ_TIMEOUT_MS 5000
+#define VMM_SWREQ_RETRY_S 2 /* add-port retry period while a vswitchd is away */
 
 /* Path of NIC 'index''s vmbus-user socket: STATE_DIR/PARTITION.INDEX.vmbus. */
 void vmm_nic_socket_path(const struct vmm_daemon *d, const struct vmm_part *p, unsigned int index,
 	char *buf, size_t size);
 /* Ask each NIC's vswitchd to add-port it (netvsc,socket=...), without waiting: the outcome lands
- * in p->ports[] (an unreachable vswitchd is recorded there and logged, nothing else). */
+ * in p->ports[]. An unreachable vswitchd is recorded there, logged once, and retried every
+ * VMM_SWREQ_RETRY_S seconds while the partition runs. */
 void vmm_swport_attach(struct vmm_daemon *d, struct vmm_part *p);
 /* Ask each NIC's vswitchd to del-port it (partition deleted); forgets 'p' in requests under way. */
 void vmm_swport_detach(struct vmm_daemon *d, struct vmm_part *p);

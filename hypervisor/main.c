@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 		return ret > 0 ? 0 : 2;
 	d.opts = &o;
 	d.cgroups.lock_fd = -1;
+	d.swretry_fd = -1;
 	if (prepare(&o, &d, &cfgs, &n)) {
 		vmm_cgroup_sys_fini(&d.cgroups);
 		free(cfgs);

@@ -29,26 +29,17 @@ static void usage(FILE *f)
 		"  -h, --help              this text\n");
 }
 
+/* Paths leave room for the file names vmmd appends (STATE_DIR/PARTITION.INDEX.vmbus). */
 static int opt_path(const char *name, const char *arg, char *out)
 {
-	if (arg[0] == '\0' || strlen(arg) >= VMM_PATH_SIZE - 32) {
-		fprintf(stderr, "vmmd: --%s: invalid path\n", name);
-		return -EINVAL;
-	}
-	strcpy(out, arg);
-	return 0;
+	return vsw_opt_path("vmmd", name, arg, out, VMM_PATH_SIZE - 32);
 }
 
 static int opt_one(int c, const char *arg, struct vmm_opts *o)
 {
 	switch (c) {
 	case 'n':
-		if (!vsw_name_is_valid(arg)) {
-			fprintf(stderr, "vmmd: --name: 1-15 of A-Z a-z 0-9 _ . -\n");
-			return -EINVAL;
-		}
-		strcpy(o->name, arg);
-		return 0;
+		return vsw_opt_name("vmmd", "name", arg, o->name, sizeof(o->name));
 	case 's':
 		return opt_path("socket", arg, o->socket_path);
 	case 'c':

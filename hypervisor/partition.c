@@ -166,7 +166,34 @@ static int child_fds(struct child_args *a)
 	return syscall(SYS_close_range, 6u, ~0u, 0u) < 0 ? -errno : 0;
 }
 
-static int child_mounts(void)
+static bool part_has_uio_nic(const struct vmm_part *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->cfg.n_nics; i++) {
+		if (p->cfg.nics[i].guest_uio)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A guest=uio NIC (DESIGN.md decision 12): vsw-guest-init writes the /sys/bus/vmbus tree the
+ * DPDK netvsc PMD reads, on a tmpfs of the partition's own over /sys/bus (sysfs refuses files,
+ * and the host's buses are none of the partition's business); DPDK keeps its runtime files in
+ * /run/dpdk (/var/run is /run on Debian), a private tmpfs too so that a partition never writes
+ * the host's /run.
+ */
+static int child_mounts_uio(void)
+{
+	if (mount("tmpfs", "/sys/bus", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m") < 0)
+		return -errno;
+	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") < 0)
+		return -errno;
+	return 0;
+}
+
+static int child_mounts(bool uio)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
@@ -176,7 +203,7 @@ static int child_mounts(void)
 	/* sysfs shows the network devices of the namespace that mounts it: the partition's */
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		return -errno;
-	return 0;
+	return uio ? child_mounts_uio() : 0;
 }
 
 static int child_drop_caps(void)
@@ -193,9 +220,9 @@ static int child_drop_caps(void)
 static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	char *argv[3] = {(char *)"vsw-guest-init", NULL, NULL};
-	char env_name[64];
+	char env_name[64], env_queues[32];
 	char *envp[] = {(char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		(char *)"HOME=/root", env_name, NULL};
+		(char *)"HOME=/root", env_name, env_queues, NULL, NULL};
 	char go;
 	int ret;
 
@@ -209,7 +236,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 		child_fail(a->sync_fd, "unshare(CLONE_NEWCGROUP)", errno);
 	if (sethostname(a->p->cfg.name, strlen(a->p->cfg.name)) < 0)
 		child_fail(a->sync_fd, "sethostname", errno);
-	ret = child_mounts();
+	ret = child_mounts(part_has_uio_nic(a->p));
 	if (ret)
 		child_fail(a->sync_fd, "mounting /proc and /sys", -ret);
 	ret = child_fds(a);
@@ -222,6 +249,11 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	if (ret)
 		child_fail(a->sync_fd, "installing the seccomp filter", -ret);
 	snprintf(env_name, sizeof(env_name), "VSW_PARTITION=%s", a->p->cfg.name);
+	/* eth0's channel count: vsw-guest-init asks for queues - 1 subchannels */
+	snprintf(env_queues, sizeof(env_queues), "VSW_NIC_QUEUES=%u",
+		a->p->cfg.n_nics && a->p->cfg.nics[0].queues ? a->p->cfg.nics[0].queues : 1);
+	if (part_has_uio_nic(a->p))
+		envp[4] = (char *)"VSW_GUEST_NIC=uio"; /* guest-drivers/init/init.c */
 	if (a->p->cfg.cmd[0])
 		argv[1] = (char *)a->p->cfg.cmd;
 	execve(a->init, argv, envp);

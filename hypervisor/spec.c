@@ -94,14 +94,14 @@ void vmm_cpus_format(uint32_t centi, char *buf, size_t size)
 static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, unsigned int *seen,
 	char *err, size_t errlen)
 {
-	static const char *const keys[] = {"switch", "mac", "port"};
+	static const char *const keys[] = {"switch", "mac", "port", "queues", "guest"};
 	unsigned int i;
 
 	for (i = 0; i < VSW_ARRAY_SIZE(keys) && strcmp(keys[i], key) != 0; i++)
 		;
 	if (i == VSW_ARRAY_SIZE(keys)) {
-		snprintf(err, errlen, "unknown NIC key '%s' (switch, mac and port are allowed)",
-			key);
+		snprintf(err, errlen,
+			"unknown NIC key '%s' (switch, mac, port, queues and guest are allowed)", key);
 		return -EINVAL;
 	}
 	if (*seen & (1u << i)) {
@@ -131,6 +131,22 @@ static int nic_field_set(struct vmm_nic *nic, const char *key, const char *val, 
 			return -EINVAL;
 		}
 		return 0;
+	case 3:
+		/* channels the guest may use: the primary + queues - 1 subchannels */
+		if (vsw_parse_u32(val, 1, VMM_MAX_QUEUES, &nic->queues)) {
+			snprintf(err, errlen, "invalid queues '%s' (1..%d)", val, VMM_MAX_QUEUES);
+			return -EINVAL;
+		}
+		return 0;
+	case 4:
+		/* how the partition's init presents the NIC: our netvsc driver, or the
+		 * uio_hv_generic view for a third-party driver such as DPDK's netvsc PMD */
+		if (strcmp(val, "netvsc") != 0 && strcmp(val, "uio") != 0) {
+			snprintf(err, errlen, "invalid guest '%s' (netvsc or uio)", val);
+			return -EINVAL;
+		}
+		nic->guest_uio = strcmp(val, "uio") == 0;
+		return 0;
 	default:
 		if (!vsw_name_is_valid(val))
 			goto bad_name;
@@ -143,9 +159,11 @@ bad_name:
 	return -EINVAL;
 }
 
-static int nic_fields_complete(unsigned int seen, char *err, size_t errlen)
+static int nic_fields_complete(struct vmm_nic *nic, unsigned int seen, char *err, size_t errlen)
 {
-	if (seen != 7) {
+	if (!(seen & 8))
+		nic->queues = 1; /* optional: a single channel */
+	if ((seen & 7) != 7) {
 		snprintf(err, errlen, "a NIC needs switch=, mac= and port=");
 		return -EINVAL;
 	}
@@ -175,7 +193,7 @@ int vmm_nic_spec_parse(const char *spec, struct vmm_nic *nic, char *err, size_t 
 		if (ret)
 			return ret;
 	}
-	return nic_fields_complete(seen, err, errlen);
+	return nic_fields_complete(nic, seen, err, errlen);
 }
 
 static int nic_from_json(
@@ -202,7 +220,7 @@ static int nic_from_json(
 		if (ret)
 			goto bad;
 	}
-	ret = nic_fields_complete(seen, why, sizeof(why));
+	ret = nic_fields_complete(nic, seen, why, sizeof(why));
 	if (ret == 0)
 		return 0;
 bad:
@@ -229,6 +247,13 @@ static int nics_check_unique(const struct vmm_part_config *c, char *err, size_t 
 					c->nics[i].port, c->nics[i].sw);
 				return -EINVAL;
 			}
+		}
+	}
+	/* vsw-guest-init drives one NIC: a uio one cannot share it with another */
+	for (i = 0; i < c->n_nics && c->n_nics > 1; i++) {
+		if (c->nics[i].guest_uio) {
+			snprintf(err, errlen, "a guest=uio NIC must be the partition's only NIC");
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -386,9 +411,22 @@ json_t *vmm_part_config_to_json(const struct vmm_part_config *cfg)
 
 	nics = json_array();
 	for (i = 0; nics && i < cfg->n_nics; i++) {
+		json_t *n;
+
 		vmm_mac_format(cfg->nics[i].mac, mac);
-		json_array_append_new(nics, json_pack("{s:s, s:s, s:s}", "switch", cfg->nics[i].sw,
-						    "mac", mac, "port", cfg->nics[i].port));
+		n = json_pack("{s:s, s:s, s:s}", "switch", cfg->nics[i].sw, "mac", mac, "port",
+			cfg->nics[i].port);
+		/* "queues" and "guest" only when not the default: files stay readable by older
+		 * vmmds */
+		if (n && cfg->nics[i].queues > 1) {
+			char q[12];
+
+			snprintf(q, sizeof(q), "%u", cfg->nics[i].queues);
+			json_object_set_new(n, "queues", json_string(q));
+		}
+		if (n && cfg->nics[i].guest_uio)
+			json_object_set_new(n, "guest", json_string("uio"));
+		json_array_append_new(nics, n);
 	}
 	j = json_pack("{s:s, s:i, s:o, s:o, s:o?}", "name", cfg->name, "memory",
 		(json_int_t)cfg->memory_mb, "cpus",

@@ -89,6 +89,15 @@ static void nic_spec_parse_accepts_any_key_order(void **state)
 	assert_string_equal(nic.sw, "sw-a");
 	assert_string_equal(nic.port, "p1");
 	assert_memory_equal(nic.mac, want, 6);
+	assert_int_equal(nic.queues, 1); /* default: no subchannels */
+	assert_int_equal(vmm_nic_spec_parse("queues=4,port=p1,mac=02:00:00:00:00:1A,switch=sw-a",
+				 &nic, err, sizeof(err)),
+		0);
+	assert_int_equal(nic.queues, 4);
+	assert_int_equal(vmm_nic_spec_parse("switch=s,mac=02:00:00:00:00:1A,port=p,queues=16", &nic,
+				 err, sizeof(err)),
+		0);
+	assert_int_equal(nic.queues, VMM_MAX_QUEUES);
 }
 
 static void nic_spec_parse_rejects_each_bad_field(void **state)
@@ -104,10 +113,18 @@ static void nic_spec_parse_rejects_each_bad_field(void **state)
 		"switch=sw,mac=00:00:00:00:00:00,port=p",		/* zero */
 		"switch=sw,mac=02:00:00:00:00,port=p",			/* short MAC */
 		"switch=sw,mac=02:00:00:00:00:01,port=-p",		/* bad port name */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=0",	/* no channel */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=17",	/* above the maximum */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2x",	/* not a number */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,queues=2,queues=3",	/* twice */
 		"switch=a234567890123456,mac=02:00:00:00:00:01,port=p", /* 16 chars */
 		"switch=sw,mac=02:00:00:00:00:01,port=",		/* empty port */
 		"switch=sw,mac=02:00:00:00:00:01,port=p,junk",		/* not KEY=VALUE */
 		"=x,switch=sw,mac=02:00:00:00:00:01,port=p",		/* empty key */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,guest=dpdk",	/* unknown guest */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,guest=",	/* empty guest */
+		"switch=sw,mac=02:00:00:00:00:01,port=p,guest=uio,guest=uio", /* twice */
+		"switch=sw,mac=02:00:00:00:00:01,guest=uio",		/* guest is not enough */
 		"",
 	};
 	struct vmm_nic nic;
@@ -119,6 +136,57 @@ static void nic_spec_parse_rejects_each_bad_field(void **state)
 			fail_msg("NIC spec '%s' was accepted", bad[i]);
 		assert_true(err[0] != '\0');
 	}
+}
+
+static json_t *good_def(void);
+
+/* guest= is optional: netvsc (our driver, the default) or uio (DESIGN.md decision 12). */
+static void nic_spec_guest_key(void **state)
+{
+	struct vmm_nic nic;
+
+	assert_int_equal(vmm_nic_spec_parse("switch=sw,mac=02:00:00:00:00:01,port=p", &nic, err,
+				 sizeof(err)), 0);
+	assert_false(nic.guest_uio);
+	assert_int_equal(vmm_nic_spec_parse("guest=uio,switch=sw,mac=02:00:00:00:00:01,port=p", &nic,
+				 err, sizeof(err)), 0);
+	assert_true(nic.guest_uio);
+	assert_string_equal(nic.port, "p");
+	assert_int_equal(vmm_nic_spec_parse("switch=sw,mac=02:00:00:00:00:01,port=p,guest=netvsc",
+				 &nic, err, sizeof(err)), 0);
+	assert_false(nic.guest_uio);
+}
+
+/* vsw-guest-init drives one NIC: a uio NIC must be the partition's only one; it survives the
+ * JSON round trip ("guest": "uio"), and a netvsc NIC is written without the key. */
+static void uio_nic_alone_and_kept_in_json(void **state)
+{
+	struct vmm_part_config a, b;
+	json_t *j, *k;
+
+	j = json_pack("{s:s, s:i, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "name", "vm1",
+		"memory", 256, "nics", "switch", "sw1", "mac", "02:00:00:00:00:01", "port", "p1",
+		"guest", "uio", "switch", "sw1", "mac", "02:00:00:00:00:02", "port", "p2");
+	assert_int_equal(vmm_part_config_from_json(j, 200, &a, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "only NIC"));
+	json_decref(j);
+	j = json_pack("{s:s, s:i, s:[{s:s, s:s, s:s, s:s}]}", "name", "vm1", "memory", 256, "nics",
+		"switch", "sw1", "mac", "02:00:00:00:00:01", "port", "p1", "guest", "uio");
+	assert_int_equal(vmm_part_config_from_json(j, 200, &a, err, sizeof(err)), 0);
+	assert_true(a.nics[0].guest_uio);
+	k = vmm_part_config_to_json(&a);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(k,
+		"nics"), 0), "guest")), "uio");
+	assert_int_equal(vmm_part_config_from_json(k, 200, &b, err, sizeof(err)), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	json_decref(j);
+	json_decref(k);
+	j = good_def();
+	assert_int_equal(vmm_part_config_from_json(j, 200, &a, err, sizeof(err)), 0);
+	k = vmm_part_config_to_json(&a);
+	assert_null(json_object_get(json_array_get(json_object_get(k, "nics"), 0), "guest"));
+	json_decref(j);
+	json_decref(k);
 }
 
 static json_t *good_def(void)
@@ -282,6 +350,8 @@ int main(void)
 		cmocka_unit_test(config_from_json_checks_name_cmd_and_keys),
 		cmocka_unit_test(config_from_json_checks_nics),
 		cmocka_unit_test(config_json_round_trip_is_identity),
+		cmocka_unit_test(nic_spec_guest_key),
+		cmocka_unit_test(uio_nic_alone_and_kept_in_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  *   add-port {"name": PORT, "devargs": "netvsc,socket=STATE_DIR/PARTITION.INDEX.vmbus"}
  * and at partition delete to del-port {"name": PORT}. A port that already exists (EEXIST) is
  * fine when list-ports shows it with the same devargs. An unreachable vswitchd is logged and
- * recorded in the NIC's state (`vmmctl show`); the partition starts anyway.
+ * recorded in the NIC's state (`vmmctl show`); the partition starts anyway, and the add-port is
+ * retried every VMM_SWREQ_RETRY_S seconds while the partition runs, so a vswitchd started after
+ * the partition (or one restarted without its configuration file) gets the port. A refusal
+ * (invalid name, port exists with other devargs) is not retried: it needs the operator.
  *
  * The requests run on vmmd's loop, non-blocking, rather than through the blocking
  * vsw_ctl_request(): vswitchd's add-port of a netvsc port may connect to our vmbus-user socket
@@ -79,16 +82,37 @@ static void swreq_free(struct vmm_swreq *r)
 	free(r);
 }
 
-static void port_error(struct vmm_swreq *r, const char *fmt, const char *detail)
+static void retry_arm(struct vmm_daemon *d);
+
+/* Record why a request failed; 'retry' when it is worth repeating (vswitchd away). A repeated
+ * failure with the same reason is not logged again. */
+static void port_fail(struct vmm_swreq *r, bool retry, const char *fmt, const char *detail)
 {
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), fmt, r->sw, detail);
-	VMM_LOG(NOTICE, "port %s: %s", r->port, msg);
+	if (r->st == NULL || strcmp(r->st->error, msg) != 0)
+		VMM_LOG(NOTICE, "port %s: %s%s", r->port, msg,
+			retry && r->kind == SWREQ_ADD && r->st ? " (retrying)" : "");
 	if (r->st) {
 		r->st->state = VMM_PORT_ERROR;
+		r->st->retry = retry && r->kind == SWREQ_ADD;
 		snprintf(r->st->error, sizeof(r->st->error), "%s", msg);
+		if (r->st->retry)
+			retry_arm(r->d);
 	}
+}
+
+static void port_attached(struct vmm_port_status *st)
+{
+	st->state = VMM_PORT_ATTACHED;
+	st->retry = false;
+	st->error[0] = '\0';
+}
+
+static void port_error(struct vmm_swreq *r, const char *fmt, const char *detail)
+{
+	port_fail(r, false, fmt, detail);
 }
 
 static int swreq_start(struct vmm_swreq *r);
@@ -108,7 +132,7 @@ static void list_done(struct vmm_swreq *r, json_t *result)
 			continue;
 		if (devargs && strcmp(devargs, r->devargs) == 0) {
 			if (r->st)
-				r->st->state = VMM_PORT_ATTACHED;
+				port_attached(r->st);
 			VMM_LOG(INFO, "port %s: already on switch %s", r->port, r->sw);
 		} else {
 			port_error(r, "switch %s: the port exists with other devargs (%s)",
@@ -139,7 +163,7 @@ static void reply_done(struct vmm_swreq *r)
 			port_error(r, "switch %s: list-ports: %s", err ? err : "refused");
 	} else if (status == 0) {
 		if (r->st)
-			r->st->state = VMM_PORT_ATTACHED;
+			port_attached(r->st);
 		VMM_LOG(INFO, "port %s: added to switch %s", r->port, r->sw);
 	} else if (status == EEXIST && r->st) {
 		/* fine if it is ours: look at its devargs */
@@ -177,7 +201,7 @@ static void on_reply(int fd, uint32_t events, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		port_error(r, "switch %s: %s", n == 0 ? "closed before replying" : strerror(errno));
+		port_fail(r, true, "switch %s: %s", n == 0 ? "closed before replying" : strerror(errno));
 		swreq_free(r);
 		return;
 	}
@@ -198,7 +222,7 @@ static void on_timeout(int fd, uint32_t events, void *arg)
 {
 	struct vmm_swreq *r = arg;
 
-	port_error(r, "switch %s: %s", "no reply in time");
+	port_fail(r, true, "switch %s: %s", "no reply in time");
 	swreq_free(r);
 }
 
@@ -236,14 +260,14 @@ static int swreq_start(struct vmm_swreq *r)
 	memcpy(sa.sun_path, path, (size_t)ret + 1);
 	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		port_error(r, "vswitchd %s not reachable: %s", strerror(errno));
+		port_fail(r, true, "vswitchd %s not reachable: %s", strerror(errno));
 		goto err;
 	}
 	/* a fresh local stream socket takes a request this small whole */
 	vsw_ctl_hdr_init(&hdr, (uint32_t)strlen(text));
 	if (send(r->fd, &hdr, sizeof(hdr), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(hdr) ||
 		send(r->fd, text, hdr.len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)hdr.len) {
-		port_error(r, "switch %s: cannot send: %s", strerror(errno));
+		port_fail(r, true, "switch %s: cannot send: %s", strerror(errno));
 		goto err;
 	}
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -282,7 +306,7 @@ static void swreq_new(struct vmm_daemon *d, struct vmm_part *p, unsigned int i, 
 	if (k == SWREQ_ADD) {
 		r->st = &p->ports[i];
 		r->st->state = VMM_PORT_ADDING;
-		r->st->error[0] = '\0';
+		r->st->retry = false; /* error[] is kept: a repeated failure is not logged again */
 	}
 	swreq_start(r);
 }
@@ -317,8 +341,71 @@ void vmm_swport_detach(struct vmm_daemon *d, struct vmm_part *p)
 		swreq_new(d, p, i, SWREQ_DEL);
 }
 
+static void retry_disarm(struct vmm_daemon *d)
+{
+	if (!d->swretry_armed)
+		return;
+	vmm_loop_del(d->loop, d->swretry_fd);
+	close(d->swretry_fd);
+	d->swretry_fd = -1;
+	d->swretry_armed = false;
+}
+
+/* Every VMM_SWREQ_RETRY_S: add-port again the NICs of running partitions whose vswitchd was away.
+ * The timer stops when none is left. */
+static void on_retry(int fd, uint32_t events, void *arg)
+{
+	struct vmm_daemon *d = arg;
+	uint64_t expirations;
+	struct vmm_part *p;
+	unsigned int i, waiting = 0;
+
+	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
+		return;
+	for (p = d->parts; p; p = p->next) {
+		for (i = 0; i < p->cfg.n_nics; i++) {
+			struct vmm_port_status *st = &p->ports[i];
+
+			if (st->state != VMM_PORT_ERROR || !st->retry)
+				continue;
+			if (p->state != VMM_PART_RUNNING) {
+				st->retry = false;
+				continue;
+			}
+			waiting++;
+			if (st->req == NULL)
+				swreq_new(d, p, i, SWREQ_ADD);
+		}
+	}
+	if (waiting == 0)
+		retry_disarm(d);
+}
+
+static void retry_arm(struct vmm_daemon *d)
+{
+	struct itimerspec its = {
+		.it_value = {.tv_sec = VMM_SWREQ_RETRY_S},
+		.it_interval = {.tv_sec = VMM_SWREQ_RETRY_S},
+	};
+	int fd;
+
+	if (d->swretry_armed)
+		return;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0 ||
+		vmm_loop_add(d->loop, fd, EPOLLIN, on_retry, d) < 0) {
+		VMM_LOG(ERR, "add-port retry timer: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	d->swretry_fd = fd;
+	d->swretry_armed = true;
+}
+
 void vmm_swport_fini(struct vmm_daemon *d)
 {
+	retry_disarm(d);
 	while (d->swreqs)
 		swreq_free(d->swreqs);
 }

@@ -15,6 +15,14 @@
  * opened. If vswitchd goes away while a channel is open, the channel is rescinded; on the
  * guest's RELID_RELEASED its GPADLs are freed here (the guest skips their teardown after a
  * rescind) and the channel is offered again with the same relid.
+ *
+ * Subchannels (multi-queue, facts 4.2 offer field sub_channel_index, 6.1 type 133): offered when
+ * vswitchd sends SUBCHAN_REQ (vmm_chan_subchan_request), at most the NIC's queues - 1, each with
+ * the primary's GUIDs, its own relid and sub_index 1..n. Their GPADLs, opens, closes and
+ * teardowns go the same way as the primary's (CHAN_OPEN carries the sub_channel_index). They are
+ * rescinded with the primary (its close, or the loss of vswitchd), as OpenVMM does (facts 4.4), and
+ * once the guest releases them they stay unoffered until vswitchd asks again (a Linux guest asks
+ * after every re-attach).
  */
 #include "vmbus_server.h"
 
@@ -35,34 +43,84 @@ const char *vmm_chan_state_name(enum vmm_chan_state s)
 	return (unsigned int)s < VMM_CHAN_STATE_COUNT ? chan_state_names[s] : "?";
 }
 
-void vmm_chan_init(struct vmm_vb_nic *nic)
+uint32_t vmm_vb_sub_relid(unsigned int index, unsigned int k)
 {
-	struct vmm_vb_chan *c = &nic->chan;
+	return VMM_MAX_NICS + 1 + index * (VMM_MAX_QUEUES - 1) + (k - 1);
+}
 
+/* Channels of a NIC: 0 the primary, 1..queues-1 its subchannels. */
+static unsigned int n_chans(const struct vmm_vb_nic *nic)
+{
+	unsigned int q = nic->cfg.queues;
+
+	return q < 1 ? 1 : q > VMM_MAX_QUEUES ? VMM_MAX_QUEUES : q;
+}
+
+static struct vmm_vb_chan *nic_chan(struct vmm_vb_nic *nic, unsigned int i)
+{
+	return i == 0 ? &nic->chan : &nic->sub[i - 1];
+}
+
+static void chan_init(struct vmm_vb_nic *nic, struct vmm_vb_chan *c, unsigned int k)
+{
 	memset(c, 0, sizeof(*c));
-	c->relid = nic->index + 1;
+	c->relid = k == 0 ? nic->index + 1 : vmm_vb_sub_relid(nic->index, k);
+	c->sub_index = (uint16_t)k;
 	c->state = VMM_CHAN_IDLE;
 	c->signal_fd = c->intr_fd = c->intr_host_fd = -1;
 	vmm_vb_instance_guid(nic->vb->name, nic->index, &c->instance);
 }
 
-struct vmm_vb_nic *vmm_chan_lookup(struct vmm_vmbus *vb, uint32_t relid)
+void vmm_chan_init(struct vmm_vb_nic *nic)
 {
-	if (relid == 0 || relid > vb->n_nics)
-		return NULL;
-	return &vb->nics[relid - 1];
+	unsigned int i;
+
+	for (i = 0; i < VMM_MAX_QUEUES; i++)
+		chan_init(nic, nic_chan(nic, i), i);
 }
 
-/* The NIC of an offered relid, or NULL after counting the error. */
-static struct vmm_vb_nic *offered(struct vmm_vmbus *vb, uint32_t relid, const char *what)
+struct vmm_vb_chan *vmm_chan_find(struct vmm_vmbus *vb, uint32_t relid, struct vmm_vb_nic **nicp)
 {
-	struct vmm_vb_nic *nic = vmm_chan_lookup(vb, relid);
+	struct vmm_vb_nic *nic;
+	uint32_t idx, k;
 
-	if (nic == NULL || nic->chan.state == VMM_CHAN_IDLE) {
+	if (relid >= 1 && relid <= vb->n_nics) {
+		nic = &vb->nics[relid - 1];
+		k = 0;
+	} else {
+		if (relid < VMM_MAX_NICS + 1)
+			return NULL;
+		idx = relid - (VMM_MAX_NICS + 1);
+		if (idx / (VMM_MAX_QUEUES - 1) >= vb->n_nics)
+			return NULL;
+		nic = &vb->nics[idx / (VMM_MAX_QUEUES - 1)];
+		k = idx % (VMM_MAX_QUEUES - 1) + 1;
+		if (k >= n_chans(nic))
+			return NULL;
+	}
+	if (nicp)
+		*nicp = nic;
+	return nic_chan(nic, k);
+}
+
+struct vmm_vb_nic *vmm_chan_lookup(struct vmm_vmbus *vb, uint32_t relid)
+{
+	struct vmm_vb_nic *nic = NULL;
+
+	return vmm_chan_find(vb, relid, &nic) ? nic : NULL;
+}
+
+/* The channel of an offered relid (its NIC in '*nicp'), or NULL after counting the error. */
+static struct vmm_vb_chan *offered(
+	struct vmm_vmbus *vb, uint32_t relid, const char *what, struct vmm_vb_nic **nicp)
+{
+	struct vmm_vb_chan *c = vmm_chan_find(vb, relid, nicp);
+
+	if (c == NULL || c->state == VMM_CHAN_IDLE) {
 		vmm_vb_error(vb, VMM_VB_ERR_RELID, "%s for relid %u", what, relid);
 		return NULL;
 	}
-	return nic;
+	return c;
 }
 
 static void close_fds(struct vmm_vb_chan *c)
@@ -127,8 +185,10 @@ static bool handle_in_use(struct vmm_vmbus *vb, uint32_t handle)
 	unsigned int i;
 
 	for (i = 0; i < vb->n_nics; i++) {
-		if (gpadl_find(&vb->nics[i].chan, handle))
-			return true;
+		for (unsigned int k = 0; k < n_chans(&vb->nics[i]); k++) {
+			if (gpadl_find(nic_chan(&vb->nics[i], k), handle))
+				return true;
+		}
 	}
 	return false;
 }
@@ -152,29 +212,88 @@ static void gpadl_unlink(struct vmm_vmbus *vb, struct vmm_vb_chan *c, struct vmm
 
 void vmm_chan_forget(struct vmm_vb_nic *nic)
 {
-	struct vmm_vb_chan *c = &nic->chan;
+	unsigned int i;
 
-	while (c->gpadls)
-		gpadl_unlink(nic->vb, c, c->gpadls);
-	close_fds(c);
-	c->state = VMM_CHAN_IDLE;
-	c->guest_open = c->open_queued = c->at_switch = false;
+	for (i = 0; i < n_chans(nic); i++) {
+		struct vmm_vb_chan *c = nic_chan(nic, i);
+
+		while (c->gpadls)
+			gpadl_unlink(nic->vb, c, c->gpadls);
+		close_fds(c);
+		c->state = VMM_CHAN_IDLE;
+		c->guest_open = c->open_queued = c->at_switch = c->reoffer = false;
+	}
 }
 
 /* ---- messages to the guest ---- */
 
-int vmm_chan_offer(struct vmm_vb_nic *nic)
+static int chan_offer(struct vmm_vb_nic *nic, struct vmm_vb_chan *c)
 {
 	static const struct vmbus_guid netvsc = VMBUS_GUID_NETVSC;
-	struct vmm_vb_chan *c = &nic->chan;
 	union vmbus_chanmsg m;
 	size_t n;
 
 	n = vmbus_chanmsg_build_offer(
-		&m, &netvsc, &c->instance, 0, c->relid, c->relid | VMM_VB_CONN_ID_FLAG);
+		&m, &netvsc, &c->instance, c->sub_index, c->relid, c->relid | VMM_VB_CONN_ID_FLAG);
 	c->state = VMM_CHAN_OFFERED;
+	c->reoffer = false;
 	c->n_offers++;
 	return vmm_vb_send(nic->vb, &m, n, NULL, 0);
+}
+
+int vmm_chan_offer(struct vmm_vb_nic *nic)
+{
+	return chan_offer(nic, &nic->chan);
+}
+
+static void chan_rescind(struct vmm_vb_nic *nic, struct vmm_vb_chan *c)
+{
+	union vmbus_chanmsg m;
+	size_t n = vmbus_chanmsg_build_rescind(&m, c->relid);
+
+	c->state = VMM_CHAN_RESCINDED;
+	c->reoffer = false;
+	c->n_rescinds++;
+	vmm_vb_send(nic->vb, &m, n, NULL, 0);
+}
+
+/* The primary goes (closed or rescinded): so do its subchannels. 'at_switch' false: vswitchd
+ * forgets a NIC's subchannels with its primary (CHAN_CLOSE / loss), no CHAN_CLOSE is owed. */
+static void subs_rescind(struct vmm_vb_nic *nic)
+{
+	unsigned int i;
+
+	for (i = 1; i < n_chans(nic); i++) {
+		struct vmm_vb_chan *c = nic_chan(nic, i);
+
+		c->at_switch = false;
+		if (c->state == VMM_CHAN_OFFERED || c->state == VMM_CHAN_OPENING ||
+			c->state == VMM_CHAN_OPEN)
+			chan_rescind(nic, c);
+		else if (c->state == VMM_CHAN_RESCINDED)
+			c->reoffer = false;
+	}
+}
+
+uint32_t vmm_chan_subchan_request(struct vmm_vb_nic *nic, uint32_t count)
+{
+	unsigned int i;
+
+	if (count > n_chans(nic) - 1)
+		count = n_chans(nic) - 1;
+	if (!nic->chan.guest_open)
+		return 0; /* asked for an attach that is gone */
+	for (i = 1; i <= count; i++) {
+		struct vmm_vb_chan *c = nic_chan(nic, i);
+
+		if (c->state == VMM_CHAN_IDLE)
+			chan_offer(nic, c);
+		else if (c->state == VMM_CHAN_RESCINDED)
+			c->reoffer = true; /* offered again once the guest released the old one */
+	}
+	VMM_LOG(INFO, "partition %s: vmbus: nic %u: %u subchannel(s) offered", nic->vb->name,
+		nic->index, count);
+	return count;
 }
 
 static void gpadl_created(struct vmm_vmbus *vb, uint32_t relid, uint32_t handle, uint32_t status)
@@ -193,9 +312,8 @@ static void gpadl_torndown(struct vmm_vmbus *vb, uint32_t handle)
 	vmm_vb_send(vb, &m, n, NULL, 0);
 }
 
-static void open_result(struct vmm_vb_nic *nic, uint32_t status)
+static void open_result(struct vmm_vb_nic *nic, struct vmm_vb_chan *c, uint32_t status)
 {
-	struct vmm_vb_chan *c = &nic->chan;
 	int fds[2] = {c->signal_fd, c->intr_fd};
 	union vmbus_chanmsg m;
 	size_t n = vmbus_chanmsg_build_open_result(&m, c->relid, c->open_id, status);
@@ -238,8 +356,8 @@ static void refused_forget(struct vmm_vmbus *vb, uint32_t handle)
 
 static void gpadl_complete(struct vmm_vmbus *vb, struct vmbus_gpadl *g)
 {
-	struct vmm_vb_nic *nic = vmm_chan_lookup(vb, g->relid);
-	struct vmm_vb_chan *c = nic ? &nic->chan : NULL;
+	struct vmm_vb_nic *nic = NULL;
+	struct vmm_vb_chan *c = vmm_chan_find(vb, g->relid, &nic);
 	struct vmm_vb_gpadl *vg;
 	uint32_t relid = g->relid, handle = g->handle;
 	const char *why = NULL;
@@ -283,7 +401,7 @@ void vmm_chan_gpadl_msg(struct vmm_vmbus *vb, const union vmbus_chanmsg *m, size
 	int ret;
 
 	if (m->hdr.msgtype == VMBUS_CHANMSG_GPADL_HEADER) {
-		if (offered(vb, m->gpadl_header.child_relid, "GPADL_HEADER") == NULL)
+		if (offered(vb, m->gpadl_header.child_relid, "GPADL_HEADER", NULL) == NULL)
 			return;
 		if (handle_in_use(vb, m->gpadl_header.gpadl)) {
 			vmm_vb_error(vb, VMM_VB_ERR_GPADL, "GPADL handle %#x already in use",
@@ -319,13 +437,12 @@ void vmm_chan_gpadl_msg(struct vmm_vmbus *vb, const union vmbus_chanmsg *m, size
 
 void vmm_chan_gpadl_teardown(struct vmm_vmbus *vb, uint32_t relid, uint32_t handle)
 {
-	struct vmm_vb_nic *nic = offered(vb, relid, "GPADL_TEARDOWN");
-	struct vmm_vb_chan *c;
+	struct vmm_vb_nic *nic = NULL;
+	struct vmm_vb_chan *c = offered(vb, relid, "GPADL_TEARDOWN", &nic);
 	struct vmm_vb_gpadl *vg;
 
-	if (nic == NULL)
+	if (c == NULL)
 		return;
-	c = &nic->chan;
 	vg = gpadl_find(c, handle);
 	if (vg == NULL) {
 		vmm_vb_error(vb, VMM_VB_ERR_GPADL, "teardown of unknown GPADL %#x", handle);
@@ -349,10 +466,9 @@ void vmm_chan_gpadl_teardown(struct vmm_vmbus *vb, uint32_t relid, uint32_t hand
 
 /* ---- open, close, release, modify ---- */
 
-/* Give vswitchd what it does not know yet: GPADLs, then a waiting open. */
-static void switch_catch_up(struct vmm_vb_nic *nic)
+/* Give vswitchd what it does not know yet of channel 'c': GPADLs, then a waiting open. */
+static void chan_catch_up(struct vmm_vb_nic *nic, struct vmm_vb_chan *c)
 {
-	struct vmm_vb_chan *c = &nic->chan;
 	struct vmm_vb_gpadl *vg;
 
 	for (vg = c->gpadls; vg; vg = vg->next) {
@@ -365,6 +481,19 @@ static void switch_catch_up(struct vmm_vb_nic *nic)
 	if (c->state == VMM_CHAN_OPENING && !c->open_queued &&
 		vmm_vu_request(nic, VMM_VU_OP_CHAN_OPEN, c->relid, 0, NULL, true) == 0)
 		c->open_queued = true;
+}
+
+/* The primary first: vswitchd attaches subchannels to an open primary. */
+static void switch_catch_up(struct vmm_vb_nic *nic)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_chans(nic); i++) {
+		struct vmm_vb_chan *c = nic_chan(nic, i);
+
+		if (c->state != VMM_CHAN_IDLE && c->state != VMM_CHAN_RESCINDED)
+			chan_catch_up(nic, c);
+	}
 }
 
 /* Why a ring GPADL cannot carry this open (facts 4.3, 9 item 4), or NULL. */
@@ -383,13 +512,17 @@ static const char *ring_check(const struct vmm_vb_gpadl *vg, uint32_t offset)
 
 void vmm_chan_open(struct vmm_vmbus *vb, const struct vmbus_chanmsg_open *m)
 {
-	struct vmm_vb_nic *nic = offered(vb, m->child_relid, "OPENCHANNEL");
-	struct vmm_vb_chan *c;
+	struct vmm_vb_nic *nic = NULL;
+	struct vmm_vb_chan *c = offered(vb, m->child_relid, "OPENCHANNEL", &nic);
 	const char *why;
 
-	if (nic == NULL)
+	if (c == NULL)
 		return;
-	c = &nic->chan;
+	if (c->sub_index && !nic->chan.guest_open && c->state == VMM_CHAN_OFFERED) {
+		vmm_vb_error(vb, VMM_VB_ERR_OPEN_REFUSED, "relid %u: primary not open", c->relid);
+		open_result(nic, c, VMM_VB_STATUS_FAIL);
+		return;
+	}
 	if (c->state != VMM_CHAN_OFFERED && c->state != VMM_CHAN_RESCINDED) {
 		vmm_vb_error(vb, VMM_VB_ERR_STATE, "OPENCHANNEL of relid %u, %s", c->relid,
 			vmm_chan_state_name(c->state));
@@ -403,7 +536,7 @@ void vmm_chan_open(struct vmm_vmbus *vb, const struct vmbus_chanmsg_open *m)
 		why = doorbells_create(c);
 	if (why) {
 		vmm_vb_error(vb, VMM_VB_ERR_OPEN_REFUSED, "relid %u: %s", c->relid, why);
-		open_result(nic, VMM_VB_STATUS_FAIL);
+		open_result(nic, c, VMM_VB_STATUS_FAIL);
 		return;
 	}
 	c->ring_gpadl = m->ring_gpadl;
@@ -411,18 +544,17 @@ void vmm_chan_open(struct vmm_vmbus *vb, const struct vmbus_chanmsg_open *m)
 	c->downstream = m->downstream_ring_page_offset;
 	c->state = VMM_CHAN_OPENING;
 	if (vmm_vu_ready(nic))
-		switch_catch_up(nic);
+		chan_catch_up(nic, c);
 	/* else: the guest waits (as with Hyper-V, without timeout) for a vswitchd */
 }
 
 void vmm_chan_close(struct vmm_vmbus *vb, uint32_t relid)
 {
-	struct vmm_vb_nic *nic = offered(vb, relid, "CLOSECHANNEL");
-	struct vmm_vb_chan *c;
+	struct vmm_vb_nic *nic = NULL;
+	struct vmm_vb_chan *c = offered(vb, relid, "CLOSECHANNEL", &nic);
 
-	if (nic == NULL)
+	if (c == NULL)
 		return;
-	c = &nic->chan;
 	if (!c->guest_open) {
 		vmm_vb_error(vb, VMM_VB_ERR_STATE, "CLOSECHANNEL of relid %u, %s", relid,
 			vmm_chan_state_name(c->state));
@@ -435,17 +567,18 @@ void vmm_chan_close(struct vmm_vmbus *vb, uint32_t relid)
 	c->at_switch = false;
 	if (c->state == VMM_CHAN_OPEN)
 		c->state = VMM_CHAN_OFFERED;
+	if (c->sub_index == 0)
+		subs_rescind(nic);
 }
 
 void vmm_chan_relid_released(struct vmm_vmbus *vb, uint32_t relid)
 {
-	struct vmm_vb_nic *nic = offered(vb, relid, "RELID_RELEASED");
-	struct vmm_vb_chan *c;
+	struct vmm_vb_nic *nic = NULL;
+	struct vmm_vb_chan *c = offered(vb, relid, "RELID_RELEASED", &nic);
 	struct vmm_vb_gpadl *vg, *next;
 
-	if (nic == NULL)
+	if (c == NULL)
 		return;
-	c = &nic->chan;
 	if (c->state != VMM_CHAN_RESCINDED) {
 		vmm_vb_error(vb, VMM_VB_ERR_STATE, "RELID_RELEASED of relid %u, %s", relid,
 			vmm_chan_state_name(c->state));
@@ -466,13 +599,18 @@ void vmm_chan_relid_released(struct vmm_vmbus *vb, uint32_t relid)
 			continue;
 		gpadl_unlink(vb, c, vg);
 	}
+	if (c->sub_index && !c->reoffer) {
+		/* offered again only when vswitchd asks for subchannels again */
+		c->state = VMM_CHAN_IDLE;
+		return;
+	}
 	VMM_LOG(INFO, "partition %s: vmbus: relid %u released, offered again", vb->name, relid);
-	vmm_chan_offer(nic);
+	chan_offer(nic, c);
 }
 
 void vmm_chan_modify(struct vmm_vmbus *vb, const struct vmbus_chanmsg_modifychannel *m)
 {
-	struct vmm_vb_nic *nic;
+	struct vmm_vb_chan *c;
 	union vmbus_chanmsg r;
 	size_t n;
 
@@ -480,11 +618,11 @@ void vmm_chan_modify(struct vmm_vmbus *vb, const struct vmbus_chanmsg_modifychan
 		vmm_vb_error(vb, VMM_VB_ERR_STATE, "MODIFYCHANNEL before version 4.1");
 		return;
 	}
-	nic = offered(vb, m->child_relid, "MODIFYCHANNEL");
-	if (nic == NULL)
+	c = offered(vb, m->child_relid, "MODIFYCHANNEL", NULL);
+	if (c == NULL)
 		return;
 	/* informative: vswitchd signals one eventfd whatever the target VP */
-	nic->chan.target_vp = m->target_vp;
+	c->target_vp = m->target_vp;
 	if (vb->version >= VMBUS_VERSION_WIN10_V5_3) {
 		n = vmbus_chanmsg_build_modifychannel_response(&r, m->child_relid, 0);
 		vmm_vb_send(vb, &r, n, NULL, 0);
@@ -498,6 +636,7 @@ static void gpadl_add_done(struct vmm_vb_nic *nic, struct vmm_vu_op *op, enum vm
 {
 	struct vmm_vmbus *vb = nic->vb;
 	struct vmm_vb_gpadl *vg = op->gpadl;
+	struct vmm_vb_chan *c = vmm_chan_find(vb, op->relid, NULL);
 
 	vg->add_queued = false;
 	if (op->epoch != vb->epoch || !vg->listed)
@@ -513,16 +652,18 @@ static void gpadl_add_done(struct vmm_vb_nic *nic, struct vmm_vu_op *op, enum vm
 		res == VMM_VU_TIMEOUT ? "did not answer for" : "refused", op->handle, op->relid);
 	if (!op->guest_waits)
 		return; /* a replay: the guest holds it already; the channel open will tell */
-	if (!vg->tearing_down)
-		gpadl_unlink(vb, &nic->chan, vg);
+	if (!vg->tearing_down && c)
+		gpadl_unlink(vb, c, vg);
 	refuse_gpadl(vb, op->relid, op->handle, "refused by vswitchd");
 }
 
 static void chan_open_done(struct vmm_vb_nic *nic, struct vmm_vu_op *op, enum vmm_vu_result res,
 	uint32_t status)
 {
-	struct vmm_vb_chan *c = &nic->chan;
+	struct vmm_vb_chan *c = vmm_chan_find(nic->vb, op->relid, NULL);
 
+	if (c == NULL)
+		return;
 	c->open_queued = false;
 	if (op->epoch != nic->vb->epoch || c->state != VMM_CHAN_OPENING)
 		return; /* reset meanwhile: the RESET behind it makes vswitchd forget it */
@@ -532,13 +673,13 @@ static void chan_open_done(struct vmm_vb_nic *nic, struct vmm_vu_op *op, enum vm
 		c->state = VMM_CHAN_OPEN;
 		c->guest_open = true;
 		c->at_switch = true;
-		open_result(nic, 0);
+		open_result(nic, c, 0);
 		return;
 	}
 	VMM_LOG(WARNING, "partition %s: vmbus: vswitchd %s relid %u open (status %u)",
 		nic->vb->name, res == VMM_VU_TIMEOUT ? "did not answer" : "refused", c->relid,
 		status);
-	open_result(nic, VMM_VB_STATUS_FAIL);
+	open_result(nic, c, VMM_VB_STATUS_FAIL);
 	close_fds(c);
 	c->state = VMM_CHAN_OFFERED;
 }
@@ -546,13 +687,14 @@ static void chan_open_done(struct vmm_vb_nic *nic, struct vmm_vu_op *op, enum vm
 static void gpadl_del_done(struct vmm_vb_nic *nic, struct vmm_vu_op *op)
 {
 	struct vmm_vmbus *vb = nic->vb;
+	struct vmm_vb_chan *c = vmm_chan_find(vb, op->relid, NULL);
 	struct vmm_vb_gpadl *vg;
 
 	if (op->epoch != vb->epoch)
 		return;
-	vg = gpadl_find(&nic->chan, op->handle);
+	vg = c ? gpadl_find(c, op->handle) : NULL;
 	if (vg && vg->tearing_down)
-		gpadl_unlink(vb, &nic->chan, vg);
+		gpadl_unlink(vb, c, vg);
 	if (op->guest_waits)
 		gpadl_torndown(vb, op->handle);
 }
@@ -591,19 +733,18 @@ void vmm_chan_switch_lost(struct vmm_vb_nic *nic)
 {
 	struct vmm_vb_chan *c = &nic->chan;
 	struct vmm_vb_gpadl *vg;
-	union vmbus_chanmsg m;
-	size_t n;
+	unsigned int i;
 
-	for (vg = c->gpadls; vg; vg = vg->next)
-		vg->at_switch = false;
-	c->at_switch = false;
+	for (i = 0; i < n_chans(nic); i++) {
+		for (vg = nic_chan(nic, i)->gpadls; vg; vg = vg->next)
+			vg->at_switch = false;
+		nic_chan(nic, i)->at_switch = false;
+	}
 	if (c->state != VMM_CHAN_OPEN)
 		return;
 	/* the rings were vswitchd's: the guest must attach again to the next one */
-	n = vmbus_chanmsg_build_rescind(&m, c->relid);
-	c->state = VMM_CHAN_RESCINDED;
-	c->n_rescinds++;
 	VMM_LOG(NOTICE, "partition %s: vmbus: vswitchd gone, relid %u rescinded", nic->vb->name,
 		c->relid);
-	vmm_vb_send(nic->vb, &m, n, NULL, 0);
+	chan_rescind(nic, c);
+	subs_rescind(nic);
 }

@@ -22,6 +22,41 @@ json_t *vmm_vmbus_json(const struct vmm_vmbus *vb)
 	return j;
 }
 
+/* Subchannels offered (not idle, not rescinded) or open. */
+static int sub_count(const struct vmm_vb_nic *nic, bool open)
+{
+	int n = 0;
+	unsigned int i;
+
+	for (i = 1; i < nic->cfg.queues && i < VMM_MAX_QUEUES; i++) {
+		const struct vmm_vb_chan *c = &nic->sub[i - 1];
+
+		if (open ? c->guest_open
+			 : (c->state != VMM_CHAN_IDLE && c->state != VMM_CHAN_RESCINDED))
+			n++;
+	}
+	return n;
+}
+
+static json_t *subs_json(const struct vmm_vb_nic *nic)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 1; a && i < nic->cfg.queues && i < VMM_MAX_QUEUES; i++) {
+		const struct vmm_vb_chan *c = &nic->sub[i - 1];
+
+		if (c->state == VMM_CHAN_IDLE && c->n_offers == 0)
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:i, s:i, s:s, s:i, s:i, s:i}", "index", (int)i, "relid",
+				   (int)c->relid, "channel", vmm_chan_state_name(c->state),
+				   "gpadls", (int)c->n_gpadls, "offers", (int)c->n_offers,
+				   "rescinds", (int)c->n_rescinds));
+	}
+	return a ? a : json_null();
+}
+
 json_t *vmm_vmbus_nic_json(const struct vmm_vmbus *vb, unsigned int index)
 {
 	const struct vmm_vb_nic *nic = &vb->nics[index];
@@ -35,9 +70,12 @@ json_t *vmm_vmbus_nic_json(const struct vmm_vmbus *vb, unsigned int index)
 		(json_int_t)vu->connects, "refused", (json_int_t)vu->refused, "timeouts",
 		(json_int_t)vu->timeouts, "protocol_errors", (json_int_t)vu->proto_errors,
 		"queued_requests", (int)vu->n_ops);
-	return json_pack("{s:o, s:i, s:s, s:i, s:I, s:i, s:i, s:o}", "socket",
-		vu->path[0] ? json_string(vu->path) : json_null(), "relid", (int)c->relid, "channel",
-		vmm_chan_state_name(c->state), "gpadls", (int)c->n_gpadls, "gpadl_pages",
+	return json_pack("{s:o, s:i, s:s, s:i, s:I, s:i, s:i, s:o, s:i, s:i, s:i, s:o}", "socket",
+		vu->path[0] ? json_string(vu->path) : json_null(), "relid", (int)c->relid,
+		"channel", vmm_chan_state_name(c->state), "gpadls", (int)c->n_gpadls, "gpadl_pages",
 		(json_int_t)c->gpadl_pages, "offers", (int)c->n_offers, "rescinds",
-		(int)c->n_rescinds, "vswitchd", sw ? sw : json_null());
+		(int)c->n_rescinds, "vswitchd", sw ? sw : json_null(), "queues",
+		(int)(nic->cfg.queues ? nic->cfg.queues : 1), "subchannels_offered",
+		sub_count(nic, false), "subchannels_open", sub_count(nic, true), "subchannels",
+		subs_json(nic));
 }

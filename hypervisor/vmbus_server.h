@@ -76,9 +76,13 @@ struct vmm_vb_gpadl {
 	struct vmm_vb_gpadl *next; /* channel list */
 };
 
-/* A channel (one per NIC: no subchannels yet). */
+/* A channel: a NIC's primary, or one of its subchannels (offered when vswitchd asks, with the
+ * primary's GUIDs and sub_index 1..queues-1, rescinded with the primary, not re-offered on
+ * release unless asked again: vmbus_chan.c). */
 struct vmm_vb_chan {
-	uint32_t relid;		      /* NIC index + 1 */
+	uint32_t relid;	    /* primary: NIC index + 1; subchannels: vmm_vb_sub_relid() */
+	uint16_t sub_index; /* 0 primary, 1.. subchannel */
+	bool reoffer;	    /* subchannel asked for again while rescinded: offer on release */
 	enum vmm_chan_state state;
 	bool guest_open;	      /* guest sees it open (OPENCHANNEL_RESULT(0) sent, no close) */
 	bool open_queued;	      /* CHAN_OPEN queued or in flight */
@@ -144,11 +148,12 @@ struct vmm_vu {
 
 struct vmm_vmbus;
 
-/* A partition NIC: its channel and its vmbus-user server. */
+/* A partition NIC: its channels and its vmbus-user server. */
 struct vmm_vb_nic {
 	unsigned int index;
 	struct vmm_nic cfg;
-	struct vmm_vb_chan chan;
+	struct vmm_vb_chan chan;		    /* the primary */
+	struct vmm_vb_chan sub[VMM_MAX_QUEUES - 1]; /* sub[i - 1]: subchannel index i */
 	struct vmm_vu vu;
 	struct vmm_vmbus *vb;
 };
@@ -253,6 +258,13 @@ void vmm_chan_forget(struct vmm_vb_nic *nic);
 int vmm_chan_offer(struct vmm_vb_nic *nic);
 /* The NIC owning 'relid', or NULL. */
 struct vmm_vb_nic *vmm_chan_lookup(struct vmm_vmbus *vb, uint32_t relid);
+/* The channel 'relid' (primary or subchannel) with its NIC in '*nicp' (may be NULL), or NULL. */
+struct vmm_vb_chan *vmm_chan_find(struct vmm_vmbus *vb, uint32_t relid, struct vmm_vb_nic **nicp);
+/* Relid of subchannel 'k' (1..VMM_MAX_QUEUES-1) of NIC 'index': after every primary relid. */
+uint32_t vmm_vb_sub_relid(unsigned int index, unsigned int k);
+/* vswitchd asks for 'count' subchannels (SUBCHAN_REQ): offer those not offered yet, up to the
+ * NIC's queues - 1, once the primary is open. Returns the count the guest can have. */
+uint32_t vmm_chan_subchan_request(struct vmm_vb_nic *nic, uint32_t count);
 
 /* G->H handlers: 'm' is validated for size; return nothing (errors are counted). */
 void vmm_chan_gpadl_msg(struct vmm_vmbus *vb, const union vmbus_chanmsg *m, size_t size);

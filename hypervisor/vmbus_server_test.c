@@ -372,6 +372,8 @@ static void sw_hello(struct h *h)
 	assert_int_equal(r.memory_size, MEM_SIZE);
 	assert_int_equal(r.mtu, 1500);
 	assert_memory_equal(r.mac, test_nics[h->sw_nic].mac, 6);
+	assert_int_equal(r.max_subchannels,
+		test_nics[h->sw_nic].queues > 1 ? test_nics[h->sw_nic].queues - 1 : 0);
 	assert_int_equal(n_fds, 1);
 	close(fds[0]);
 }
@@ -864,6 +866,187 @@ static void test_disconnect_rescind(void **state)
 	assert_int_equal(h->vb->errors[VMM_VB_ERR_STATE], 1);
 }
 
+/* NIC 0 with queues=3: two subchannels at most. */
+static int setup_mq(void **state)
+{
+	test_nics[0].queues = 3;
+	return setup(state);
+}
+
+static int teardown_mq(void **state)
+{
+	test_nics[0].queues = 0;
+	return teardown(state);
+}
+
+/* vswitchd: SUBCHAN_REQ {count}; returns the count vmmd answered. */
+static uint32_t sw_subchan_req(struct h *h, uint32_t count)
+{
+	struct vmbus_user_subchan_req req = {.count = count};
+	struct vmbus_user_hdr hdr;
+	uint8_t b[64];
+	int f[4], nf;
+
+	sw_send(h, VMBUS_USER_SUBCHAN_REQ, 0, 50, &req, sizeof(req));
+	assert_int_equal(sw_recv(h, &hdr, b, f, &nf), 8);
+	assert_int_equal(hdr.type, VMBUS_USER_SUBCHAN_REQ);
+	assert_int_equal(hdr.flags, VMBUS_USER_F_REPLY);
+	assert_int_equal(hdr.seq, 50);
+	assert_int_equal(get32(b, 0), 0);
+	return get32(b, 4);
+}
+
+/* An offer of subchannel 'k' of NIC 0 (facts 4.2 offsets): the primary's GUIDs, index k. */
+static void expect_sub_offer(struct h *h, uint32_t k)
+{
+	static const uint8_t netvsc[16] = {0x63, 0x51, 0x61, 0xf8, 0x3e, 0xdf, 0xc5, 0x46, 0x91,
+		0x3f, 0xf2, 0xd2, 0xf9, 0x65, 0xed, 0x0e};
+	struct vmbus_guid g;
+	uint8_t p[240];
+
+	expect(h, 1, 196, p);
+	vmm_vb_instance_guid("vm1", 0, &g);
+	assert_memory_equal(p + 8, netvsc, 16);
+	assert_memory_equal(p + 24, g.b, 16);
+	assert_int_equal(p[180] | p[181] << 8, k);
+	assert_int_equal(get32(p, 184), vmm_vb_sub_relid(0, k));
+	assert_int_equal(get32(p, 192), vmm_vb_sub_relid(0, k) | 0x2000);
+}
+
+/*
+ * Subchannels: offered on SUBCHAN_REQ (bounded by queues - 1) once the primary is open, each
+ * opened through vswitchd like the primary (CHAN_OPEN with its sub_channel_index), rescinded
+ * with the primary's close, not offered again on release until asked again.
+ */
+static void test_subchannels(void **state)
+{
+	static uint8_t body[VMBUS_USER_MAX_MSG];
+	struct h *h = *state;
+	struct vmbus_user_chan_open co;
+	uint32_t r9 = vmm_vb_sub_relid(0, 1), r10 = vmm_vb_sub_relid(0, 2);
+	uint8_t p[240];
+	int gfds[4], fds[4], n_fds;
+	json_t *j;
+
+	assert_int_equal(r9, VMM_MAX_NICS + 1);
+	open_with_switch(h, gfds, NULL);
+	close(gfds[0]);
+	close(gfds[1]);
+	/* more than the NIC allows: clamped to queues - 1 */
+	assert_int_equal(sw_subchan_req(h, 5), 2);
+	expect_sub_offer(h, 1);
+	expect_sub_offer(h, 2);
+	expect_nothing(h);
+	/* asked again while offered: nothing new */
+	assert_int_equal(sw_subchan_req(h, 2), 2);
+	expect_nothing(h);
+	/* subchannel 1: its ring GPADL and open go through vswitchd */
+	gpadl(h, r9, 0x40, 16, 3000);
+	sw_expect(h, VMBUS_USER_GPADL_ADD, 0, NULL, NULL, NULL);
+	expect_created(h, r9, 0x40, true);
+	open_chan(h, r9, 0x40, 8);
+	sw_expect(h, VMBUS_USER_CHAN_OPEN, 0, body, fds, &n_fds);
+	memcpy(&co, body, sizeof(co));
+	assert_int_equal(co.relid, r9);
+	assert_int_equal(co.sub_channel_index, 1);
+	assert_int_equal(co.ring_gpadl, 0x40);
+	assert_int_equal(co.downstream_ring_page_offset, 8);
+	assert_int_equal(n_fds, 2);
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(guest_recv(h, p, gfds, &n_fds), 20);
+	assert_int_equal(get32(p, 0), 6);
+	assert_int_equal(get32(p, 8), r9);
+	assert_int_equal(get32(p, 16), 0);
+	assert_int_equal(n_fds, 2);
+	close(gfds[0]);
+	close(gfds[1]);
+	j = vmm_vmbus_nic_json(h->vb, 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "subchannels_open")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "subchannels_offered")), 2);
+	assert_int_equal(json_array_size(json_object_get(j, "subchannels")), 2);
+	json_decref(j);
+	/* a GPADL handle is unique across the NIC's channels (a reset-class error) */
+	gpadl(h, r10, 0x40, 16, 3000);
+	assert_int_equal(h->vb->errors[VMM_VB_ERR_GPADL], 1);
+}
+
+/* Linux closes the subchannels, then the primary: the subchannels are rescinded with it. */
+static void test_subchannels_rescinded_with_primary(void **state)
+{
+	struct h *h = *state;
+	uint32_t r9 = vmm_vb_sub_relid(0, 1), r10 = vmm_vb_sub_relid(0, 2);
+	uint8_t p[240];
+	int gfds[4], n_fds;
+
+	open_with_switch(h, gfds, NULL);
+	close(gfds[0]);
+	close(gfds[1]);
+	assert_int_equal(sw_subchan_req(h, 2), 2);
+	expect_sub_offer(h, 1);
+	expect_sub_offer(h, 2);
+	gpadl(h, r9, 0x40, 16, 3000);
+	sw_expect(h, VMBUS_USER_GPADL_ADD, 0, NULL, NULL, NULL);
+	expect_created(h, r9, 0x40, true);
+	open_chan(h, r9, 0x40, 8);
+	sw_expect(h, VMBUS_USER_CHAN_OPEN, 0, NULL, NULL, NULL);
+	assert_int_equal(guest_recv(h, p, gfds, &n_fds), 20);
+	close(gfds[0]);
+	close(gfds[1]);
+	relid_msg(h, 7, r9);
+	sw_expect(h, VMBUS_USER_CHAN_CLOSE, 0, NULL, NULL, NULL);
+	relid_msg(h, 7, 1);
+	sw_expect(h, VMBUS_USER_CHAN_CLOSE, 0, NULL, NULL, NULL);
+	expect(h, 2, 12, p);
+	assert_int_equal(get32(p, 8), r9);
+	expect(h, 2, 12, p);
+	assert_int_equal(get32(p, 8), r10);
+	assert_int_equal(h->vb->nics[0].sub[0].state, VMM_CHAN_RESCINDED);
+	/* released: freed (its ring GPADL goes from vswitchd), not offered again */
+	relid_msg(h, 13, r9);
+	sw_expect(h, VMBUS_USER_GPADL_DEL, 0, NULL, NULL, NULL);
+	relid_msg(h, 13, r10);
+	expect_nothing(h);
+	assert_int_equal(h->vb->nics[0].sub[0].state, VMM_CHAN_IDLE);
+	assert_int_equal(h->vb->nics[0].sub[0].n_gpadls, 0);
+	/* the primary is closed: a request offers nothing */
+	assert_int_equal(sw_subchan_req(h, 2), 0);
+	expect_nothing(h);
+	assert_int_equal(h->vb->errors[VMM_VB_ERR_STATE], 0);
+}
+
+/* vswitchd goes: the primary and its subchannels are rescinded; a subchannel asked for while
+ * rescinded is offered again when the guest releases it. */
+static void test_subchannels_switch_lost(void **state)
+{
+	struct h *h = *state;
+	uint32_t r9 = vmm_vb_sub_relid(0, 1);
+	uint8_t p[240];
+	int gfds[4];
+
+	open_with_switch(h, gfds, NULL);
+	close(gfds[0]);
+	close(gfds[1]);
+	assert_int_equal(sw_subchan_req(h, 1), 1);
+	expect_sub_offer(h, 1);
+	close(h->sw);
+	h->sw = -1;
+	pump(h);
+	expect(h, 2, 12, p);
+	assert_int_equal(get32(p, 8), 1);
+	expect(h, 2, 12, p);
+	assert_int_equal(get32(p, 8), r9);
+	relid_msg(h, 13, 1);
+	expect(h, 1, 196, p); /* the primary is offered again */
+	assert_int_equal(get32(p, 184), 1);
+	relid_msg(h, 13, r9);
+	expect_nothing(h); /* the subchannel is not */
+	assert_int_equal(h->vb->errors[VMM_VB_ERR_STATE], 0);
+	/* NIC 1 has no subchannels: the relid of its would-be subchannel 1 is unknown */
+	relid_msg(h, 7, vmm_vb_sub_relid(1, 1));
+	assert_int_equal(h->vb->errors[VMM_VB_ERR_RELID], 1);
+}
+
 static void test_switch_misc(void **state)
 {
 	struct h *h = *state;
@@ -947,6 +1130,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disconnect_rescind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switch_misc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subchannels, setup_mq, teardown_mq),
+		cmocka_unit_test_setup_teardown(
+			test_subchannels_rescinded_with_primary, setup_mq, teardown_mq),
+		cmocka_unit_test_setup_teardown(
+			test_subchannels_switch_lost, setup_mq, teardown_mq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,7 +133,7 @@ static int send_gpadl_add(struct vmm_vb_nic *nic, struct vmm_vu_op *op)
 
 static int send_op(struct vmm_vb_nic *nic, struct vmm_vu_op *op)
 {
-	const struct vmm_vb_chan *c = &nic->chan;
+	const struct vmm_vb_chan *c = vmm_chan_find(nic->vb, op->relid, NULL) ?: &nic->chan;
 	union {
 		struct vmbus_user_chan_open open;
 		struct vmbus_user_chan_close close;
@@ -148,6 +148,7 @@ static int send_op(struct vmm_vb_nic *nic, struct vmm_vu_op *op)
 		return send_gpadl_add(nic, op);
 	case VMM_VU_OP_CHAN_OPEN:
 		b.open.relid = c->relid;
+		b.open.sub_channel_index = c->sub_index;
 		b.open.ring_gpadl = c->ring_gpadl;
 		b.open.downstream_ring_page_offset = c->downstream;
 		b.open.target_vp = c->target_vp;
@@ -374,6 +375,7 @@ static int on_hello(struct vmm_vb_nic *nic, const struct vmbus_user_hdr *h, cons
 	r.memory_size = nic->vb->mem_pages * VMBUS_PAGE_SIZE;
 	memcpy(r.mac, nic->cfg.mac, sizeof(r.mac));
 	r.mtu = VU_MTU;
+	r.max_subchannels = nic->cfg.queues > 1 ? nic->cfg.queues - 1 : 0;
 	ret = reply(nic, h, &r, sizeof(r), &nic->vb->memfd, 1);
 	if (ret)
 		return ret;
@@ -405,6 +407,7 @@ static int on_reply(struct vmm_vb_nic *nic, const struct vmbus_user_hdr *h, cons
 static int on_message(struct vmm_vb_nic *nic, const struct vmbus_user_hdr *h, const uint8_t *body)
 {
 	struct vmbus_user_reply r = {0};
+	struct vmbus_user_subchan_req req;
 	struct vmbus_user_link link;
 
 	if (h->flags & ~VMBUS_USER_F_REPLY)
@@ -417,9 +420,10 @@ static int on_message(struct vmm_vb_nic *nic, const struct vmbus_user_hdr *h, co
 		return -EPROTO;
 	switch (h->type) {
 	case VMBUS_USER_SUBCHAN_REQ:
-		if (h->size < sizeof(struct vmbus_user_subchan_req))
+		if (h->size < sizeof(req))
 			return -EPROTO;
-		r.value = 0; /* no subchannels offered yet */
+		memcpy(&req, body, sizeof(req));
+		r.value = vmm_chan_subchan_request(nic, req.count);
 		break;
 	case VMBUS_USER_LINK:
 		if (h->size < sizeof(link))

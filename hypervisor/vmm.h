@@ -33,10 +33,13 @@
 #define VMM_STOP_TIMEOUT_MAX 3600
 
 /* One virtual NIC: the vswitchd instance and port it attaches to, and its MAC address. */
+#define VMM_MAX_QUEUES 16 /* channels per NIC (primary + subchannels), `queues=` */
 struct vmm_nic {
 	char sw[VMM_NAME_SIZE];	  /* vswitchd instance name (its --name) */
 	char port[VMM_NAME_SIZE]; /* port name on that switch */
 	uint8_t mac[6];		  /* unicast, non-zero */
+	uint32_t queues; /* 1..VMM_MAX_QUEUES channels offered at most; 1: no subchannels */
+	bool guest_uio;		  /* guest=uio: presented as uio_hv_generic (DESIGN.md decision 12) */
 };
 
 /* A partition definition: what `vmmctl create` gives and the configuration file keeps. */
@@ -67,8 +70,8 @@ int vmm_cpus_parse(const char *s, uint32_t max_centi, uint32_t *centi);
 void vmm_cpus_format(uint32_t centi, char *buf, size_t size);
 
 /*
- * Parse a NIC spec "switch=SW,mac=MAC,port=PORT" (keys in any order, each exactly once, no
- * others) into 'nic'. On error returns -EINVAL and a message in 'err'; 'nic' may be partly set.
+ * Parse a NIC spec "switch=SW,mac=MAC,port=PORT[,guest=netvsc|uio]" (keys in any order, each at
+ * most once, the first three required) into 'nic'. On error returns -EINVAL and a message in 'err'; 'nic' may be partly set.
  */
 int vmm_nic_spec_parse(const char *spec, struct vmm_nic *nic, char *err, size_t errlen);
 
@@ -169,6 +172,7 @@ struct vmm_vmbus;
 struct vmm_port_status {
 	enum vmm_port_state state;
 	char error[160];	/* why, for VMM_PORT_ERROR */
+	bool retry;		/* the error is vswitchd being away: add-port is retried */
 	struct vmm_swreq *req;	/* request under way (switch_port.c), or NULL */
 };
 

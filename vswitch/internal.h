@@ -72,15 +72,17 @@ void vs_opts_usage(FILE *f);
 
 struct vs_port_settings {
 	uint16_t mtu;
+	bool admin_down; /* admin=down: no traffic either way, a netvsc guest sees media disconnect */
+	bool mac_spoofing; /* netvsc: the guest may send from MACs other than its own */
 	uint8_t offloads_off; /* netvsc ports: VS_VSP_OL_* forbidden (csum 1, lso 2, rsc 4) */
 	struct vs_vlan_cfg vlan;
 };
 
 void vs_settings_default(struct vs_port_settings *s);
 
-/* Apply the keys of 'obj' (mtu, vlan_mode, tag, trunks, native, offloads, csum, lso, rsc; string
- * or integer values; the offload keys take on/off and "offloads" sets all three) on top
- * of 'cur' into 'out'. All-or-nothing: on error 'out' is unspecified, 'err' says why, and the
+/* Apply the keys of 'obj' (mtu, admin, mac_spoofing, vlan_mode, tag, trunks, native, offloads,
+ * csum, lso, rsc; string or integer values; the offload keys take on/off and "offloads" sets all
+ * three) on top of 'cur' into 'out'. All-or-nothing: on error 'out' is unspecified, 'err' says why, and the
  * return is -EINVAL. */
 int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs_port_settings *out,
 	char *err, size_t errlen);
@@ -125,6 +127,9 @@ struct vs_nv_port;
 
 struct vs_dp_port {
 	bool present;
+	bool admin_down;	  /* netvsc: polled (control traffic), its frames dropped */
+	bool src_check;		  /* netvsc without mac_spoofing: source MAC must be src_mac */
+	uint8_t src_mac[6];
 	uint8_t kind;		  /* enum vs_port_kind */
 	struct vs_nv_chan *nv;	  /* netvsc: the open channel, NULL while there is none */
 	bool txq_shared;	  /* fewer tx queues than workers: lock per queue */

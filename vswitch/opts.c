@@ -56,24 +56,14 @@ static int opt_u32(const char *name, const char *arg, uint32_t min, uint32_t max
 
 static int opt_path(const char *name, const char *arg, char *out)
 {
-	if (strlen(arg) == 0 || strlen(arg) >= PATH_MAX) {
-		fprintf(stderr, "vswitchd: --%s: invalid path\n", name);
-		return -EINVAL;
-	}
-	strcpy(out, arg);
-	return 0;
+	return vsw_opt_path("vswitchd", name, arg, out, PATH_MAX);
 }
 
 static int opt_one(int c, const char *arg, struct vs_opts *o)
 {
 	switch (c) {
 	case 'n':
-		if (!vsw_name_is_valid(arg)) {
-			fprintf(stderr, "vswitchd: --name: 1-15 of A-Z a-z 0-9 _ . -\n");
-			return -EINVAL;
-		}
-		strcpy(o->name, arg);
-		return 0;
+		return vsw_opt_name("vswitchd", "name", arg, o->name, sizeof(o->name));
 	case 's':
 		return opt_path("socket", arg, o->socket_path);
 	case 'c':

@@ -19,6 +19,13 @@
  * last case the thread keeps waiting for an answer up to VSW_GUEST_CONTACT_MS (default 5000)
  * and eth0 may appear after the command started.
  *
+ * With VSW_GUEST_NIC=uio (vmmd sets it for a `guest=uio` NIC, DESIGN.md decision 12) the thread
+ * does not run our netvsc driver: it opens the channel and writes the /sys/bus/vmbus view as
+ * Linux's uio_hv_generic would (guest-drivers/uio/uio.h), then serves host messages and the
+ * command's claims of the device. Once a host has answered, the command waits for that view
+ * with no time limit (a DPDK command needs its device at start), and its environment carries
+ * LD_PRELOAD=libvsw_uio.so and the VSW_UIO_* variables.
+ *
  * File descriptor contract with vmmd:
  *   0       /dev/null
  *   1, 2    the partition's log (vmmd's state directory, PARTITION.log)
@@ -29,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,6 +57,7 @@
 #include <vsw/proto/hv_msg.h>
 
 #include "guest.h"
+#include "uio/uio.h"
 
 #define GD_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define GD_CONTACT_MS_DEFAULT 5000
@@ -71,6 +80,8 @@ struct gd_init_nic {
 	int stop_fd;		 /* eventfd: init tells the thread to stop */
 	pthread_t thread;
 	bool started;
+	bool uio;		 /* VSW_GUEST_NIC=uio: present the NIC as uio_hv_generic does */
+	struct gd_uio_dev *uio_dev; /* written by the thread before READY */
 };
 
 static int gd_lo_up(void)
@@ -183,6 +194,64 @@ static void gd_nic_contacted(void *arg)
 	gd_nic_set(arg, GD_NIC_CONTACTED);
 }
 
+/*
+ * A guest=uio partition (DESIGN.md decision 12): instead of our netvsc driver, do what Linux's
+ * uio_hv_generic does (guest-drivers/uio/uio.h) and write the /sys/bus/vmbus tree for the
+ * command's DPDK; then only serve host messages. Retried like the driver below.
+ */
+static void *gd_uio_thread(struct gd_init_nic *nic)
+{
+	int ret;
+
+	for (;;) {
+		ret = gd_uio_dev_start(nic->uio_dev, HV_MSG_FD_MEMORY, HV_MSG_FD_SOCKET,
+			gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT), GD_REPLY_MS,
+			gd_nic_contacted, nic);
+		if (ret == 0)
+			ret = gd_uio_view_write(GD_UIO_SYSFS_DEVICES, &nic->uio_dev->view);
+		if (ret == 0)
+			break;
+		gd_uio_dev_stop(nic->uio_dev);
+		if (ret == -ENODEV || ret == -ENOMEM || ret == -EROFS || ret == -ENOENT) {
+			fprintf(stderr, "vsw-guest-init: no uio NIC (%s)\n", strerror(-ret));
+			gd_nic_set(nic, GD_NIC_NONE);
+			return NULL;
+		}
+		fprintf(stderr, "vsw-guest-init: uio NIC bring-up failed (%s): retrying\n",
+			strerror(-ret));
+		sleep(1);
+	}
+	gd_nic_set(nic, GD_NIC_READY);
+	gd_uio_dev_run(nic->uio_dev, nic->stop_fd);
+	return NULL;
+}
+
+/* libvsw_uio.so next to this executable (build tree), or in ../lib[/<multiarch>] (installed). */
+static const char *gd_uio_preload(void)
+{
+	static const char *const rel[] = {"/libvsw_uio.so", "/../lib/x86_64-linux-gnu/libvsw_uio.so",
+		"/../lib/libvsw_uio.so"};
+	static char path[PATH_MAX + 64];
+	char exe[PATH_MAX], *slash;
+	unsigned int i;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", exe, rel[i]);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
 static void *gd_nic_thread(void *arg)
 {
 	struct gd_init_nic *nic = arg;
@@ -196,6 +265,8 @@ static void *gd_nic_thread(void *arg)
 		.offloads = (uint32_t)gd_env_ms("VSW_GUEST_OFFLOADS", 0xff),
 		.on_contact = gd_nic_contacted,
 		.contact_arg = nic,
+		/* the NIC's queues=N (vmmd sets VSW_NIC_QUEUES): N - 1 subchannels */
+		.queues = (uint32_t)gd_env_ms("VSW_NIC_QUEUES", 1),
 	};
 
 	/*
@@ -203,6 +274,8 @@ static void *gd_nic_thread(void *arg)
 	 * NIC, so vmmd holds OPENCHANNEL) makes the bring-up time out; start over until it works,
 	 * so eth0 appears once the switch is there. No host, or no netvsc offer, ends the thread.
 	 */
+	if (nic->uio)
+		return gd_uio_thread(nic);
 	for (;;) {
 		nic->drv = gd_driver_start(&cfg);
 		if (nic->drv)
@@ -241,6 +314,29 @@ static enum gd_nic_state gd_nic_get(struct gd_init_nic *nic)
 	return state;
 }
 
+static bool gd_term_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+		sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGHUP) == 1 ||
+		sigismember(&set, SIGQUIT) == 1);
+}
+
+/* Wait on nic->cond (nic->lock held) for at most 'ms'. */
+static void gd_cond_wait_ms(struct gd_init_nic *nic, int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += (long)ms * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&nic->cond, &nic->lock, &t);
+}
+
 /*
  * Start the driver thread and wait until eth0 is up or there will be none (see the top). A vmmd
  * without a VMBus server never reads the socket: once INITIATE_CONTACT has sat unread for the
@@ -266,6 +362,11 @@ static void gd_nic_start(struct gd_init_nic *nic)
 	pthread_cond_init(&nic->cond, &cattr);
 	pthread_condattr_destroy(&cattr);
 	nic->state = GD_NIC_PENDING;
+	if (nic->uio) {
+		nic->uio_dev = calloc(1, sizeof(*nic->uio_dev));
+		if (nic->uio_dev == NULL)
+			return;
+	}
 	nic->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (nic->stop_fd < 0 || pthread_create(&nic->thread, NULL, gd_nic_thread, nic) != 0) {
 		fprintf(stderr, "vsw-guest-init: cannot start the eth0 thread\n");
@@ -295,6 +396,14 @@ static void gd_nic_start(struct gd_init_nic *nic)
 	}
 	pthread_mutex_lock(&nic->lock);
 	while (nic->state == GD_NIC_CONTACTED || nic->state == GD_NIC_PENDING) {
+		/* a uio NIC's command (DPDK) needs the device at its start: wait for it, until a
+		 * termination signal is pending (the loop then forwards it to the command) */
+		if (nic->uio) {
+			if (gd_term_pending())
+				break;
+			gd_cond_wait_ms(nic, 200);
+			continue;
+		}
 		if (pthread_cond_timedwait(&nic->cond, &nic->lock, &t0) == ETIMEDOUT) {
 			fprintf(stderr, "vsw-guest-init: eth0 not up after %d ms: starting the "
 					"command; eth0 comes up when the switch serves it\n", limit);
@@ -320,6 +429,8 @@ static void gd_nic_stop(struct gd_init_nic *nic)
 		pthread_join(nic->thread, NULL);
 	gd_driver_stop(nic->drv);
 	nic->drv = NULL;
+	if (nic->uio_dev)
+		gd_uio_dev_stop(nic->uio_dev);
 	nic->started = false;
 }
 
@@ -386,7 +497,17 @@ static int gd_init_run(int argc, char **argv)
 		fprintf(stderr, "vsw-guest-init: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
+	nic.uio = getenv("VSW_GUEST_NIC") && strcmp(getenv("VSW_GUEST_NIC"), "uio") == 0;
 	gd_nic_start(&nic);
+	if (nic.uio && gd_nic_get(&nic) == GD_NIC_READY) {
+		const char *preload = gd_uio_preload();
+
+		if (preload == NULL)
+			fprintf(stderr, "vsw-guest-init: libvsw_uio.so not found: /dev/uio0 "
+					"will not work\n");
+		if (gd_uio_dev_export(nic.uio_dev, preload))
+			fprintf(stderr, "vsw-guest-init: cannot pass the uio NIC on\n");
+	}
 	if (argc == 2) {
 		cmd_pid = gd_command_start(argv[1], &mask);
 		if (cmd_pid < 0) {

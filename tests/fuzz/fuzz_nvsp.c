@@ -7,10 +7,12 @@
  *
  * Input: byte 0 = setup (bit 0: NVSP + buffers done first, bit 1: RNDIS initialized and filter
  * open too), then records {u8 op, u16 len (LE), len bytes}:
- *   op % 8 == 0..2  a ring packet, copied to a buffer of exactly len bytes
+ *   op % 8 == 0..2  a ring packet, copied to a buffer of exactly len bytes, arriving on channel
+ *                   (op >> 3) & 3 (the fake grants up to 3 subchannels)
  *   op % 8 == 3     write bytes into guest RAM at the u16 offset in the first 2 bytes
  *   op % 8 == 4     write bytes into the send buffer at the u16 offset in the first 2 bytes
- *   op % 8 == 5     a frame to the guest (first byte = flags), flushed when op & 8
+ *   op % 8 == 5     a frame to the guest (first byte = flags) for channel (op >> 4) & 3, flushed
+ *                   when op & 8
  *   op % 8 == 6     complete the last XFER_PAGES we sent (status = first byte)
  *   op % 8 == 7     link toggle; GPADL teardown when op & 8; reset when op & 16
  */
@@ -41,7 +43,7 @@ static void inband(struct vs_vsp *vsp, uint64_t trans, const uint8_t *msg, size_
 
 	memcpy(pkt + 8, &trans, 8);
 	memcpy(pkt + 16, msg, len);
-	vs_vsp_handle_packet(vsp, pkt, sizeof(pkt));
+	vs_vsp_handle_packet(vsp, 0, pkt, sizeof(pkt));
 }
 
 /* RNDIS control message through send section 15 (the fuzzer can also reach GPA control). */
@@ -77,7 +79,7 @@ static void bringup(struct vs_vsp *vsp, struct vsp_fake *f, uint8_t *txbuf, bool
 	comp[16] = 108;
 	comp[20] = 1;
 	memcpy(comp + 8, &f->last_xfer, 8);
-	vs_vsp_handle_packet(vsp, comp, sizeof(comp));
+	vs_vsp_handle_packet(vsp, 0, comp, sizeof(comp));
 }
 
 
@@ -116,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || vsp_fake_init(&f, RAM_PAGES) < 0)
 		return 0;
 	f.record = 0;
+	f.subchannels = 3;
 	if (!vsp_fake_gpadl_add(&f, 0x100, RECV_SIZE) ||
 		!(txbuf = vsp_fake_gpadl_add(&f, 0x101, SEND_SIZE)))
 		goto out;
@@ -144,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!copy)
 				break;
 			memcpy(copy, p, len);
-			vs_vsp_handle_packet(vsp, copy, len);
+			vs_vsp_handle_packet(vsp, (op >> 3) & 3u, copy, len);
 			free(copy);
 			break;
 		}
@@ -168,9 +171,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (len < 1)
 				break;
-			fr.flags = p[0] & 3;
+			fr.flags = p[0] & 7;
 			fr.vlan_tci = (uint16_t)(p[0] * 257u);
 			fr.csum_info = p[0];
+			fr.hash = p[0] * 0x01010101u;
+			fr.channel = (op >> 4) & 3u;
 			segs[0].base = p + 1;
 			segs[0].len = (uint32_t)(len - 1) / 2;
 			segs[1].base = p + 1 + segs[0].len;
@@ -186,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			comp[16] = 108;
 			comp[20] = len ? p[0] : 1;
 			memcpy(comp + 8, &f.last_xfer, 8);
-			vs_vsp_handle_packet(vsp, comp, sizeof(comp));
+			vs_vsp_handle_packet(vsp, 0, comp, sizeof(comp));
 			break;
 		}
 		case 7:

@@ -25,7 +25,7 @@ static void inband(struct vs_vsp *vsp, uint64_t trans, const uint8_t *msg, size_
 
 	memcpy(pkt + 8, &trans, 8);
 	memcpy(pkt + 16, msg, len);
-	vs_vsp_handle_packet(vsp, pkt, sizeof(pkt));
+	vs_vsp_handle_packet(vsp, 0, pkt, sizeof(pkt));
 }
 
 static void section_ctl(struct vs_vsp *vsp, uint8_t *txbuf, const uint8_t *msg, uint32_t len)

@@ -32,7 +32,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct vmm_nic fuzz_nics[2] = {
-	{.sw = "sw0", .port = "p0", .mac = {2, 0, 0, 0, 0, 1}},
+	{.sw = "sw0", .port = "p0", .mac = {2, 0, 0, 0, 0, 1}, .queues = 4}, /* subchannels too */
 	{.sw = "sw0", .port = "p1", .mac = {2, 0, 0, 0, 0, 2}},
 };
 

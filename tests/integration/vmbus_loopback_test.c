@@ -161,12 +161,13 @@ static int h_gpa_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t **pa
 	return 0;
 }
 
-static int h_send(void *ctx, const void *pkt, size_t len)
+static int h_send(void *ctx, uint32_t channel, const void *pkt, size_t len)
 {
 	struct host *h = ctx;
 	struct iovec iov = {.iov_base = (void *)pkt, .iov_len = len};
 	int ret = vmbus_ring_write(&h->out, &iov, 1);
 
+	(void)channel;
 	if (ret == 0)
 		h->out_dirty = true;
 	return ret;
@@ -351,7 +352,7 @@ static void host_rings(struct host *h)
 		fail_msg("signal eventfd");
 	for (;;) {
 		while ((n = vmbus_ring_read(&h->in, pkt, sizeof(pkt))) > 0)
-			assert_int_equal(vs_vsp_handle_packet(h->vsp, pkt, (size_t)n), 0);
+			assert_int_equal(vs_vsp_handle_packet(h->vsp, 0, pkt, (size_t)n), 0);
 		assert_int_equal(n, -EAGAIN);
 		if (vmbus_ring_read_done(&h->in))
 			assert_int_equal(write(h->intr_fd, &(uint64_t){1}, 8), 8);

@@ -122,6 +122,17 @@ expect_json "worker-stats: one worker serving p1 and p2 with packets" \
 expect_json "version has vswitchctl, vswitchd and protocol" \
     'has("vswitchctl") and has("vswitchd") and has("protocol")' version
 
+log "admin=down on p2: the port stops, the kernel side loses carrier; admin=up restores it"
+peer_carrier() { hx 2 ip -o link show eth0 | grep -q LOWER_UP; }
+no_peer_carrier() { ! peer_carrier; }
+vsctl_ok set-port p2 admin=down >/dev/null
+expect_json "p2 down with admin down" '.[] | select(.name == "p2") | .state == "down" and .admin == "down"' list-ports
+wait_for 10 no_peer_carrier || fail "h2's eth0 still has carrier after admin=down (af_packet sets the link down)"
+ping_fail 1 10.1.0.2
+vsctl_ok set-port p2 admin=up >/dev/null
+wait_port_up p2
+ping_ok 1 10.1.0.2
+
 log "del-port p2: h1 can no longer reach h2, and p2 is gone"
 vsctl_ok del-port p2 >/dev/null
 expect_json "list-ports after del-port p2" '[.[].name] == ["p1"]' list-ports

@@ -623,7 +623,8 @@ if dmac:
         res["sent"] += 1
         got = recv(time.time() + a.timeout,
                    lambda t, p: t == 0x0800 and len(p) >= 28 and p[9] == 1 and p[12:16] == dst
-                   and p[16:20] == ip and p[20] == 0 and struct.unpack("!HH", p[24:28]) == (ident, seq))
+                   and p[16:20] == ip and p[20] == 0 and struct.unpack("!HH", p[24:28]) == (ident, seq)
+                   and p[28:28 + a.size] == payload)
         if got:
             res["received"] += 1
             vids.append(got[0])

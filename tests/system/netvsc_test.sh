@@ -89,6 +89,43 @@ vping_fail "uplink VID 10 -> vm3 (VLAN 20)" 1 --mac "$(hmac 1)" --ip 10.10.0.100
 expect_json "no guest protocol errors" \
     'all(.[] | select(.netvsc); .netvsc.errors | to_entries | all(.value == 0))' port-stats
 
+log "admin=down on vm2's port: the guest's eth0 loses carrier and traffic stops; admin=up restores both"
+carrier() { vx "$1" ip -o link show eth0 | grep -q LOWER_UP; }
+no_carrier() { ! carrier "$1"; }
+carrier vm2 || fail "vm2's eth0 has no carrier before the test"
+vsctl_ok set-port vm2 admin=down >/dev/null
+wait_for 10 no_carrier vm2 || fail "vm2's eth0 still has carrier after admin=down: $(vx vm2 ip -o link show eth0)"
+port_down vm2 || fail "vm2's port is not down after admin=down"
+TX0=$(port_stat vm2 .tx_packets)
+vping_vm_fail vm1 10.10.0.2
+[ "$(port_stat vm2 .tx_packets)" = "$TX0" ] || fail "frames sent to vm2 while its port was down"
+expect_json "admin state shown" '.[] | select(.name == "vm2") | .admin == "down"' list-ports
+vsctl_ok set-port vm2 admin=up >/dev/null
+wait_for 10 carrier vm2 || fail "vm2's eth0 has no carrier after admin=up"
+wait_port_up vm2
+vping_vm_ok vm1 10.10.0.2
+
+log "MAC spoofing: vm2 sending from another MAC is dropped (counted) until mac_spoofing=on"
+SP0=$(port_stat vm2 "(.drops.mac_spoofed // 0)")
+vx vm2 ip link set eth0 address 02:00:5e:10:00:01 || fail "cannot change vm2's MAC"
+vping_vm_fail vm2 10.10.0.1
+SP1=$(port_stat vm2 "(.drops.mac_spoofed // 0)")
+[ "$SP1" -gt "$SP0" ] || fail "no mac_spoofed drops counted on vm2"
+expect_json "vm1's MAC still learned on vm1's port" \
+    '[.[] | select((.mac | ascii_downcase) == "02:00:5e:10:00:01") | .port] | length > 0 and all(. == "vm1")' fdb-show
+vsctl_ok set-port vm2 mac_spoofing=on >/dev/null
+# set-port returns once the workers use the new setting; the guest's ARP retries may have been
+# dropped until then
+SP2=$(port_stat vm2 "(.drops.mac_spoofed // 0)")
+RX2=$(port_stat vm2 .rx_packets)
+vx vm2 ping -n -c 2 -i 0.2 -W 1 10.10.0.1 >/dev/null 2>&1
+[ "$(port_stat vm2 "(.drops.mac_spoofed // 0)")" = "$SP2" ] || fail "mac_spoofed drops counted with mac_spoofing=on"
+[ "$(port_stat vm2 .rx_packets)" -gt "$RX2" ] || fail "no frames from vm2 with mac_spoofing=on"
+vsctl_ok set-port vm2 mac_spoofing=off >/dev/null
+vx vm2 ip link set eth0 address 02:00:5e:10:00:02 || fail "cannot restore vm2's MAC"
+vsctl_ok fdb-flush >/dev/null
+vping_vm_ok vm2 10.10.0.1
+
 log "kill -9 of vm3: its port goes down, the others keep going"
 vm_ok kill vm3 >/dev/null
 wait_for 10 port_down vm3 || fail "vm3 port still up after its partition was killed"
@@ -109,3 +146,16 @@ expect_json "VLANs survived the restart" \
 vping_vm_ok vm1 10.10.0.2
 uplink_ping 10 10.10.0.1 10.10.0.100
 [ "$(nv_state vm3)" != open ] || fail "vm3 (killed) is open again"
+
+log "a partition started before its vswitchd: vmmd retries add-port until the switch is there"
+ln -s "$(vsw_dir b)/sock" "$SWDIR/late.sock"
+vm_ok create vm4 --memory 128 --nic "switch=late,mac=02:00:5e:10:00:04,port=vm4" \
+    --cmd 'ip addr add 10.10.0.4/24 dev eth0; exec sleep 100000' >/dev/null
+vm_ok start vm4 >/dev/null
+port4_is() { [ "$(vmmctl --json show vm4 | jq -r ".ports[0].state")" = "$1" ]; }
+wait_for 10 port4_is error || fail "vm4's port is not in error without its switch: $(vmmctl --json show vm4 | jq -c .ports)"
+vsw_start b
+late_open() { VSW_INST=b json_holds '.[] | select(.name == "vm4") | .netvsc.state == "open" and .netvsc.guest.rndis_ready' list-ports; }
+wait_for 20 late_open || fail "vm4 not added and open on the late switch: $(VSW_INST=b vsjson list-ports | jq -c .)"
+wait_for 10 port4_is attached || fail "vmmctl does not show vm4's port attached: $(vmmctl --json show vm4 | jq -c .ports)"
+vsw_alive || fail "vswitchd died"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <rte_bus.h>
+#include <rte_errno.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -34,6 +35,8 @@ struct vs_port *vs_port_lookup(struct vs_switch *sw, const char *name)
 	}
 	return NULL;
 }
+
+static void port_admin_apply(struct vs_switch *sw, struct vs_port *p);
 
 /* Every argument after the device name must be KEY=VALUE with both non-empty: some PMDs crash on
  * a bare key (net_af_packet,iface), so the shape is checked before DPDK sees it. */
@@ -99,20 +102,42 @@ static struct rte_mempool *port_pool(struct vs_switch *sw, const struct vs_port 
 	return sw->jumbo_pool;
 }
 
-static int kernel_mtu_set(int if_index, uint16_t mtu)
+/* One interface ioctl on the kernel interface behind a port (af_packet, af_xdp, tap). */
+static int kernel_ioctl(int if_index, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr = {.ifr_mtu = mtu};
 	int fd, ret = 0;
 
-	if (if_indextoname((unsigned int)if_index, ifr.ifr_name) == NULL)
+	if (if_indextoname((unsigned int)if_index, ifr->ifr_name) == NULL)
 		return -errno;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+	if (ioctl(fd, req, ifr) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int kernel_mtu_set(int if_index, uint16_t mtu)
+{
+	struct ifreq ifr = {.ifr_mtu = mtu};
+
+	return kernel_ioctl(if_index, SIOCSIFMTU, &ifr);
+}
+
+static int kernel_link_set(int if_index, bool up)
+{
+	struct ifreq ifr = {0};
+	int ret;
+
+	ret = kernel_ioctl(if_index, SIOCGIFFLAGS, &ifr);
+	if (ret)
+		return ret;
+	if (up)
+		ifr.ifr_flags |= IFF_UP;
+	else
+		ifr.ifr_flags &= ~IFF_UP;
+	return kernel_ioctl(if_index, SIOCSIFFLAGS, &ifr);
 }
 
 /*
@@ -394,6 +419,8 @@ int vs_port_add(struct vs_switch *sw, const char *name, const char *devargs,
 		rte_spinlock_init(&p->txq_locks[q]);
 	vs_port_counters_sum(sw, p->slot, &sw->base[p->slot]);
 	sw->ports[slot] = p;
+	if (p->set.admin_down)
+		port_admin_apply(sw, p);
 	/* report the device's real link state from the start, not "up" until the next poll */
 	vs_port_poll_link(sw);
 	vs_dp_publish(sw);
@@ -430,10 +457,39 @@ static bool vlan_cfg_equal(const struct vs_vlan_cfg *a, const struct vs_vlan_cfg
 		memcmp(a->trunks, b->trunks, sizeof(a->trunks)) == 0;
 }
 
+/*
+ * admin=down/up on an attached port. The switch stops using the port (it is not polled and
+ * nothing is sent to it) and takes the device down too, as a switch shuts a physical port: the
+ * DPDK driver's link down where it has one, else the kernel interface behind the port (af_packet
+ * has no link down in 22.11), so a veth peer sees no carrier. A netvsc guest is told media
+ * disconnect/connect by the port's worker.
+ */
+static void port_admin_apply(struct vs_switch *sw, struct vs_port *p)
+{
+	bool up = !p->set.admin_down;
+	int ret;
+
+	if (p->kind == VS_PORT_NETVSC) {
+		if (p->nv)
+			vs_nv_port_admin_set(p->nv, up);
+	} else if (p->attached) {
+		ret = up ? rte_eth_dev_set_link_up(p->eth_port) :
+			rte_eth_dev_set_link_down(p->eth_port);
+		if (ret == -ENOTSUP && p->if_index > 0)
+			ret = kernel_link_set(p->if_index, up);
+		if (ret && ret != -ENOTSUP)
+			VS_LOG(WARNING, "port %s: setting the device link %s: %s", p->name,
+				up ? "up" : "down", rte_strerror(-ret));
+	}
+	vs_port_poll_link(sw);
+	VS_LOG(INFO, "port %s: admin %s", p->name, up ? "up" : "down");
+}
+
 int vs_port_set(struct vs_switch *sw, struct vs_port *p, const struct vs_port_settings *set,
 	char *err, size_t errlen)
 {
 	bool vlan_changed = !vlan_cfg_equal(&set->vlan, &p->set.vlan);
+	bool admin_changed = set->admin_down != p->set.admin_down;
 	int ret;
 
 	/* netvsc: the guest learns the limit at its next channel open (ndis_mtu_max) */
@@ -443,10 +499,12 @@ int vs_port_set(struct vs_switch *sw, struct vs_port *p, const struct vs_port_se
 			return ret;
 	}
 	p->set = *set;
+	if (admin_changed)
+		port_admin_apply(sw, p);
 	vs_dp_publish(sw);
 	/* entries learned under the old VLAN policy may no longer be reachable; an MTU change
-	 * keeps them */
-	if (vlan_changed)
+	 * keeps them; a port taken down loses its entries as its link would */
+	if (vlan_changed || (admin_changed && set->admin_down))
 		vs_fdb_flush(sw->fdb, -1, p->slot);
 	return 0;
 }
@@ -462,7 +520,9 @@ void vs_port_poll_link(struct vs_switch *sw)
 
 		if (p == NULL)
 			continue;
-		if (p->kind == VS_PORT_NETVSC)
+		if (p->set.admin_down)
+			up = 0;
+		else if (p->kind == VS_PORT_NETVSC)
 			up = p->nv && vs_nv_port_link_up(p->nv);
 		else if (p->attached && rte_eth_link_get_nowait(p->eth_port, &link) == 0)
 			up = link.link_status == RTE_ETH_LINK_UP;

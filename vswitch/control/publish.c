@@ -10,6 +10,11 @@
 static void dp_port_fill(struct vs_dp_port *d, const struct vs_port *p, unsigned int n_workers)
 {
 	d->present = true;
+	d->admin_down = p->set.admin_down;
+	/* a partition sends only from the MAC it was given (Hyper-V's default): otherwise it could
+	 * take over another port's MAC in the FDB */
+	d->src_check = p->kind == VS_PORT_NETVSC && !p->set.mac_spoofing;
+	memcpy(d->src_mac, p->mac.addr_bytes, 6);
 	d->kind = (uint8_t)p->kind;
 	d->nv = p->kind == VS_PORT_NETVSC ? vs_nv_port_chan(p->nv) : NULL;
 	d->eth_port = p->eth_port;
@@ -36,6 +41,10 @@ int vs_dp_publish(struct vs_switch *sw)
 			continue;
 		dp_port_fill(&dp->port[slot], p, sw->n_workers);
 		dp->n_slots = (uint16_t)(slot + 1);
+		/* an admin-down device is not polled; a netvsc guest's control messages still
+		 * need answers */
+		if (p->set.admin_down && p->kind != VS_PORT_NETVSC)
+			continue;
 		dp->rx[p->worker].q[dp->rx[p->worker].n++] = (struct vs_dp_rxq){(uint16_t)slot, 0};
 	}
 	old = sw->dp;

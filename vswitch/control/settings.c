@@ -44,28 +44,41 @@ range:
 	return -EINVAL;
 }
 
+static int value_admin(json_t *v, bool *down, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "up") == 0)
+		*down = false;
+	else if (s && strcmp(s, "down") == 0)
+		*down = true;
+	else {
+		snprintf(err, errlen, "admin: expected up or down");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int value_onoff(json_t *v, const char *key, bool *on, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strcmp(s, "on") == 0)
+		*on = true;
+	else if (s && strcmp(s, "off") == 0)
+		*on = false;
+	else {
+		snprintf(err, errlen, "%s: expected on or off", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Offload families a port may forbid (netvsc ports, vswitch/netvsp/vsp.h VS_VSP_OL_*). */
 static const struct {
 	const char *key;
 	uint8_t bit;
 } offload_keys[] = {{"csum", 0x1}, {"lso", 0x2}, {"rsc", 0x4}};
-
-/* "on"/"off" (also true/false): on = allowed. */
-static int value_onoff(json_t *v, const char *key, bool *on, char *err, size_t errlen)
-{
-	const char *str = json_string_value(v);
-
-	if (json_is_boolean(v)) {
-		*on = json_is_true(v);
-		return 0;
-	}
-	if (str && (strcmp(str, "on") == 0 || strcmp(str, "off") == 0)) {
-		*on = strcmp(str, "on") == 0;
-		return 0;
-	}
-	snprintf(err, errlen, "%s: expected on or off", key);
-	return -EINVAL;
-}
 
 /* One offload key ("offloads" for all of them); 1 if 'key' is not one. */
 static int apply_offload(const char *key, json_t *v, struct vs_port_settings *out, char *err,
@@ -193,6 +206,14 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			if (ret)
 				return ret;
 			out->mtu = (uint16_t)mtu;
+		} else if (strcmp(key, "mac_spoofing") == 0) {
+			ret = value_onoff(v, "mac_spoofing", &out->mac_spoofing, err, errlen);
+			if (ret)
+				return ret;
+		} else if (strcmp(key, "admin") == 0) {
+			ret = value_admin(v, &out->admin_down, err, errlen);
+			if (ret)
+				return ret;
 		} else if (strcmp(key, "vlan_mode") == 0) {
 			k.mode = v;
 		} else if (strcmp(key, "tag") == 0) {
@@ -206,8 +227,8 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 				return ret;
 		} else {
 			snprintf(err, errlen,
-				"unknown setting '%s' (known: mtu, vlan_mode, tag, trunks, native, "
-				"offloads, csum, lso, rsc)",
+				"unknown setting '%s' (known: mtu, admin, mac_spoofing, vlan_mode, tag, trunks, "
+				"native, offloads, csum, lso, rsc)",
 				key);
 			return -EINVAL;
 		}
@@ -226,6 +247,12 @@ int vs_settings_to_json(const struct vs_port_settings *s, json_t *obj, bool all_
 		vsw_vlan_list_format(s->vlan.trunks, trunks, sizeof(trunks)) < 0)
 		return -ENOSPC;
 	ret |= json_object_set_new(obj, "mtu", json_integer(s->mtu));
+	/* the config file keeps its old form for ports that are up */
+	if (s->admin_down || all_keys)
+		ret |= json_object_set_new(obj, "admin", json_string(s->admin_down ? "down" : "up"));
+	if (s->mac_spoofing || all_keys)
+		ret |= json_object_set_new(obj, "mac_spoofing",
+			json_string(s->mac_spoofing ? "on" : "off"));
 	ret |= json_object_set_new(obj, "vlan_mode",
 		json_string(vs_vlan_mode_name((enum vs_vlan_mode)s->vlan.mode)));
 	/* the config file holds only the keys its mode accepts back */

@@ -156,6 +156,59 @@ static void offload_keys_forbid_and_allow(void **state)
 	json_decref(o);
 }
 
+static void admin_takes_up_or_down(void **state)
+{
+	struct vs_port_settings def, s, back;
+	char err[160];
+	json_t *o;
+
+	vs_settings_default(&def);
+	assert_false(def.admin_down);
+	assert_int_equal(apply(&def, "{\"admin\": \"down\", \"mtu\": 9000}", &s, err), 0);
+	assert_true(s.admin_down);
+	assert_int_equal(s.mtu, 9000);
+	assert_int_equal(apply(&s, "{\"admin\": \"up\"}", &back, err), 0);
+	assert_false(back.admin_down);
+	assert_int_equal(back.mtu, 9000);
+	/* anything else is refused, with the accepted values named */
+	assert_int_equal(apply(&def, "{\"admin\": \"off\"}", &s, err), -EINVAL);
+	assert_non_null(strstr(err, "up or down"));
+	assert_int_equal(apply(&def, "{\"admin\": 0}", &s, err), -EINVAL);
+	assert_int_equal(apply(&def, "{\"admin\": \"\"}", &s, err), -EINVAL);
+	/* the config file keeps admin only for a port that is down, and reads it back */
+	assert_int_equal(apply(&def, "{\"admin\": \"down\"}", &s, err), 0);
+	o = json_object();
+	assert_int_equal(vs_settings_to_json(&s, o, false), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "admin")), "down");
+	assert_int_equal(vs_settings_apply(&def, o, &back, err, sizeof(err)), 0);
+	assert_true(back.admin_down);
+	json_decref(o);
+	o = json_object();
+	assert_int_equal(vs_settings_to_json(&def, o, false), 0);
+	assert_null(json_object_get(o, "admin"));
+	json_decref(o);
+}
+
+static void mac_spoofing_is_off_by_default(void **state)
+{
+	struct vs_port_settings def, s;
+	char err[160];
+	json_t *o;
+
+	vs_settings_default(&def);
+	assert_false(def.mac_spoofing);
+	assert_int_equal(apply(&def, "{\"mac_spoofing\": \"on\"}", &s, err), 0);
+	assert_true(s.mac_spoofing);
+	o = json_object();
+	assert_int_equal(vs_settings_to_json(&s, o, false), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "mac_spoofing")), "on");
+	json_decref(o);
+	assert_int_equal(apply(&s, "{\"mac_spoofing\": \"off\"}", &s, err), 0);
+	assert_false(s.mac_spoofing);
+	assert_int_equal(apply(&def, "{\"mac_spoofing\": \"yes\"}", &s, err), -EINVAL);
+	assert_non_null(strstr(err, "mac_spoofing: expected on or off"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +219,8 @@ int main(void)
 		cmocka_unit_test(invalid_settings_are_refused_with_a_reason),
 		cmocka_unit_test(settings_round_trip_through_json),
 		cmocka_unit_test(offload_keys_forbid_and_allow),
+		cmocka_unit_test(admin_takes_up_or_down),
+		cmocka_unit_test(mac_spoofing_is_off_by_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 	X(BAD_SRC_MAC, "bad_src_mac")                                                              \
 	X(VLAN_TAGGED_ON_ACCESS, "vlan_tagged_on_access")                                          \
 	X(VLAN_NOT_ALLOWED, "vlan_not_allowed")                                                    \
+	X(MAC_SPOOFED, "mac_spoofed")                                                              \
 	X(HAIRPIN, "hairpin")                                                                      \
 	X(NO_DESTINATION, "no_destination")                                                        \
 	X(MTU_EXCEEDED, "mtu_exceeded")                                                            \

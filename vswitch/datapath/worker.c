@@ -446,6 +446,8 @@ static void switch_burst(struct burst_ctx *c, struct rte_mbuf **pkts, uint16_t n
 		if (ret == 0 && fr[k].plain_len > c->in->max_plain_len &&
 			!lso_fits(m, c->in->max_plain_len))
 			ret = -(VS_DROP_OVERSIZE + 1);
+		if (ret == 0 && unlikely(c->in->src_check) && memcmp(fr[k].src, c->in->src_mac, 6))
+			ret = -(VS_DROP_MAC_SPOOFED + 1);
 		if (ret == 0)
 			ret = vs_vlan_ingress(&c->in->vlan, fr[k].tagged, fr[k].vid);
 		if (ret < 0) {
@@ -478,6 +480,11 @@ static uint16_t poll_netvsc(struct burst_ctx *c)
 	if (c->in->nv == NULL)
 		return 0;
 	n = vs_nv_rx_burst(c->in->nv, pkts, VS_NV_RX_STAGE);
+	if (unlikely(c->in->admin_down)) {
+		for (off = 0; off < n; off++)
+			drop(c->w, c->in_slot, VS_DROP_PORT_DOWN, pkts[off]);
+		return n;
+	}
 	for (off = 0; off < n; off = (uint16_t)(off + k)) {
 		k = (uint16_t)RTE_MIN(VS_BURST, n - off);
 		switch_burst(c, pkts + off, k);

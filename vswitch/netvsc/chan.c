@@ -35,11 +35,11 @@ static void chan_break(struct vs_nv_chan *ch, enum vs_nv_err e)
 	__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
 }
 
-static void doorbell(struct vs_nv_chan *ch)
+static void doorbell(struct vs_nv_ring *r)
 {
 	uint64_t one = 1;
 
-	if (write(ch->intr_fd, &one, sizeof(one)) < 0) {
+	if (write(r->intr_fd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the pipe is full, the guest has unread signals; or it is gone */
 	}
 }
@@ -73,14 +73,20 @@ static int op_gpa_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t **p
 	return 0;
 }
 
-static int op_send(void *ctx, const void *pkt, size_t len)
+static int op_send(void *ctx, uint32_t channel, const void *pkt, size_t len)
 {
 	struct vs_nv_chan *ch = ctx;
 	struct iovec iov = {.iov_base = (void *)(uintptr_t)pkt, .iov_len = len};
-	int ret = vmbus_ring_write(&ch->h2g, &iov, 1);
+	struct vs_nv_ring *r;
+	int ret;
 
+	if (channel >= VS_VSP_MAX_CHANNELS ||
+		!__atomic_load_n(&ch->ring[channel].present, __ATOMIC_ACQUIRE))
+		return -ENOTCONN; /* not open: the core drops what it carried */
+	r = &ch->ring[channel];
+	ret = vmbus_ring_write(&r->h2g, &iov, 1);
 	if (ret == 0)
-		ch->h2g_dirty = true;
+		r->h2g_dirty = true;
 	else if (ret == -EPROTO)
 		chan_break(ch, VS_NV_ERR_RING_CORRUPT);
 	return ret;
@@ -167,6 +173,18 @@ static int op_deliver(void *ctx, const struct vs_vsp_frame *f)
 	return 0;
 }
 
+/* Grant up to the port's maximum and let control ask the hypervisor for the offers (conn.c, in
+ * its tick): the worker never waits for the hypervisor. */
+static uint32_t op_subchannels(void *ctx, uint32_t requested)
+{
+	struct vs_nv_chan *ch = ctx;
+	uint32_t n = requested < ch->max_sub ? requested : ch->max_sub;
+
+	__atomic_store_n(&ch->sub_granted, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ch->sub_gen, 1, __ATOMIC_RELEASE);
+	return n;
+}
+
 static void op_log(void *ctx, const char *msg)
 {
 	struct vs_nv_chan *ch = ctx;
@@ -182,26 +200,104 @@ const struct vs_vsp_ops vs_nv_vsp_ops = {
 	.gpa_pages = op_gpa_pages,
 	.send = op_send,
 	.deliver = op_deliver,
+	.subchannels = op_subchannels,
 	.log = op_log,
 };
 
 /* ---- bursts ---- */
 
 /* Publish what was written to the guest; true if the guest must be signalled. */
-static bool h2g_publish(struct vs_nv_chan *ch)
+static bool h2g_publish(struct vs_nv_ring *r)
 {
-	if (!ch->h2g_dirty)
+	if (!r->h2g_dirty)
 		return false;
-	ch->h2g_dirty = false;
-	return vmbus_ring_write_done(&ch->h2g);
+	r->h2g_dirty = false;
+	return vmbus_ring_write_done(&r->h2g);
+}
+
+/* Publish and signal every channel written to. Called with the lock held; 'sig' collects the
+ * rings to signal after it is released. */
+static unsigned int publish_all(struct vs_nv_chan *ch, struct vs_nv_ring **sig)
+{
+	unsigned int c, n = 0;
+
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (h2g_publish(&ch->ring[c]))
+			sig[n++] = &ch->ring[c];
+	}
+	return n;
+}
+
+/* Read and handle the guest->host packets of channel 'c'. Returns false when the channel (the
+ * whole NIC) must stop. */
+static bool ring_poll(struct vs_nv_chan *ch, uint32_t c, bool *signal)
+{
+	struct vs_nv_ring *r = &ch->ring[c];
+	bool read_any = false, ok = true;
+	unsigned int n_pkts;
+	int len, room;
+
+	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
+		/* an answer must fit before a request is taken: a guest that does not read its
+		 * ring stops being served instead of losing answers */
+		room = vmbus_ring_free_bytes(&r->h2g);
+		if (room < 0) {
+			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+			ok = false;
+			break;
+		}
+		if ((unsigned int)room < VS_VSP_HANDLE_MAX_OUT)
+			break;
+		len = vmbus_ring_read(&r->g2h, ch->pkt, sizeof(ch->pkt));
+		if (len == -EAGAIN)
+			break;
+		if (len == -EMSGSIZE) {
+			chan_err(ch, VS_NV_ERR_RING_PKT_OVERSIZE);
+			if (vmbus_ring_skip(&r->g2h) < 0) {
+				chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+				ok = false;
+				break;
+			}
+			read_any = true;
+			continue;
+		}
+		if (len < 0) {
+			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+			ok = false;
+			break;
+		}
+		read_any = true;
+		if (vs_vsp_handle_packet(ch->vsp, c, ch->pkt, (size_t)len) < 0) {
+			/* a framing violation (counted by the core): stop serving the channel */
+			__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
+			ok = false;
+			break;
+		}
+	}
+	if (read_any && vmbus_ring_read_done(&r->g2h))
+		*signal = true;
+	return ok;
+}
+
+/* The port's admin state changed: tell the guest (RNDIS media connect/disconnect). A full answer
+ * queue is counted by the core and not retried: that guest is not reading its ring. */
+static void link_follow(struct vs_nv_chan *ch)
+{
+	bool want = __atomic_load_n(&ch->link_want, __ATOMIC_RELAXED) != 0;
+
+	if (want == ch->link_cur)
+		return;
+	ch->link_cur = want;
+	vs_vsp_link_set(ch->vsp, want);
 }
 
 uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t max)
 {
-	bool read_any = false, signal = false;
-	unsigned int n_pkts;
+	struct vs_nv_ring *sig[VS_VSP_MAX_CHANNELS];
+	bool read_sig[VS_VSP_MAX_CHANNELS] = {false};
+	unsigned int n_sig, i;
+	uint32_t c;
 	uint16_t n;
-	int len, room;
 
 	rte_spinlock_lock(&ch->lock);
 	if (__atomic_load_n(&ch->broken, __ATOMIC_RELAXED)) {
@@ -211,56 +307,49 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	ch->stage = pkts;
 	ch->n_stage = 0;
 	ch->stage_max = max;
-	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
-		/* an answer must fit before a request is taken: a guest that does not read its
-		 * ring stops being served instead of losing answers */
-		room = vmbus_ring_free_bytes(&ch->h2g);
-		if (room < 0) {
-			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
-			break;
-		}
-		if ((unsigned int)room < VS_VSP_HANDLE_MAX_OUT)
-			break;
-		len = vmbus_ring_read(&ch->g2h, ch->pkt, sizeof(ch->pkt));
-		if (len == -EAGAIN)
-			break;
-		if (len == -EMSGSIZE) {
-			chan_err(ch, VS_NV_ERR_RING_PKT_OVERSIZE);
-			if (vmbus_ring_skip(&ch->g2h) < 0) {
-				chan_break(ch, VS_NV_ERR_RING_CORRUPT);
-				break;
-			}
-			read_any = true;
+	link_follow(ch);
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (!__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
 			continue;
-		}
-		if (len < 0) {
-			chan_break(ch, VS_NV_ERR_RING_CORRUPT);
+		if (!ring_poll(ch, c, &read_sig[c]))
 			break;
-		}
-		read_any = true;
-		if (vs_vsp_handle_packet(ch->vsp, ch->pkt, (size_t)len) < 0) {
-			/* a framing violation (counted by the core): stop serving the channel */
-			__atomic_store_n(&ch->broken, 1, __ATOMIC_RELEASE);
-			break;
-		}
 	}
-	if (read_any && vmbus_ring_read_done(&ch->g2h))
-		signal = true;
 	__atomic_store_n(&ch->offloads, vs_vsp_offloads(ch->vsp), __ATOMIC_RELAXED);
-	if (h2g_publish(ch))
-		signal = true;
+	n_sig = publish_all(ch, sig);
 	n = ch->n_stage;
 	ch->stage = NULL;
 	ch->n_stage = ch->stage_max = 0;
 	rte_spinlock_unlock(&ch->lock);
-	if (signal)
-		doorbell(ch);
+	for (i = 0; i < n_sig; i++) {
+		read_sig[sig[i] - ch->ring] = false;
+		doorbell(sig[i]);
+	}
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (read_sig[c])
+			doorbell(&ch->ring[c]);
+	}
 	return n;
 }
 
+/* The channel for a frame to the guest: by the guest's RSS hash and table when it enabled RSS,
+ * else the primary. Entries naming a subchannel that is not open go to the primary (vsp.h). */
+static uint32_t pick_channel(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss,
+	const struct rte_mbuf *m, struct vs_vsp_rx_frame *f)
+{
+	uint32_t c;
+
+	if (rss == NULL || vs_nv_rss_hash(m, rss, &f->hash) < 0)
+		return 0;
+	f->flags |= VS_VSP_RXF_HASH;
+	c = vs_vsp_rss_channel(ch->vsp, f->hash);
+	if (c >= VS_VSP_MAX_CHANNELS || !__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
+		return 0;
+	return c;
+}
+
 /* One frame into the guest's receive buffer. Returns 1 if it was taken, 0 if dropped (counted). */
-static int tx_one(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *segs,
-	uint32_t flags, uint32_t csum_info)
+static int tx_one(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struct rte_mbuf *m,
+	struct vs_vsp_seg *segs, uint32_t flags, uint32_t csum_info)
 {
 	struct vs_vsp_rx_frame f = {.segs = segs, .flags = flags, .csum_info = csum_info};
 	int ns = vs_nv_mbuf_to_segs(m, segs, VS_NV_TX_SEGS);
@@ -270,6 +359,7 @@ static int tx_one(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *
 		return 0;
 	}
 	f.n_segs = (unsigned int)ns;
+	f.channel = pick_channel(ch, rss, m, &f);
 	return vs_vsp_rx_add(ch->vsp, &f) == 0;
 }
 
@@ -281,8 +371,8 @@ static uint32_t csum_ok_bits(const struct vs_ol_info *in)
 }
 
 /* An LSO frame for a guest without RSC: segmented by the offload library, checksums filled. */
-static int tx_segmented(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_ol_info *in,
-	struct vs_vsp_seg *segs, bool rx_csum)
+static int tx_segmented(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struct rte_mbuf *m,
+	struct vs_ol_info *in, struct vs_vsp_seg *segs, bool rx_csum)
 {
 	struct rte_mbuf *out[VS_NV_TSO_SEGS];
 	int n, i, ok = 0;
@@ -293,7 +383,7 @@ static int tx_segmented(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_ol_
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		ok += tx_one(ch, out[i], segs, rx_csum ? VS_VSP_RXF_CSUM : 0, csum_ok_bits(in));
+		ok += tx_one(ch, rss, out[i], segs, rx_csum ? VS_VSP_RXF_CSUM : 0, csum_ok_bits(in));
 		rte_pktmbuf_free(out[i]);
 	}
 	return ok > 0;
@@ -305,8 +395,8 @@ static int tx_segmented(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_ol_
  * enabled receive checksum offload (a coalesced frame needs it, and RSC); a coalesced frame for a
  * guest that cannot take it whole would be dropped as too big, so it is segmented again.
  */
-static int tx_received(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *segs,
-	uint32_t en)
+static int tx_received(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struct rte_mbuf *m,
+	struct vs_vsp_seg *segs, uint32_t en)
 {
 	bool good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	bool ip_good = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
@@ -319,7 +409,7 @@ static int tx_received(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_
 			ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
 			return 0;
 		}
-		return tx_one(ch, m, segs, 0, 0); /* not TCP/UDP over IP: as it is */
+		return tx_one(ch, rss, m, segs, 0, 0); /* not TCP/UDP over IP: as it is */
 	}
 	v6 = in.flags & VS_OL_F_IPV6;
 	if (in.flags & VS_OL_F_TCP)
@@ -331,13 +421,13 @@ static int tx_received(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_
 	if (m->ol_flags & RTE_MBUF_F_RX_LRO) {
 		if (good && (en & rx_bit) && (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
 			m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true))
-			return tx_one(ch, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM, bits);
+			return tx_one(ch, rss, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM, bits);
 		/* the guest cannot take it whole: back into segments of the original size */
-		return tx_segmented(ch, m, &in, segs, en & rx_bit);
+		return tx_segmented(ch, rss, m, &in, segs, en & rx_bit);
 	}
 	if (good && (en & rx_bit))
-		return tx_one(ch, m, segs, VS_VSP_RXF_CSUM, bits);
-	return tx_one(ch, m, segs, 0, 0);
+		return tx_one(ch, rss, m, segs, VS_VSP_RXF_CSUM, bits);
+	return tx_one(ch, rss, m, segs, 0, 0);
 }
 
 /*
@@ -346,14 +436,15 @@ static int tx_received(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_
  * computed; otherwise it is segmented. A checksum request becomes checksum-valid info when the
  * guest enabled receive checksum offload for it, else the checksum is filled in.
  */
-static int tx_offload(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_seg *segs)
+static int tx_offload(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struct rte_mbuf *m,
+	struct vs_vsp_seg *segs)
 {
 	uint32_t en = vs_vsp_offloads(ch->vsp), rx_bit;
 	struct vs_ol_info in;
 	bool v6;
 
 	if (!(m->ol_flags & NV_TX_OL_MASK))
-		return tx_received(ch, m, segs, en);
+		return tx_received(ch, rss, m, segs, en);
 	if (vs_ol_parse(m, VS_OL_PARSE_LEN0, &in) < 0) {
 		ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
 		return 0;
@@ -366,17 +457,17 @@ static int tx_offload(struct vs_nv_chan *ch, struct rte_mbuf *m, struct vs_vsp_s
 	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
 		if ((en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
 			m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true))
-			return tx_one(ch, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM,
+			return tx_one(ch, rss, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM,
 				csum_ok_bits(&in));
-		return tx_segmented(ch, m, &in, segs, en & rx_bit);
+		return tx_segmented(ch, rss, m, &in, segs, en & rx_bit);
 	}
 	if (en & rx_bit)
-		return tx_one(ch, m, segs, VS_VSP_RXF_CSUM, csum_ok_bits(&in));
+		return tx_one(ch, rss, m, segs, VS_VSP_RXF_CSUM, csum_ok_bits(&in));
 	if (vs_ol_csum_fill(m, &in) < 0) {
 		ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
 		return 0;
 	}
-	return tx_one(ch, m, segs, 0, 0);
+	return tx_one(ch, rss, m, segs, 0, 0);
 }
 
 uint32_t vs_nv_chan_offloads(const struct vs_nv_chan *ch)
@@ -388,19 +479,22 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	uint64_t *bytes)
 {
 	struct vs_vsp_seg segs[VS_NV_TX_SEGS];
+	struct vs_nv_ring *sig[VS_VSP_MAX_CHANNELS];
+	struct vs_vsp_rss rss_buf, *rss;
+	unsigned int n_sig = 0, k;
 	uint16_t ok = 0, i;
 	uint64_t b = 0;
-	bool signal = false;
 
 	rte_spinlock_lock(&ch->lock);
 	if (__atomic_load_n(&ch->broken, __ATOMIC_RELAXED))
 		goto out;
+	rss = vs_vsp_rss_get(ch->vsp, &rss_buf) ? &rss_buf : NULL;
 	for (i = 0; i < n; i++) {
 		struct vs_vsp_rx_frame f = {.segs = segs};
 		int ns;
 
 		if (unlikely(pkts[i]->ol_flags & (NV_TX_OL_MASK | NV_RX_OL_MASK))) {
-			if (tx_offload(ch, pkts[i], segs)) {
+			if (tx_offload(ch, rss, pkts[i], segs)) {
 				ok++;
 				b += pkts[i]->pkt_len;
 			}
@@ -413,6 +507,7 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 			continue;
 		}
 		f.n_segs = (unsigned int)ns;
+		f.channel = pick_channel(ch, rss, pkts[i], &f);
 		/* a full batch (VS_VSP_RX_BATCH_MAX > VS_BURST) never flushes inside rx_add */
 		if (vs_vsp_rx_add(ch->vsp, &f) == 0) {
 			ok++;
@@ -423,11 +518,11 @@ uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 		ok = 0; /* the whole batch was dropped (counted by the core) */
 		b = 0;
 	}
-	signal = h2g_publish(ch);
+	n_sig = publish_all(ch, sig);
 out:
 	rte_spinlock_unlock(&ch->lock);
-	if (signal)
-		doorbell(ch);
+	for (k = 0; k < n_sig; k++)
+		doorbell(sig[k]);
 	rte_pktmbuf_free_bulk(pkts, n);
 	*bytes = b;
 	return ok;

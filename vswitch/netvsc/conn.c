@@ -38,6 +38,15 @@ enum nv_state {
 	NV_CONNECTED,	 /* memory known; GPADLs and a channel may come */
 };
 
+/* A subchannel's mapping (its rings live in chan->ring[index]). */
+struct nv_sub {
+	bool open;
+	uint32_t relid, ring_gpadl;
+	uint32_t ring_runs;
+	struct vmbus_gmem_rings rings;
+	int signal_fd;
+};
+
 struct vs_nv_port {
 	struct vs_evh evh; /* first: the epoll tag */
 	struct vs_switch *sw;
@@ -63,12 +72,18 @@ struct vs_nv_port {
 	/* channel */
 	struct vs_nv_chan *chan;     /* open channel, NULL if none */
 	bool chan_hidden;	     /* open but unpublished while control changes it */
-	bool broken_logged;
+	uint64_t n_broken; /* channels closed because the guest broke them */
 	struct vmbus_gmem_rings rings;
 	uint32_t relid, ring_gpadl;
 	uint32_t map_runs;  /* mappings of the GPADLs and the ring, <= VS_NV_MAX_MAP_RUNS */
 	uint32_t ring_runs; /* of which the open channel's ring */
 	int signal_fd;
+	/* subchannels */
+	uint32_t queues;       /* devargs queues=N: channels we give at most */
+	uint32_t hv_max_sub;   /* subchannels the hypervisor offers at most (HELLO) */
+	uint32_t sub_gen_seen; /* chan->sub_gen already asked for */
+	uint32_t sub_asked;    /* count in the last SUBCHAN_REQ */
+	struct nv_sub sub[VS_VSP_MAX_CHANNELS]; /* [1..]: by sub_channel_index */
 	struct rte_ring *log;
 	struct vs_nv_stats acc;	 /* counters of closed channels */
 	struct vs_nv_stats base; /* clear-stats */
@@ -95,8 +110,9 @@ static void set_error(struct vs_nv_port *nv, const char *fmt, ...)
 
 static void publish(struct vs_nv_port *nv)
 {
-	__atomic_store_n(&nv->sw->link_up[nv->port->slot], vs_nv_port_link_up(nv) ? 1 : 0,
-		__ATOMIC_RELAXED);
+	bool up = vs_nv_port_link_up(nv) && !nv->port->set.admin_down;
+
+	__atomic_store_n(&nv->sw->link_up[nv->port->slot], up ? 1 : 0, __ATOMIC_RELAXED);
 	vs_dp_publish(nv->sw);
 }
 
@@ -128,6 +144,13 @@ static void stats_add(struct vs_nv_stats *acc, const struct vs_nv_chan *ch)
 	const struct vs_vsp_stats *st = vs_vsp_stats(ch->vsp);
 	unsigned int i;
 
+	for (i = 0; i < VS_VSP_MAX_CHANNELS; i++) {
+		acc->vsp.chan[i].from_guest_packets += st->chan[i].from_guest_packets;
+		acc->vsp.chan[i].from_guest_bytes += st->chan[i].from_guest_bytes;
+		acc->vsp.chan[i].to_guest_packets += st->chan[i].to_guest_packets;
+		acc->vsp.chan[i].to_guest_bytes += st->chan[i].to_guest_bytes;
+		acc->vsp.chan[i].ring_full += st->chan[i].ring_full;
+	}
 	for (i = 0; i < VS_VSP_CNT_COUNT; i++)
 		acc->vsp.cnt[i] += st->cnt[i];
 	for (i = 0; i < VS_VSP_ERR_COUNT; i++)
@@ -150,27 +173,53 @@ static void log_drain(struct vs_nv_port *nv)
 	}
 }
 
-/* Close the channel: unpublish, wait until no worker uses it, then free it and unmap its rings. */
+/* Unmap subchannel 'i' once no worker can use it ('sync': wait for that here; false when the
+ * whole channel was unpublished after a grace period already). */
+static void sub_detach(struct vs_nv_port *nv, struct vs_nv_chan *ch, uint32_t i, bool sync)
+{
+	struct nv_sub *sb = &nv->sub[i];
+
+	if (!sb->open)
+		return;
+	__atomic_store_n(&ch->ring[i].present, 0, __ATOMIC_RELEASE);
+	if (sync)
+		rte_rcu_qsbr_synchronize(nv->sw->qs, RTE_QSBR_THRID_INVALID);
+	vmbus_gmem_unmap_rings(&sb->rings);
+	nv->map_runs -= sb->ring_runs;
+	close(ch->ring[i].intr_fd);
+	ch->ring[i].intr_fd = -1;
+	close(sb->signal_fd);
+	memset(sb, 0, sizeof(*sb));
+	sb->signal_fd = -1;
+	VS_LOG(INFO, "port %s: subchannel %u closed", nv->port->name, i);
+}
+
+/* Close the channel: unpublish, wait until no worker uses it, then free it and unmap its rings
+ * (the subchannels' too: they are the same NIC's queues). */
 static void chan_close(struct vs_nv_port *nv)
 {
 	struct vs_nv_chan *ch = nv->chan;
+	uint32_t i;
 
 	if (ch == NULL)
 		return;
 	nv->chan = NULL;
 	publish(nv);
+	for (i = 1; i < VS_VSP_MAX_CHANNELS; i++)
+		sub_detach(nv, ch, i, false);
+	nv->sub_gen_seen = 0;
+	nv->sub_asked = 0;
 	stats_add(&nv->acc, ch);
 	log_drain(nv);
 	vs_vsp_destroy(ch->vsp);
 	vmbus_gmem_unmap_rings(&nv->rings);
 	nv->map_runs -= nv->ring_runs;
 	nv->ring_runs = 0;
-	close(ch->intr_fd);
+	close(ch->ring[0].intr_fd);
 	close(nv->signal_fd);
 	nv->signal_fd = -1;
 	free(ch);
 	nv->chan_hidden = false;
-	nv->broken_logged = false;
 	VS_LOG(INFO, "port %s: channel %u closed", nv->port->name, nv->relid);
 }
 
@@ -267,6 +316,7 @@ static int on_hello_reply(struct vs_nv_port *nv, const uint8_t *body, uint32_t s
 	nv->mem = mem;
 	nv->mem_fd = fds[0];
 	fds[0] = -1;
+	nv->hv_max_sub = r.max_subchannels;
 	memcpy(nv->port->mac.addr_bytes, r.mac, 6);
 	nv->state = NV_CONNECTED;
 	nv->last_error[0] = '\0';
@@ -396,6 +446,10 @@ static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		return ENOENT;
 	if (nv->chan && d.gpadl == nv->ring_gpadl)
 		return EBUSY; /* the hypervisor closes the channel first */
+	for (uint32_t i = 1; i < VS_VSP_MAX_CHANNELS; i++) {
+		if (nv->sub[i].open && nv->sub[i].ring_gpadl == d.gpadl)
+			return EBUSY;
+	}
 	nt = vs_nv_gpadls_remove(nv->gpadls, d.gpadl, &g);
 	if (nt == NULL)
 		return errno;
@@ -418,10 +472,66 @@ static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	return 0;
 }
 
+/*
+ * A subchannel of the open primary (vmbus_user.h): map its ring into chan->ring[index] while it is
+ * not present, then make it present for the workers. Its index must be one we may grant.
+ */
+static int on_subchan_open(struct vs_nv_port *nv, const struct vmbus_user_chan_open *o, int *fds)
+{
+	struct vs_nv_chan *ch = nv->chan;
+	uint32_t i = o->sub_channel_index, runs;
+	const struct vs_nv_gpadl *g;
+	struct nv_sub *sb;
+	struct vs_nv_ring *r;
+	int ret;
+
+	if (ch == NULL)
+		return ENOENT; /* the primary is opened first */
+	if (i > ch->max_sub)
+		return EINVAL;
+	sb = &nv->sub[i];
+	if (sb->open || o->relid == nv->relid)
+		return EBUSY;
+	if (doorbell_check(fds[1]))
+		return EINVAL;
+	g = vs_nv_gpadls_find(nv->gpadls, o->ring_gpadl);
+	if (g == NULL)
+		return ENOENT;
+	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
+		return EINVAL;
+	runs = vs_nv_pfn_runs(g->pfns, g->n_pfns);
+	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
+		return ENOSPC;
+	ret = vmbus_gmem_map_rings(
+		&nv->gmem, g->pfns, g->n_pfns, o->downstream_ring_page_offset, &sb->rings);
+	if (ret)
+		return -ret;
+	r = &ch->ring[i]; /* not present: no worker reads it */
+	if (vmbus_ring_init(&r->g2h, sb->rings.g2h, sb->rings.g2h_size, VMBUS_RING_READER) ||
+		vmbus_ring_init(&r->h2g, sb->rings.h2g, sb->rings.h2g_size, VMBUS_RING_WRITER)) {
+		vmbus_gmem_unmap_rings(&sb->rings);
+		return EPROTO;
+	}
+	vmbus_ring_intr_mask(&r->g2h);
+	r->h2g_dirty = false;
+	r->intr_fd = fds[1];
+	sb->signal_fd = fds[0];
+	fds[0] = fds[1] = -1;
+	sb->open = true;
+	sb->relid = o->relid;
+	sb->ring_gpadl = o->ring_gpadl;
+	sb->ring_runs = runs;
+	nv->map_runs += runs;
+	__atomic_store_n(&r->present, 1, __ATOMIC_RELEASE);
+	VS_LOG(INFO, "port %s: subchannel %u open (relid %u, ring %zu+%zu KiB)", nv->port->name, i,
+		o->relid, sb->rings.g2h_size >> 10, sb->rings.h2g_size >> 10);
+	return 0;
+}
+
 static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t size, int *fds,
 	int n_fds)
 {
-	struct vs_vsp_config cfg = {.link_up = true};
+	struct vs_vsp_config cfg = {.link_up = !nv->port->set.admin_down};
 	struct vmbus_user_chan_open o;
 	const struct vs_nv_gpadl *g;
 	struct vs_nv_chan *ch;
@@ -431,10 +541,10 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	if (size < sizeof(o) || n_fds != 2)
 		return EINVAL;
 	memcpy(&o, body, sizeof(o));
+	if (o.sub_channel_index != 0)
+		return on_subchan_open(nv, &o, fds);
 	if (nv->chan)
 		return EBUSY;
-	if (o.sub_channel_index != 0)
-		return EOPNOTSUPP; /* we grant no subchannels */
 	if (doorbell_check(fds[1])) {
 		VS_LOG(WARNING, "port %s: CHAN_OPEN: the interrupt doorbell is not the write end of "
 			"a pipe", nv->port->name);
@@ -456,13 +566,23 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		&nv->rings);
 	if (ret)
 		goto err_free;
-	if (vmbus_ring_init(&ch->g2h, nv->rings.g2h, nv->rings.g2h_size, VMBUS_RING_READER) ||
-		vmbus_ring_init(&ch->h2g, nv->rings.h2g, nv->rings.h2g_size, VMBUS_RING_WRITER)) {
+	if (vmbus_ring_init(
+		    &ch->ring[0].g2h, nv->rings.g2h, nv->rings.g2h_size, VMBUS_RING_READER) ||
+		vmbus_ring_init(
+			&ch->ring[0].h2g, nv->rings.h2g, nv->rings.h2g_size, VMBUS_RING_WRITER)) {
 		ret = -EPROTO;
 		goto err_unmap;
 	}
 	/* polled: the guest need not signal us (see chan.c) */
-	vmbus_ring_intr_mask(&ch->g2h);
+	vmbus_ring_intr_mask(&ch->ring[0].g2h);
+	ch->ring[0].present = 1;
+	/* channels: our queues=N, what the hypervisor offers and what the core serves */
+	ch->max_sub = nv->queues - 1;
+	if (ch->max_sub > nv->hv_max_sub)
+		ch->max_sub = nv->hv_max_sub;
+	if (ch->max_sub > VS_VSP_MAX_CHANNELS - 1)
+		ch->max_sub = VS_VSP_MAX_CHANNELS - 1;
+	cfg.rss_queues = 1 + ch->max_sub;
 	memcpy(cfg.mac, nv->port->mac.addr_bytes, 6);
 	cfg.ndis_mtu_max = nv->port->set.mtu + 14u;
 	cfg.offloads_off = nv->port->set.offloads_off; /* set-port csum/lso/rsc=off */
@@ -472,7 +592,9 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		goto err_unmap;
 	}
 	rte_spinlock_init(&ch->lock);
-	ch->intr_fd = fds[1];
+	ch->link_want = cfg.link_up ? 1 : 0;
+	ch->link_cur = cfg.link_up;
+	ch->ring[0].intr_fd = fds[1];
 	nv->signal_fd = fds[0];
 	fds[0] = fds[1] = -1;
 	ch->gpadls = &nv->gpadls;
@@ -503,6 +625,15 @@ static int on_chan_close(struct vs_nv_port *nv, const uint8_t *body, uint32_t si
 	if (size < sizeof(c))
 		return EINVAL;
 	memcpy(&c, body, sizeof(c));
+	if (nv->chan) {
+		for (uint32_t i = 1; i < VS_VSP_MAX_CHANNELS; i++) {
+			if (nv->sub[i].open && nv->sub[i].relid == c.relid) {
+				/* answered after the grace period and the unmap (conn.c header) */
+				sub_detach(nv, nv->chan, i, true);
+				return 0;
+			}
+		}
+	}
 	if (nv->chan == NULL || c.relid != nv->relid)
 		return ENOENT;
 	chan_close(nv);
@@ -663,7 +794,7 @@ int vs_nv_port_create(struct vs_switch *sw, struct vs_port *p, char *err, size_t
 	nv = calloc(1, sizeof(*nv));
 	if (nv == NULL)
 		return -ENOMEM;
-	ret = vs_nv_devargs_parse(p->devargs, nv->path, sizeof(nv->path), err, errlen);
+	ret = vs_nv_devargs_parse(p->devargs, nv->path, sizeof(nv->path), &nv->queues, err, errlen);
 	if (ret) {
 		free(nv);
 		return ret;
@@ -680,6 +811,8 @@ int vs_nv_port_create(struct vs_switch *sw, struct vs_port *p, char *err, size_t
 	nv->sw = sw;
 	nv->port = p;
 	nv->fd = nv->mem_fd = nv->signal_fd = -1;
+	for (unsigned int i = 0; i < VS_VSP_MAX_CHANNELS; i++)
+		nv->sub[i].signal_fd = -1;
 	p->nv = nv;
 	try_connect(nv);
 	return 0;
@@ -694,6 +827,13 @@ void vs_nv_port_destroy(struct vs_nv_port *nv)
 	rte_ring_free(nv->log);
 	nv->port->nv = NULL;
 	free(nv);
+}
+
+void vs_nv_port_admin_set(struct vs_nv_port *nv, bool up)
+{
+	if (nv->chan)
+		__atomic_store_n(&nv->chan->link_want, up ? 1 : 0, __ATOMIC_RELAXED);
+	publish(nv);
 }
 
 struct vs_nv_chan *vs_nv_port_chan(const struct vs_nv_port *nv)
@@ -716,8 +856,50 @@ const char *vs_nv_port_state(const struct vs_nv_port *nv)
 	return __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE) ? "broken" : "open";
 }
 
+/* The owner worker granted subchannels (chan.c op_subchannels): ask the hypervisor to offer
+ * them. The reply (the count offered) needs no action: the offers' opens come as CHAN_OPEN. */
+static void subchan_request(struct vs_nv_port *nv)
+{
+	struct vmbus_user_subchan_req req = {0};
+	uint32_t gen;
+	int ret;
+
+	if (nv->chan == NULL || nv->state != NV_CONNECTED)
+		return;
+	gen = __atomic_load_n(&nv->chan->sub_gen, __ATOMIC_ACQUIRE);
+	if (gen == nv->sub_gen_seen)
+		return;
+	nv->sub_gen_seen = gen;
+	req.count = __atomic_load_n(&nv->chan->sub_granted, __ATOMIC_RELAXED);
+	if (req.count == 0)
+		return;
+	ret = send_msg(nv, VMBUS_USER_SUBCHAN_REQ, 0, nv->seq++, &req, sizeof(req));
+	if (ret)
+		VS_LOG(WARNING, "port %s: SUBCHAN_REQ: %s", nv->port->name, strerror(-ret));
+	else
+		nv->sub_asked = req.count;
+}
+
+/*
+ * The worker stopped serving a channel whose guest broke the ring or framing rules. Close it:
+ * dropping the vmbus-user connection makes the hypervisor rescind the guest's channel (the
+ * guest must close it and may open the re-offer, as after a vswitchd restart), and we connect
+ * again at the next tick. A guest that keeps breaking its channel costs one reconnection per
+ * second; the log line is rate-limited (1st, 2nd, 4th, 8th... time).
+ */
+static void close_broken(struct vs_nv_port *nv)
+{
+	nv->n_broken++;
+	if ((nv->n_broken & (nv->n_broken - 1)) == 0)
+		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; closing "
+			"the channel (time %llu; see port-stats)", nv->port->name, nv->relid,
+			(unsigned long long)nv->n_broken);
+	disconnect(nv);
+}
+
 void vs_nv_port_tick(struct vs_nv_port *nv)
 {
+	subchan_request(nv);
 	if (nv->state == NV_DISCONNECTED) {
 		try_connect(nv);
 	} else if (nv->state == NV_HELLO && ++nv->hello_ticks > HELLO_TIMEOUT_S) {
@@ -726,13 +908,8 @@ void vs_nv_port_tick(struct vs_nv_port *nv)
 		disconnect(nv);
 	}
 	log_drain(nv);
-	if (nv->chan && !nv->broken_logged && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE)) {
-		nv->broken_logged = true;
-		VS_LOG(WARNING, "port %s: the guest broke the ring protocol on channel %u; the "
-			"channel is stopped until the hypervisor closes it (see port-stats)",
-			nv->port->name, nv->relid);
-		publish(nv); /* link down */
-	}
+	if (nv->chan && __atomic_load_n(&nv->chan->broken, __ATOMIC_ACQUIRE))
+		close_broken(nv);
 }
 
 static void stats_now(const struct vs_nv_port *nv, struct vs_nv_stats *out)
@@ -794,7 +971,48 @@ json_t *vs_nv_port_json(const struct vs_nv_port *nv)
 			"packet_filter", info.packet_filter, "rndis_ready", info.rndis_ready));
 	if (o && nv->chan)
 		json_object_set_new(json_object_get(o, "guest"), "offloads", offloads_json(&info));
+	if (o && nv->chan) {
+		json_t *subs = json_array();
+
+		for (uint32_t i = 1; i < VS_VSP_MAX_CHANNELS; i++) {
+			if (nv->sub[i].open)
+				json_array_append_new(
+					subs, json_pack("{s:i, s:i}", "index", (int)i, "relid",
+						      (int)nv->sub[i].relid));
+		}
+		json_object_set_new(o, "channels",
+			json_pack("{s:i, s:i, s:i, s:i, s:o}", "max", (int)(1 + nv->chan->max_sub),
+				"granted", (int)info.n_channels, "requested", (int)nv->sub_asked,
+				"open", (int)(1 + json_array_size(subs)), "subchannels", subs));
+		json_object_set_new(o, "rss",
+			json_pack("{s:b, s:I, s:i}", "enabled", info.rss_enabled, "hash_info",
+				(json_int_t)info.rss_hash_info, "table_len",
+				(int)info.rss_table_len));
+	}
 	return o;
+}
+
+/* Per-channel counters: the primary and every subchannel open now or that carried traffic. */
+static json_t *chan_stats_json(const struct vs_nv_port *nv, const struct vs_nv_stats *st)
+{
+	json_t *a = json_array();
+	uint32_t i;
+
+	for (i = 0; i < VS_VSP_MAX_CHANNELS; i++) {
+		const struct vs_vsp_chan_stats *c = &st->vsp.chan[i];
+		bool open = nv->chan && (i == 0 || nv->sub[i].open);
+
+		if (!open && !c->from_guest_packets && !c->to_guest_packets && !c->ring_full)
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I}", "index", (int)i, "open",
+				   open, "from_guest_packets", (json_int_t)c->from_guest_packets,
+				   "from_guest_bytes", (json_int_t)c->from_guest_bytes,
+				   "to_guest_packets", (json_int_t)c->to_guest_packets,
+				   "to_guest_bytes", (json_int_t)c->to_guest_bytes, "ring_full",
+				   (json_int_t)c->ring_full));
+	}
+	return a;
 }
 
 json_t *vs_nv_port_stats_json(const struct vs_nv_port *nv)
@@ -817,6 +1035,6 @@ json_t *vs_nv_port_stats_json(const struct vs_nv_port *nv)
 #define VS_NV_X(e, s) json_object_set_new(drop, s, json_integer((json_int_t)st.drop[VS_NV_DROP_##e]));
 	VS_NV_DROPS(VS_NV_X)
 #undef VS_NV_X
-	return json_pack("{s:s, s:o, s:o, s:o}", "state", vs_nv_port_state(nv), "counters", cnt,
-		"errors", err, "drops", drop);
+	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "state", vs_nv_port_state(nv), "counters",
+		cnt, "errors", err, "drops", drop, "channels", chan_stats_json(nv, &st));
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* netvsc port devargs: "netvsc,socket=PATH". Control thread (and unit tests). */
+/* netvsc port devargs: "netvsc,socket=PATH[,queues=N]". Control thread (and unit tests). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +14,40 @@ bool vs_nv_devargs_is_netvsc(const char *devargs)
 		(devargs[n] == '\0' || devargs[n] == ',');
 }
 
-int vs_nv_devargs_parse(const char *devargs, char *path, size_t size, char *err, size_t errlen)
+/* ",queues=N" after the path: 1..VS_VSP_MAX_CHANNELS. Returns 0 or -EINVAL with 'err'. */
+static int parse_queues(const char *s, uint32_t *queues, char *err, size_t errlen)
+{
+	const char *key = ",queues=";
+	unsigned long v = 0;
+	const char *p;
+
+	if (strncmp(s, key, strlen(key)) != 0)
+		goto bad;
+	p = s + strlen(key);
+	if (*p == '\0' || strlen(p) > 3)
+		goto bad;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < 1 || v > VS_VSP_MAX_CHANNELS)
+		goto bad;
+	*queues = (uint32_t)v;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		"netvsc takes socket=PATH and optionally queues=1..%u after it (no "
+		"',' in the path)",
+		VS_VSP_MAX_CHANNELS);
+	return -EINVAL;
+}
+
+int vs_nv_devargs_parse(
+	const char *devargs, char *path, size_t size, uint32_t *queues, char *err, size_t errlen)
 {
 	const char *args = devargs + strlen(VS_NV_DEVARGS_PREFIX);
-	const char *key = "socket=";
+	const char *key = "socket=", *comma;
 	size_t len;
 
 	if (!vs_nv_devargs_is_netvsc(devargs)) {
@@ -29,13 +59,12 @@ int vs_nv_devargs_parse(const char *devargs, char *path, size_t size, char *err,
 		return -EINVAL;
 	}
 	args += 1 + strlen(key);
-	/* a path with a comma would be read as two arguments: refuse rather than guess */
-	if (strchr(args, ',')) {
-		snprintf(err, errlen, "netvsc takes only socket=PATH (no other arguments, no ',' in "
-			"the path)");
+	*queues = VS_NV_QUEUES_DEFAULT;
+	/* a path with a comma would be read as two arguments: what follows must be queues=N */
+	comma = strchr(args, ',');
+	if (comma && parse_queues(comma, queues, err, errlen) < 0)
 		return -EINVAL;
-	}
-	len = strlen(args);
+	len = comma ? (size_t)(comma - args) : strlen(args);
 	if (len == 0 || args[0] != '/') {
 		snprintf(err, errlen, "netvsc socket must be an absolute path");
 		return -EINVAL;
@@ -49,6 +78,7 @@ int vs_nv_devargs_parse(const char *devargs, char *path, size_t size, char *err,
 		snprintf(err, errlen, "netvsc socket path contains blanks or quotes");
 		return -EINVAL;
 	}
-	memcpy(path, args, len + 1);
+	memcpy(path, args, len);
+	path[len] = '\0';
 	return 0;
 }

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <string.h>
 
+static uint32_t queues;
+
 static int parse(const char *d, char *path, size_t size)
 {
 	char err[256] = "";
-	int ret = vs_nv_devargs_parse(d, path, size, err, sizeof(err));
+	int ret = vs_nv_devargs_parse(d, path, size, &queues, err, sizeof(err));
 
 	if (ret)
 		assert_true(err[0] != '\0'); /* every refusal says why */
@@ -38,8 +40,14 @@ static void valid(void **state)
 	(void)state;
 	assert_int_equal(parse("netvsc,socket=/run/vmmd/vmmd/vm1.0.vmbus", path, sizeof(path)), 0);
 	assert_string_equal(path, "/run/vmmd/vmmd/vm1.0.vmbus");
+	assert_int_equal(queues, VS_NV_QUEUES_DEFAULT);
 	assert_int_equal(parse("netvsc,socket=/", path, sizeof(path)), 0);
 	assert_string_equal(path, "/");
+	assert_int_equal(parse("netvsc,socket=/a/b,queues=1", path, sizeof(path)), 0);
+	assert_string_equal(path, "/a/b");
+	assert_int_equal(queues, 1);
+	assert_int_equal(parse("netvsc,socket=/a,queues=16", path, sizeof(path)), 0);
+	assert_int_equal(queues, 16);
 }
 
 static void invalid(void **state)
@@ -53,6 +61,13 @@ static void invalid(void **state)
 		"netvsc,iface=eth0",	    /* not ours */
 		"netvsc,socket=/a,mac=1",   /* extra argument */
 		"netvsc,socket=/a,",	    /* trailing comma */
+		"netvsc,socket=/a,queues=", /* no count */
+		"netvsc,socket=/a,queues=0", /* below 1 */
+		"netvsc,socket=/a,queues=17", /* above VS_VSP_MAX_CHANNELS */
+		"netvsc,socket=/a,queues=4x", /* not a number */
+		"netvsc,socket=/a,queues=-1", /* negative */
+		"netvsc,socket=/a,queues=0004", /* too long */
+		"netvsc,socket=/a,queues=2,queues=3", /* twice */
 		"netvsc,x=1,socket=/a",	    /* socket not first */
 		"netvsc,socket=/a b",	    /* blank */
 		"netvsc,socket=/a\"b",	    /* quote */

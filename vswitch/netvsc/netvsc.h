@@ -46,10 +46,15 @@ struct vs_nv_port;
 bool vs_nv_devargs_is_netvsc(const char *devargs);
 
 /*
- * Parse "netvsc,socket=PATH": exactly one key, socket, an absolute path shorter than a unix
- * socket address (the file need not exist yet). Returns 0 with 'path' set, or -EINVAL with 'err'.
+ * Parse "netvsc,socket=PATH[,queues=N]": socket, an absolute path shorter than a unix socket
+ * address (the file need not exist yet), then optionally the most channels (primary included,
+ * 1..VS_VSP_MAX_CHANNELS, default VS_NV_QUEUES_DEFAULT) the port gives the guest: it grants at
+ * most N - 1 subchannels and advertises N receive queues. Returns 0 with 'path' and '*queues'
+ * set, or -EINVAL with 'err'.
  */
-int vs_nv_devargs_parse(const char *devargs, char *path, size_t size, char *err, size_t errlen);
+#define VS_NV_QUEUES_DEFAULT 4u
+int vs_nv_devargs_parse(
+	const char *devargs, char *path, size_t size, uint32_t *queues, char *err, size_t errlen);
 
 /* ---- GPADL table (gpadls.c) ---- */
 
@@ -171,7 +176,11 @@ void vs_nv_port_destroy(struct vs_nv_port *nv);
 /* The channel to publish for the workers, or NULL (closed, broken, not connected). */
 struct vs_nv_chan *vs_nv_port_chan(const struct vs_nv_port *nv);
 
-/* Link state: connected, channel open and not broken. */
+/* The port's admin state changed (set-port admin=): the guest sees media connect/disconnect and
+ * the switch stops or resumes sending to the port. */
+void vs_nv_port_admin_set(struct vs_nv_port *nv, bool up);
+
+/* Link state: connected, channel open and not broken (admin state not included). */
 bool vs_nv_port_link_up(const struct vs_nv_port *nv);
 
 /* Every second: reconnect, forward worker log lines, notice broken channels. */

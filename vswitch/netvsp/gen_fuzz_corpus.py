@@ -209,6 +209,20 @@ def nvsp_seeds():
             pkt(inband(6, u32(110))) + pkt(desc(6, 2, 3, 1, 7) + u32(101) + u32(0)) +
             pkt(inband(8, u32(1) + u32(2) + u32(2))))
     seeds['nvsp_misc'] = b'\x01' + misc
+
+    # multi-queue: 3 subchannels granted, RSS parameters as Linux/DPDK send them (592 bytes:
+    # 128 entries i % 4, default key), requests and frames on subchannels (op bits 3-5)
+    key = bytes.fromhex('6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c'
+                        '6a42b73bbeac01fa')
+    params = (bytes([0x89, 2]) + u16(40) + u16(0) + u16(0) + u32(0x1701) + u16(512) + u16(0) +
+              u32(40) + u16(40) + u16(0) + u32(552) + u32(0) * 3 +
+              b''.join(u32(i % 4) for i in range(128)) + key)
+    mq = pkt(inband(4, u32(133) + u32(1) + u32(3)))
+    mq += ctl_via_gpa(0x40, r_set(21, 0x00010204, params), offset=0x200)
+    mq += rec(8, inband(0x41, u32(129) + u32(1))) + rec(16, inband(0x42, u32(129) + u32(0)))
+    mq += rec(5 | 16, b'\x07' + frame(100)) + rec(5 | 32 | 8, b'\x04' + frame(60))
+    mq += rec(5 | 48 | 8, b'\x00' + frame(1514)) + rec(6, b'\x01')
+    seeds['subchannels_rss'] = b'\x03' + mq
     seeds['ctl_queries'] = b'\x03' + b''.join(ctl_via_gpa(0x30 + i, m) for i, m in enumerate(CONTROL[1:]))
     return seeds
 

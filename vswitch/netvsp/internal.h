@@ -38,7 +38,9 @@ static inline void vs_wr32(void *p, uint32_t v)
 }
 
 /* Control answers one vs_vsp_handle_packet() may send directly; more wait in the queue. With the
- * completion that is 2 * (24 + 8 + 16 + 8) + (16 + 40 + 8) = 176 <= VS_VSP_HANDLE_MAX_OUT. */
+ * completion that is 2 * (24 + 8 + 16 + 8) + (16 + 40 + 8) = 176 <= VS_VSP_HANDLE_MAX_OUT; a
+ * granted SUBCHANNEL request sends its completion and the send indirection table, 64 + 128 = 192.
+ */
 #define VS_VSP_CTL_SEND_BUDGET 2u
 #define VS_VSP_XFER_NVSP_SIZE 16u /* NVSP 107 payload of our XFER_PAGES packets */
 #define VS_RXBUF_END UINT32_MAX	  /* end of a sub-allocation chain */
@@ -51,9 +53,10 @@ struct vs_stream {
 };
 
 /* Receive buffer and its sub-allocation allocator. Each XFER_PAGES transfer holds a chain of
- * sub-allocations linked through next[]; the head's seq[] is the non-zero sequence number that,
- * with the head index, forms the transaction id: (seq << 32) | head. A completion frees the chain
- * only if that pair matches, so a repeated or forged id finds seq 0 or another seq. */
+ * sub-allocations linked through next[]; the transaction id is the head index (DPDK's PMD needs
+ * it below its slot count), and the head's seq[] is non-zero while the chain is in flight. A
+ * completion frees the chain only if its head is in flight, so a repeated or forged id finds
+ * seq 0 or an index out of range. */
 struct vs_rxbuf {
 	bool ready;	     /* SEND_RECV_BUF accepted */
 	uint8_t *base;	     /* mapping of the GPADL */
@@ -135,9 +138,11 @@ struct vs_vsp {
 		uint8_t key[NDIS_RSS_KEY_SIZE];
 	} rss;
 
-	struct vs_rx_batch batch;
+	struct vs_rx_batch batch[VS_VSP_MAX_CHANNELS]; /* per channel */
+	uint32_t cur_chan;			       /* channel served: answers go there */
 	struct vs_ctl_queue ctlq;
 	unsigned int ctl_budget; /* direct control sends left in this handle_packet */
+	bool ctl_hold;		 /* answers wait in ctlq until the request's COMP is sent */
 
 	struct vs_vsp_stats stats;
 

@@ -142,7 +142,8 @@ static bool rss_set(struct vs_vsp *vsp, const uint8_t *in, uint32_t len)
 {
 	uint32_t tab_size, tab_off, key_size, key_off, i;
 
-	if (len < sizeof(struct ndis_rss_params) || in[0] != NDIS_OBJTYPE_RSS_PARAMETERS)
+	if (len < sizeof(struct ndis_rss_params) || in[0] != NDIS_OBJTYPE_RSS_PARAMETERS ||
+		vs_rd16(in + 2) < sizeof(struct ndis_rss_params))
 		return false;
 	tab_size = vs_rd16(in + 12);
 	tab_off = vs_rd32(in + 16);

@@ -280,6 +280,8 @@ enum vs_vsp_err vs_rndis_data(struct vs_vsp *vsp, const struct vs_stream *s, uin
 	}
 	vsp->stats.cnt[VS_VSP_CNT_FROM_GUEST_PACKETS]++;
 	vsp->stats.cnt[VS_VSP_CNT_FROM_GUEST_BYTES] += ph.data_len;
+	vsp->stats.chan[vsp->cur_chan].from_guest_packets++;
+	vsp->stats.chan[vsp->cur_chan].from_guest_bytes += ph.data_len;
 	if (meta.flags & VS_VSP_TXF_LSO)
 		vsp->stats.cnt[VS_VSP_CNT_FROM_GUEST_LSO]++;
 	if (meta.flags & (VS_VSP_TXF_TCP_CSUM | VS_VSP_TXF_UDP_CSUM | VS_VSP_TXF_IP_CSUM))

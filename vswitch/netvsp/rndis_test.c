@@ -80,13 +80,16 @@ static int send_section(struct tctx *t, uint64_t trans, uint32_t idx, const uint
 	return send_inband(t, trans, true, nvsp, 40);
 }
 
-/* Status of the COMP that must be the last packet sent, for 'trans'. */
+/* Status of the COMP for 'trans': the last packet sent, or the first when a control answer
+ * follows it (the answer goes after the COMP of its request). */
 static uint32_t comp_status(struct tctx *t, uint64_t trans)
 {
 	const uint8_t *p;
 
 	assert_true(t->f.n_pkts >= 1);
 	p = sent(t, t->f.n_pkts - 1, NULL);
+	if (p[0] != 0x0b)
+		p = sent(t, 0, NULL);
 	assert_int_equal(p[0], 0x0b);
 	assert_int_equal(get64(p + 8), trans);
 	assert_int_equal(get32(p + 16), 108);
@@ -588,7 +591,9 @@ static void frame_length_bounds(void **state)
 
 /* ---- control ------------------------------------------------------------------------------- */
 
-/* Send one control message; return the answer (in the receive buffer) and complete it. */
+/* Send one control message; return the answer (in the receive buffer) and complete it. The COMP
+ * of the request comes first, then the answer: DPDK's PMD would take a later COMP for the answer
+ * to its next NVSP request (reference/dpdk-netvsc-guest.md §6.3). */
 static const uint8_t *ctl(struct tctx *t, const uint8_t *msg, uint32_t len, uint32_t *alen)
 {
 	const uint8_t *p;
@@ -601,6 +606,9 @@ static const uint8_t *ctl(struct tctx *t, const uint8_t *msg, uint32_t len, uint
 		return NULL;
 	}
 	p = sent(t, 0, NULL);
+	assert_int_equal(p[0], 11);
+	assert_int_equal(get64(p + 8), 0x99);
+	p = sent(t, 1, NULL);
 	assert_int_equal(p[0], 7);
 	x = get64(p + 8);
 	*alen = get32(p + 24);
@@ -887,10 +895,7 @@ static const uint8_t *hw_caps(struct tctx *t, uint8_t *m)
 	m[28] = 0xa7;
 	m[29] = 3;
 	put16(m + 30, 156);
-	vsp_fake_clear(&t->f);
-	assert_int_equal(send_rndis_ctl(t, 0x99, m, len), 0);
-	a = t->rxbuf + get32(sent(t, 0, NULL) + 28);
-	alen = get32(sent(t, 0, NULL) + 24);
+	a = ctl(t, m, len, &alen);
 	assert_int_equal(alen, 24 + 156);
 	assert_int_equal(get32(a + 12), 0);
 	return a + 24;

@@ -26,6 +26,34 @@ static uint32_t put_ppi(uint8_t *p, uint32_t type, uint32_t value)
 	return e.size;
 }
 
+/* Send channel 'c''s batch as one XFER_PAGES packet on that channel. */
+static int batch_flush(struct vs_vsp *vsp, uint32_t c)
+{
+	struct vs_rx_batch *b = &vsp->batch[c];
+	struct vs_vsp_chan_stats *cs = &vsp->stats.chan[c];
+	uint32_t saved = vsp->cur_chan;
+	int ret;
+
+	if (b->n == 0)
+		return 0;
+	vsp->cur_chan = c;
+	ret = vs_rxbuf_send_xfer(vsp, b->head, b->ranges, b->n, NVSP_RNDIS_CHANNEL_DATA);
+	vsp->cur_chan = saved;
+	if (ret < 0) {
+		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_RING_FULL] += b->frames;
+		cs->ring_full += b->frames;
+	} else {
+		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_PACKETS] += b->frames;
+		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_BYTES] += b->bytes;
+		cs->to_guest_packets += b->frames;
+		cs->to_guest_bytes += b->bytes;
+	}
+	b->n = 0;
+	b->frames = 0;
+	b->bytes = 0;
+	return ret;
+}
+
 /* Copy 'n' bytes from the gather list at cursor (*si, *soff) to 'dst', advancing the cursor. */
 static void gather(const struct vs_vsp_rx_frame *f, unsigned int *si, uint32_t *soff, uint8_t *dst,
 	uint32_t n)
@@ -49,14 +77,14 @@ static void gather(const struct vs_vsp_rx_frame *f, unsigned int *si, uint32_t *
 }
 
 /*
- * Write one RNDIS PACKET into sub-allocation 'idx': header, PPIs (checksum and VLAN on the first
- * fragment only, the RSC packet-info element on every fragment of a coalesced frame, facts 7.6),
- * then 'len' frame bytes at +256. 'rsc_flags' 0: not a fragment.
+ * Write one RNDIS PACKET into sub-allocation 'idx': header, PPIs (checksum, VLAN and hash on the
+ * first fragment only, the RSC packet-info element on every fragment of a coalesced frame, facts
+ * 7.6), then 'len' frame bytes at +256. 'rsc_flags' 0: not a fragment.
  */
 static void write_packet(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f, uint32_t idx,
 	bool first, uint32_t rsc_flags, unsigned int *si, uint32_t *soff, uint32_t len)
 {
-	uint8_t hdr[sizeof(struct rndis_packet) + 3 * (sizeof(struct rndis_ppi) + 4)];
+	uint8_t hdr[sizeof(struct rndis_packet) + 4 * (sizeof(struct rndis_ppi) + 4)];
 	struct rndis_packet pkt = {.hdr.msg_type = RNDIS_MSG_PACKET};
 	uint32_t ppi_len = 0, pos = sizeof(pkt);
 	uint8_t *dst = vsp->rx.base + (size_t)idx * vsp->rx.sub_size;
@@ -71,6 +99,8 @@ static void write_packet(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f, ui
 
 		ppi_len += put_ppi(hdr + pos + ppi_len, RNDIS_PPI_IEEE_8021Q, v);
 	}
+	if (first && (f->flags & VS_VSP_RXF_HASH))
+		ppi_len += put_ppi(hdr + pos + ppi_len, RNDIS_PPI_HASH_VALUE, f->hash);
 	if (rsc_flags) {
 		/* u8 version 1, u8 flags, u16 packet id (facts 7.6) */
 		uint32_t v = 1u | rsc_flags << 8 | (uint32_t)vsp->rsc_pkt_id << 16;
@@ -88,10 +118,8 @@ static void write_packet(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f, ui
 	gather(f, si, soff, dst + VS_VSP_RX_DATA_OFFSET, len);
 }
 
-static void batch_add(struct vs_vsp *vsp, uint32_t idx, uint32_t len)
+static void batch_add(struct vs_vsp *vsp, struct vs_rx_batch *b, uint32_t idx, uint32_t len)
 {
-	struct vs_rx_batch *b = &vsp->batch;
-
 	if (b->n == 0)
 		b->head = idx;
 	else
@@ -105,7 +133,8 @@ static void batch_add(struct vs_vsp *vsp, uint32_t idx, uint32_t len)
 int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 {
 	struct vs_rxbuf *rx = &vsp->rx;
-	struct vs_rx_batch *b = &vsp->batch;
+	struct vs_rx_batch *b = &vsp->batch[f && f->channel < vsp->n_channels ? f->channel : 0];
+	uint32_t c = (uint32_t)(b - vsp->batch);
 	uint32_t idx[VS_VSP_RX_BATCH_MAX];
 	uint32_t len = 0, room, n_frags = 1, i, soff = 0;
 	unsigned int si = 0;
@@ -144,7 +173,7 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 			return -EMSGSIZE;
 		}
 		if (b->n + n_frags > VS_VSP_RX_BATCH_MAX) {
-			ret = vs_vsp_rx_flush(vsp);
+			ret = batch_flush(vsp, c);
 			if (ret < 0)
 				return ret;
 		}
@@ -160,7 +189,7 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 	}
 	if (n_frags == 1) {
 		write_packet(vsp, f, idx[0], true, 0, &si, &soff, len);
-		batch_add(vsp, idx[0], len);
+		batch_add(vsp, b, idx[0], len);
 	} else {
 		vsp->rsc_pkt_id++;
 		for (i = 0; i < n_frags; i++) {
@@ -169,7 +198,7 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 			uint32_t k = i + 1 == n_frags ? len - i * room : room;
 
 			write_packet(vsp, f, idx[i], i == 0, fl, &si, &soff, k);
-			batch_add(vsp, idx[i], k);
+			batch_add(vsp, b, idx[i], k);
 		}
 		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_RSC]++;
 		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_RSC_FRAGS] += n_frags;
@@ -179,7 +208,7 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 	b->frames++;
 	b->bytes += len;
 	if (b->n == VS_VSP_RX_BATCH_MAX)
-		return vs_vsp_rx_flush(vsp);
+		return batch_flush(vsp, c);
 	return 0;
 }
 
@@ -195,20 +224,15 @@ uint32_t vs_vsp_rx_max_len(const struct vs_vsp *vsp, bool rsc)
 
 int vs_vsp_rx_flush(struct vs_vsp *vsp)
 {
-	struct vs_rx_batch *b = &vsp->batch;
-	int ret;
+	uint32_t c;
+	int ret = 0, r;
 
-	if (b->n == 0)
-		return 0;
-	ret = vs_rxbuf_send_xfer(vsp, b->head, b->ranges, b->n, NVSP_RNDIS_CHANNEL_DATA);
-	if (ret < 0) {
-		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_RING_FULL] += b->frames;
-	} else {
-		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_PACKETS] += b->frames;
-		vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_BYTES] += b->bytes;
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		if (vsp->batch[c].n == 0)
+			continue;
+		r = batch_flush(vsp, c);
+		if (r < 0 && ret == 0)
+			ret = r;
 	}
-	b->n = 0;
-	b->frames = 0;
-	b->bytes = 0;
 	return ret;
 }

@@ -58,9 +58,13 @@ void vs_rxbuf_clear(struct vs_vsp *vsp)
 {
 	struct vs_rxbuf *rx = &vsp->rx;
 
-	if (vsp->batch.n)
-		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_NOT_READY] += vsp->batch.n;
-	vsp->batch.n = 0;
+	unsigned int c;
+
+	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_NOT_READY] += vsp->batch[c].n;
+		vsp->batch[c].n = 0;
+		vsp->batch[c].bytes = 0;
+	}
 	vsp->ctlq.count = 0;
 	vsp->ctlq.head = 0;
 	if (rx->ready)
@@ -145,14 +149,16 @@ int vs_rxbuf_send_xfer(struct vs_vsp *vsp, uint32_t head, const struct vmbus_xfe
 	x->desc.offset8 = (uint16_t)(hdr / 8);
 	x->desc.len8 = (uint16_t)((hdr + VS_VSP_XFER_NVSP_SIZE) / 8);
 	x->desc.flags = VMBUS_PKT_FLAG_COMPLETION_REQUESTED;
-	x->desc.trans_id = ((uint64_t)seq << 32) | head;
+	/* the id is the head's index: DPDK's netvsc PMD indexes its section table with it and
+	 * refuses ids >= the slot count (reference/dpdk-netvsc-guest.md §6.4) */
+	x->desc.trans_id = head;
 	x->xfer_pageset_id = rx->id;
 	x->sender_owns_set = 0;
 	x->range_count = n;
 	memcpy(vsp->out + sizeof(*x), ranges, (size_t)n * sizeof(ranges[0]));
 	memcpy(vsp->out + hdr, &m, sizeof(m));
 	rx->seq[head] = seq;
-	ret = vsp->ops->send(vsp->ctx, vsp->out, hdr + VS_VSP_XFER_NVSP_SIZE);
+	ret = vsp->ops->send(vsp->ctx, vsp->cur_chan, vsp->out, hdr + VS_VSP_XFER_NVSP_SIZE);
 	if (ret < 0) {
 		vs_rxbuf_free_chain(rx, head);
 		return ret;
@@ -168,9 +174,9 @@ int vs_rxbuf_send_xfer(struct vs_vsp *vsp, uint32_t head, const struct vmbus_xfe
 void vs_rxbuf_complete(struct vs_vsp *vsp, uint64_t trans_id, const uint8_t *payload, size_t size)
 {
 	struct vs_rxbuf *rx = &vsp->rx;
-	uint32_t head = (uint32_t)trans_id, seq = (uint32_t)(trans_id >> 32);
+	uint32_t head = (uint32_t)trans_id;
 
-	if (!rx->ready || head >= rx->n_subs || seq == 0 || rx->seq[head] != seq) {
+	if (!rx->ready || trans_id >= rx->n_subs || rx->seq[head] == 0) {
 		vs_vsp_error(vsp, VS_VSP_ERR_XFER_COMP_UNKNOWN);
 		return;
 	}
@@ -218,11 +224,14 @@ int vs_ctl_answer(struct vs_vsp *vsp, const void *msg, uint32_t len)
 
 	if (!vsp->rx.ready || len > VS_VSP_CTL_ANSWER_MAX || len > vsp->rx.sub_size)
 		return -ENOBUFS;
-	if (q->count == 0 && vsp->ctl_budget > 0 && vs_rxbuf_n_free(&vsp->rx) > 0) {
+	bool room = q->count == 0 && vsp->ctl_budget > 0 && vs_rxbuf_n_free(&vsp->rx) > 0;
+
+	if (room && !vsp->ctl_hold) {
 		int ret = ctl_send(vsp, msg, len);
 
 		if (ret != -ENOBUFS)
 			return ret;
+		room = false;
 	}
 	if (q->count == VS_VSP_CTL_QUEUE_LEN)
 		return -ENOBUFS; /* the caller counts CTL_QUEUE_FULL */
@@ -230,7 +239,9 @@ int vs_ctl_answer(struct vs_vsp *vsp, const void *msg, uint32_t len)
 	memcpy(q->msg[slot], msg, len);
 	q->len[slot] = (uint16_t)len;
 	q->count++;
-	vsp->stats.cnt[VS_VSP_CNT_CTL_QUEUED]++;
+	/* an answer held only until its request's COMP is out did not wait for room */
+	if (!room)
+		vsp->stats.cnt[VS_VSP_CNT_CTL_QUEUED]++;
 	return 0;
 }
 

@@ -91,7 +91,7 @@ int vs_vsp_send_comp(struct vs_vsp *vsp, uint64_t trans_id, const void *msg, siz
 	memcpy(pkt, &d, sizeof(d));
 	if (size)
 		memcpy(pkt + sizeof(d), msg, size);
-	ret = vsp->ops->send(vsp->ctx, pkt, (size_t)d.len8 * 8);
+	ret = vsp->ops->send(vsp->ctx, vsp->cur_chan, pkt, (size_t)d.len8 * 8);
 	if (ret < 0)
 		vs_vsp_error(vsp, VS_VSP_ERR_SEND_FAILED);
 	return ret;
@@ -216,6 +216,24 @@ void vs_vsp_info_get(const struct vs_vsp *vsp, struct vs_vsp_info *info)
 	memcpy(info->offload_params, vsp->offload_params, sizeof(info->offload_params));
 	info->offloads_advertised = vs_rndis_offloads_advertised(vsp);
 	info->offloads = vsp->offloads;
+}
+
+bool vs_vsp_rss_get(const struct vs_vsp *vsp, struct vs_vsp_rss *out)
+{
+	if (!vsp->rss.enabled || vsp->n_channels < 2 || vsp->rss.n_table == 0)
+		return false;
+	out->hash_info = vsp->rss.hash_info;
+	out->n_table = vsp->rss.n_table;
+	out->table = vsp->rss.table;
+	out->key = vsp->rss.key;
+	return true;
+}
+
+uint32_t vs_vsp_rss_channel(const struct vs_vsp *vsp, uint32_t hash)
+{
+	if (!vsp->rss.enabled || vsp->rss.n_table == 0)
+		return 0;
+	return vsp->rss.table[hash % vsp->rss.n_table];
 }
 
 void vs_vsp_gpadl_teardown(struct vs_vsp *vsp, uint32_t gpadl)
@@ -447,6 +465,33 @@ static void nvsp_revoke(struct vs_vsp *vsp, const struct vs_in *in, bool recv)
 	vs_vsp_error(vsp, VS_VSP_ERR_BUF_REVOKE_ID);
 }
 
+/*
+ * SEND_INDIRECTION_TABLE (facts 6.1 type 134, 6.3): the guest's transmit spreading, 16 entries
+ * i % channels. INBAND, no completion; the table at offset 40 with the offset field 40 and a
+ * 104-byte message, the shape Linux reads for every NVSP version.
+ */
+static void nvsp_send_indirection_table(struct vs_vsp *vsp)
+{
+	uint8_t pkt[sizeof(struct vmbus_pkt_desc) + 40 + 4 * NVSP_INDIRECTION_TABLE_COUNT] = {0};
+	struct vmbus_pkt_desc d = {
+		.type = VMBUS_PKT_INBAND,
+		.offset8 = sizeof(struct vmbus_pkt_desc) / 8,
+		.len8 = sizeof(pkt) / 8,
+	};
+	uint8_t *m = pkt + sizeof(d);
+	uint32_t i;
+
+	_Static_assert(sizeof(pkt) % 8 == 0, "whole 8-byte units");
+	memcpy(pkt, &d, sizeof(d));
+	vs_wr32(m, NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE);
+	vs_wr32(m + 4, NVSP_INDIRECTION_TABLE_COUNT);
+	vs_wr32(m + 8, 40);
+	for (i = 0; i < NVSP_INDIRECTION_TABLE_COUNT; i++)
+		vs_wr32(m + 40 + 4 * i, i % vsp->n_channels);
+	if (vsp->ops->send(vsp->ctx, vsp->cur_chan, pkt, sizeof(pkt)) < 0)
+		vs_vsp_error(vsp, VS_VSP_ERR_SEND_FAILED);
+}
+
 static void nvsp_subchannel(struct vs_vsp *vsp, const struct vs_in *in)
 {
 	struct nvsp_msg_subchannel c = {.msg_type = NVSP_MSG5_TYPE_SUBCHANNEL};
@@ -462,15 +507,21 @@ static void nvsp_subchannel(struct vs_vsp *vsp, const struct vs_in *in)
 		nvsp_refuse(vsp, in, NVSP_MSG5_TYPE_SUBCHANNEL);
 		return;
 	}
+	if (requested > VS_VSP_MAX_CHANNELS - 1)
+		requested = VS_VSP_MAX_CHANNELS - 1;
 	if (vsp->ops->subchannels && requested)
 		granted = vsp->ops->subchannels(vsp->ctx, requested);
 	if (granted > requested) /* never more than asked: Linux then falls back to 1 channel */
 		granted = requested;
 	vsp->n_channels = 1 + granted;
-	c.op_or_status = NVSP_STAT_SUCCESS;
+	/* none granted is a failure: DPDK's PMD would otherwise run its extra queues on channels
+	 * that do not exist (reference §6.2) */
+	c.op_or_status = granted ? NVSP_STAT_SUCCESS : NVSP_STAT_FAIL;
 	c.num_subchannels = granted;
 	if (wants_comp(in))
 		vs_vsp_send_comp(vsp, in->d.trans_id, &c, sizeof(c));
+	if (granted)
+		nvsp_send_indirection_table(vsp);
 }
 
 static void nvsp_switch_data_path(struct vs_vsp *vsp, const struct vs_in *in)
@@ -528,11 +579,16 @@ static void nvsp_rndis_pkt(struct vs_vsp *vsp, const struct vs_in *in)
 		e = VS_VSP_ERR_RNDIS_NO_DATA;
 		goto complete;
 	}
+	/* the answer goes after this COMP: DPDK's PMD takes a COMP still in the ring for the answer
+	 * to its next NVSP request (reference/dpdk-netvsc-guest.md §6.3) */
+	vsp->ctl_hold = true;
 	c.status = vs_rndis_input(vsp, s);
 complete:
 	vs_vsp_error(vsp, e);
 	if (wants_comp(in))
 		vs_vsp_send_comp(vsp, in->d.trans_id, &c, sizeof(c));
+	vsp->ctl_hold = false;
+	vs_ctl_queue_flush(vsp);
 }
 
 static void nvsp_dispatch(struct vs_vsp *vsp, const struct vs_in *in)
@@ -603,7 +659,7 @@ static void nvsp_dispatch(struct vs_vsp *vsp, const struct vs_in *in)
  * descriptor that lies about its length; we re-check because everything below trusts it, and a
  * lie here is fatal. A GPA_DIRECT header shorter than 24 bytes is fatal too (OpenVMM #3692).
  */
-int vs_vsp_handle_packet(struct vs_vsp *vsp, const void *pkt, size_t len)
+int vs_vsp_handle_packet(struct vs_vsp *vsp, uint32_t channel, const void *pkt, size_t len)
 {
 	const uint8_t *p = pkt;
 	struct vs_in in = {0};
@@ -628,6 +684,7 @@ int vs_vsp_handle_packet(struct vs_vsp *vsp, const void *pkt, size_t len)
 	}
 	in.msg = p + hdr;
 	in.size = total - hdr;
+	vsp->cur_chan = channel < VS_VSP_MAX_CHANNELS ? channel : 0;
 	vsp->ctl_budget = VS_VSP_CTL_SEND_BUDGET;
 	vs_ctl_queue_flush(vsp);
 

@@ -30,9 +30,20 @@
  * VS_VSP_RX_RESERVED sub-allocations are kept for RNDIS control answers and status indications,
  * which are written at +0 of a sub-allocation.
  *
- * Subchannels: one struct vs_vsp serves the primary channel. Subchannels share the receive and send
- * buffers with the primary and are not served yet; ops->subchannels decides how many the SUBCHANNEL
- * request is granted (0 when NULL).
+ * Subchannels (facts 6.1 type 133, 10 step 17): one struct vs_vsp serves all channels of a NIC,
+ * the primary (index 0) and its subchannels (sub_channel_index 1..n), which share the receive and
+ * send buffers. ops->subchannels decides how many a SUBCHANNEL request is granted (0 when NULL).
+ * Every call that reads or writes a ring names the channel: vs_vsp_handle_packet() answers on the
+ * channel the packet came from (completions, control answers), vs_vsp_rx_add() batches frames per
+ * channel (one XFER_PAGES packet per channel and batch) and ops->send() says which ring to write.
+ * Control answers queued for a free sub-allocation and status indications go out on the channel
+ * being served when they leave (Linux and DPDK accept RNDIS control messages on any channel).
+ *
+ * RSS (facts 7.5): the guest's Toeplitz key, hash types and indirection table are kept;
+ * vs_vsp_rss_get() gives them to the caller, which hashes the frame (DPDK's rte_softrss in
+ * vswitchd) and picks the channel with vs_vsp_rss_channel(). Table entries are checked against
+ * the channels granted, not the channels open: an entry naming a granted subchannel that is not
+ * open (yet, or any more) is accepted and the caller sends those frames on the primary.
  */
 #ifndef VS_NETVSP_VSP_H
 #define VS_NETVSP_VSP_H
@@ -60,6 +71,7 @@ struct vs_vsp;
 #define VS_VSP_CTL_ANSWER_MAX 256u	     /* largest RNDIS control answer we write */
 #define VS_VSP_CTL_QUEUE_LEN 8u		     /* answers waiting for a free sub-allocation */
 #define VS_VSP_RSS_TABLE_MAX 128u	     /* indirection-table entries we store */
+#define VS_VSP_MAX_CHANNELS 16u		     /* channels per NIC, primary included */
 #define VS_VSP_PPI_MAX 512u		     /* bytes of per-packet info we parse per packet */
 #define VS_VSP_LSO_MAX_SIZE 62780u	     /* LSOv2 max size we advertise (OpenVMM's, facts 7.4) */
 #define VS_VSP_LSO_MIN_SEGS 2u		     /* LSOv2 minimum segment count we advertise */
@@ -134,7 +146,8 @@ struct vs_vsp_frame {
  * metadata) and its bytes are copied during the call. */
 #define VS_VSP_RXF_VLAN 0x1u /* send vlan_tci in an 802.1Q PPI */
 #define VS_VSP_RXF_CSUM 0x2u /* send csum_info in a checksum PPI */
-#define VS_VSP_RXF_RSC 0x4u  /* larger than a sub-allocation: send as RSC fragments (the guest
+#define VS_VSP_RXF_HASH 0x4u /* send hash in a hash-value PPI (facts 7.6 type 8) */
+#define VS_VSP_RXF_RSC 0x8u  /* larger than a sub-allocation: send as RSC fragments (the guest
 			      * enabled RSC, VS_VSP_EN_RSC4/6) */
 struct vs_vsp_rx_frame {
 	const struct vs_vsp_seg *segs; /* gather list */
@@ -142,6 +155,8 @@ struct vs_vsp_rx_frame {
 	uint32_t flags;		       /* VS_VSP_RXF_* */
 	uint16_t vlan_tci;	       /* PCP << 13 | CFI << 12 | VID */
 	uint32_t csum_info;	       /* RNDIS_CSUM_RX_* bits (TCP/UDP/IP ok) */
+	uint32_t hash;		       /* with VS_VSP_RXF_HASH: the RSS hash */
+	uint32_t channel;	       /* channel to send on (0 primary); out of range: 0 */
 };
 
 /*
@@ -156,10 +171,10 @@ struct vs_vsp_ops {
 	/* Required. Host addresses of 'n' 4 KiB guest pages: pages[i] for pfns[i]. Return 0, or
 	 * -EFAULT if any PFN is not guest RAM this channel may use. */
 	int (*gpa_pages)(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t **pages);
-	/* Required. Write one ring packet to the host->guest ring: 'pkt' starts with a struct
-	 * vmbus_pkt_desc, 'len' = desc.len8 * 8 (the caller adds the trailer). Return 0 or -EAGAIN
-	 * (ring full; the core counts it and drops what the packet carried). */
-	int (*send)(void *ctx, const void *pkt, size_t len);
+	/* Required. Write one ring packet to the host->guest ring of 'channel': 'pkt' starts with a
+	 * struct vmbus_pkt_desc, 'len' = desc.len8 * 8 (the caller adds the trailer). Return 0 or
+	 * -EAGAIN (ring full; the core counts it and drops what the packet carried). */
+	int (*send)(void *ctx, uint32_t channel, const void *pkt, size_t len);
 	/* Required. Hand a guest frame to the switch. Return 0, or -errno (counted as a drop). */
 	int (*deliver)(void *ctx, const struct vs_vsp_frame *frame);
 	/* Optional. The guest asks for 'requested' subchannels: return how many the caller will
@@ -178,6 +193,13 @@ struct vs_vsp_config {
 	uint32_t rx_suballocs_max; /* cap on receive sub-allocations; 0: VS_VSP_RX_SUBALLOCS_MAX */
 	uint32_t rss_queues;	/* receive queues advertised in the RSS capabilities; 0: 1 */
 	uint32_t offloads_off;	/* VS_VSP_OL_* the operator forbids (not advertised); 0: none */
+};
+
+/* Per-channel traffic, indexed by channel (0 primary). */
+struct vs_vsp_chan_stats {
+	uint64_t from_guest_packets, from_guest_bytes;
+	uint64_t to_guest_packets, to_guest_bytes;
+	uint64_t ring_full; /* to-guest frames dropped because this channel's ring was full */
 };
 
 /* Counters: plain uint64_t written by the owning thread. Three X-macro lists with names. */
@@ -281,6 +303,7 @@ struct vs_vsp_stats {
 	uint64_t cnt[VS_VSP_CNT_COUNT];	  /* enum vs_vsp_cnt */
 	uint64_t err[VS_VSP_ERR_COUNT];	  /* enum vs_vsp_err; [VS_VSP_ERR_NONE] stays 0 */
 	uint64_t drop[VS_VSP_DROP_COUNT]; /* enum vs_vsp_drop */
+	struct vs_vsp_chan_stats chan[VS_VSP_MAX_CHANNELS];
 };
 
 /* Names for the counters ("?" when out of range). */
@@ -301,13 +324,13 @@ void vs_vsp_destroy(struct vs_vsp *vsp);
 void vs_vsp_reset(struct vs_vsp *vsp);
 
 /*
- * Handle one guest->host ring packet, already copied to private memory: 'pkt' starts with the
- * 16-byte descriptor, 'len' >= desc.len8 * 8. Answers go out through ops->send (needs
- * VS_VSP_HANDLE_MAX_OUT bytes of ring room), frames through ops->deliver.
+ * Handle one guest->host ring packet of 'channel' (< VS_VSP_MAX_CHANNELS), already copied to
+ * private memory: 'pkt' starts with the 16-byte descriptor, 'len' >= desc.len8 * 8. Answers go out
+ * through ops->send (needs VS_VSP_HANDLE_MAX_OUT bytes of ring room), frames through ops->deliver.
  * Returns 0 (handled; a bad request was counted and answered with a failure status), or -EPROTO
  * when the channel must be closed (now or earlier: see vs_vsp_must_close()).
  */
-int vs_vsp_handle_packet(struct vs_vsp *vsp, const void *pkt, size_t len);
+int vs_vsp_handle_packet(struct vs_vsp *vsp, uint32_t channel, const void *pkt, size_t len);
 
 /* True once a fatal violation was seen; the caller must close the channel. */
 bool vs_vsp_must_close(const struct vs_vsp *vsp);
@@ -328,9 +351,25 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *frame);
  * many as one XFER_PAGES packet holds (0 before the receive buffer is set up). */
 uint32_t vs_vsp_rx_max_len(const struct vs_vsp *vsp, bool rsc);
 
-/* Send the pending XFER_PAGES batch, if any. Returns 0, or -EAGAIN/-errno from ops->send, in
- * which case the batch's frames are dropped (counted) and their sub-allocations freed. */
+/* Send the pending XFER_PAGES batch of every channel, if any. Returns 0, or the first
+ * -EAGAIN/-errno from ops->send, in which case that batch's frames are dropped (counted) and their
+ * sub-allocations freed (the other channels' batches are still sent). */
 int vs_vsp_rx_flush(struct vs_vsp *vsp);
+
+/* The guest's RSS state, valid until the next vs_vsp_* call. */
+struct vs_vsp_rss {
+	uint32_t hash_info;    /* NDIS_HASH_* (Toeplitz function | types) */
+	uint32_t n_table;      /* entries, 1..VS_VSP_RSS_TABLE_MAX */
+	const uint32_t *table; /* channel numbers, each < 1 + subchannels granted */
+	const uint8_t *key;    /* 40-byte Toeplitz key, as the guest sent it */
+};
+
+/* True with 'out' set when the guest enabled RSS and more than one channel was granted. */
+bool vs_vsp_rss_get(const struct vs_vsp *vsp, struct vs_vsp_rss *out);
+
+/* The indirection-table entry for 'hash' (hash modulo the table size, which is the low bits for
+ * the power-of-two sizes NDIS uses); 0 when RSS is off. */
+uint32_t vs_vsp_rss_channel(const struct vs_vsp *vsp, uint32_t hash);
 
 /* Set the media state; when it changes and RNDIS is initialized, send INDICATE_STATUS
  * MEDIA_CONNECT / MEDIA_DISCONNECT to the guest. Returns 0 or -errno (-ENOBUFS: answer queue

@@ -169,9 +169,17 @@ static int fake_gpa_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint8_t *
 	return 0;
 }
 
-static int fake_send(void *ctx, const void *pkt, size_t len)
+static int fake_send(void *ctx, uint32_t channel, const void *pkt, size_t len)
 {
 	struct vsp_fake *f = ctx;
+
+	if (channel >= VS_VSP_MAX_CHANNELS) {
+		fprintf(stderr, "vsp_fake: send on channel %u\n", channel);
+		abort();
+	}
+	f->last_chan = channel;
+	if (!f->send_ret)
+		f->n_sent_chan[channel]++;
 
 	if (f->send_ret)
 		return f->send_ret;
@@ -282,6 +290,7 @@ void vsp_fake_clear(struct vsp_fake *f)
 		free(f->frames[i].data);
 	f->n_pkts = 0;
 	f->n_frames = 0;
+	memset(f->n_sent_chan, 0, sizeof(f->n_sent_chan));
 }
 
 void vsp_fake_fini(struct vsp_fake *f)

@@ -38,6 +38,8 @@ struct vsp_fake {
 	unsigned int n_pkts;	/* recorded (further packets are counted only) */
 	unsigned int n_sent;	/* all successful sends */
 	int send_ret;		/* forced ops->send result when non-zero */
+	uint32_t last_chan;	/* channel of the last send */
+	unsigned int n_sent_chan[VS_VSP_MAX_CHANNELS]; /* successful sends per channel */
 
 	struct vsp_fake_frame frames[VSP_FAKE_MAX_FRAMES];
 	unsigned int n_frames;	/* recorded */

@@ -143,7 +143,7 @@ static inline int send_inband(struct tctx *t, uint64_t trans, bool comp, const u
 	assert_true(len <= 40);
 	put_desc(pkt, 6, 2, 7, comp ? 1 : 0, trans);
 	memcpy(pkt + 16, msg, len);
-	return vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt));
+	return vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt));
 }
 
 /* A GPA range as the guest writes it. */
@@ -172,7 +172,7 @@ static inline int send_gpa(struct tctx *t, uint64_t trans, const uint8_t *nvsp, 
 	put32(pkt + 20, n);
 	memcpy(pkt + pos, nvsp, nvsp_len);
 	put_desc(pkt, 9, (uint16_t)(pos / 8), (uint16_t)((pos + 40) / 8), 1, trans);
-	return vs_vsp_handle_packet(t->vsp, pkt, pos + 40);
+	return vs_vsp_handle_packet(t->vsp, 0, pkt, pos + 40);
 }
 
 /* Write bytes into guest RAM starting at page 'page' (0-based) + 'offset', across pages. */
@@ -226,7 +226,7 @@ static inline int guest_complete(struct tctx *t, uint64_t trans, uint32_t status
 	put32(m + 4, status);
 	put_desc(pkt, 0x0b, 2, 7, 0, trans);
 	memcpy(pkt + 16, m, 40);
-	return vs_vsp_handle_packet(t->vsp, pkt, sizeof(pkt));
+	return vs_vsp_handle_packet(t->vsp, 0, pkt, sizeof(pkt));
 }
 
 /* Check packet n is COMP (type 0xB, offset8 2, len8 7, flags 0) for 'trans' carrying 'payload'

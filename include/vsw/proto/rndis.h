@@ -337,6 +337,12 @@ _Static_assert(sizeof(struct ndis_rss_caps) == 18, "facts 7.5");
 #define NDIS_RSS_CAP_TCP_IPV6 0x200u
 #define NDIS_RSS_PARAM_FLAG_DISABLE_RSS 0x10u
 #define NDIS_RSS_HASH_INFO_LINUX 0x1701u
+/* Hash info bits (facts 7.5: Linux's 0x1701 = Toeplitz | IPv4 | TCP/IPv4 | IPv6 | TCP/IPv6). */
+#define NDIS_HASH_FUNC_TOEPLITZ 0x1u
+#define NDIS_HASH_IPV4 0x100u
+#define NDIS_HASH_TCP_IPV4 0x200u
+#define NDIS_HASH_IPV6 0x400u
+#define NDIS_HASH_TCP_IPV6 0x1000u
 #define NDIS_RSS_KEY_SIZE 40u
 
 /* RSS parameters, 40 bytes, followed by the table and the key. */

@@ -23,6 +23,8 @@
  *   H->S RESET {}                             S->H reply {status}   (guest UNLOAD or stop:
  *                                                                    forget every channel/GPADL)
  *   S->H SUBCHAN_REQ {count}                  H->S reply {status, count offered}
+ *                                                  (then GPADL_ADD/CHAN_OPEN per subchannel the
+ *                                                   guest opens, sub_channel_index 1..count)
  *   S->H LINK {up}                            H->S reply {status}   (port link state, informative)
  *
  * After the reply to a request that removes access (CHAN_CLOSE, GPADL_DEL, RESET), vswitchd must
@@ -32,6 +34,15 @@
  * every GPADL of the NIC and CHAN_OPEN for an open the guest is waiting on, so a restarted
  * vswitchd never resumes ring state it does not know. vmmd sends one request at a time and drops
  * the connection when a reply does not come within 5 s (docs/hypervisor.md).
+ *
+ * Subchannels (multi-queue, hyperv-facts.md 6.1 type 133): when the guest asks the netvsc
+ * protocol for subchannels, vswitchd grants at most the HELLO reply's max_subchannels and sends
+ * SUBCHAN_REQ {count granted}. The hypervisor offers that many subchannels to the guest (the
+ * primary's interface and instance GUIDs, sub_channel_index 1..count, each its own relid); each
+ * then comes like the primary: GPADL_ADD for its ring, CHAN_OPEN with its sub_channel_index,
+ * CHAN_CLOSE, GPADL_DEL. A count lower than the subchannels already offered is ignored (offers are
+ * only withdrawn with the primary: it is rescinded, closed or reset, and they go with it). After a
+ * reconnect they are replayed like the primary's GPADLs and opens.
  */
 #ifndef VSW_PROTO_VMBUS_USER_H
 #define VSW_PROTO_VMBUS_USER_H
@@ -77,7 +88,7 @@ struct vmbus_user_hello_reply {
 	uint8_t mac[6];	      /* the NIC's MAC address, answered to OID_802_3_PERMANENT_ADDRESS */
 	uint16_t reserved;
 	uint32_t mtu; /* configured MTU (68..9198), informative */
-	uint32_t reserved2;
+	uint32_t max_subchannels; /* subchannels the hypervisor offers at most (NIC queues - 1) */
 };
 _Static_assert(sizeof(struct vmbus_user_hello_reply) == 32, "vmbus-user hello reply");
 

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vsw-dpdk-app: a small DPDK application for a partition whose NIC is presented in
+ * uio_hv_generic form (`guest=uio`, DESIGN.md decision 12): Debian's unmodified netvsc PMD drives
+ * the NIC; this program only uses the ethdev API, one RX and one TX queue on port 0.
+ *
+ *   vsw-dpdk-app EAL-ARGS -- MODE --ip A.B.C.D [--peer-ip A.B.C.D --peer-mac MAC]
+ *                [--sizes 64,1400,1514] [--count N] [--seconds S]
+ *
+ * (EAL-ARGS as a partition needs them: --no-huge -m N --iova-mode=va --no-pci.)
+ * Every mode answers ARP requests for --ip and ICMP echo requests to --ip (so a kernel-stack
+ * peer can ping us and resolve us), and prints "port 0 mac M link L" once the port is started.
+ *   echo  also sends every other frame addressed to us back with the MAC addresses swapped; runs
+ *         until SIGTERM/SIGINT (or --seconds).
+ *   gen   sends --count ICMP echo requests of each of --sizes frame bytes (Ethernet header
+ *         included, no FCS) to --peer-ip/--peer-mac, each with a sequence number and a payload
+ *         pattern, and checks the replies: prints "gen size S sent N ok K bad B" per size and
+ *         exits 0 only if every request got one correct reply within --seconds (default 10).
+ *   sink  counts what arrives, prints "sink rx N" at the end.
+ * Exits with a stopped and closed port (the PMD sends its packet filter 0) and rte_eal_cleanup().
+ * Testpmd is of no use here: Debian's 22.11 testpmd forwards nothing on netvsc
+ * (reference/dpdk-netvsc-guest.md §0).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#define APP_BURST 32
+#define APP_NB_MBUF 4096
+#define APP_RING 512
+#define APP_MAX_SIZES 8
+#define APP_ICMP_ID 0x5644
+#define APP_FRAME_MAX 1514u
+#define APP_FRAME_MIN 42u   /* Ethernet + IPv4 + ICMP headers */
+#define APP_MAX_COUNT 4096u /* gen requests per size: the sequence number's low 12 bits */
+
+enum app_mode { APP_ECHO, APP_GEN, APP_SINK };
+
+struct app {
+	enum app_mode mode;
+	uint16_t port;
+	struct rte_mempool *pool;
+	struct rte_ether_addr mac, peer_mac;
+	rte_be32_t ip, peer_ip;
+	bool have_peer_mac;
+	unsigned int sizes[APP_MAX_SIZES], n_sizes;
+	unsigned int count;
+	unsigned int seconds;
+	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
+	/* gen: per size index */
+	uint64_t sent[APP_MAX_SIZES], ok[APP_MAX_SIZES], bad[APP_MAX_SIZES];
+	uint8_t seen[APP_MAX_SIZES][APP_MAX_COUNT]; /* a reply per sequence number counts once */
+};
+
+static volatile sig_atomic_t app_quit;
+
+static void app_signal(int sig)
+{
+	(void)sig;
+	app_quit = 1;
+}
+
+static int app_parse_ip(const char *s, rte_be32_t *ip)
+{
+	unsigned int a, b, c, d;
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
+		c > 255 || d > 255)
+		return -EINVAL;
+	*ip = rte_cpu_to_be_32(a << 24 | b << 16 | c << 8 | d);
+	return 0;
+}
+
+static int app_parse_sizes(struct app *a, const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	a->n_sizes = 0;
+	while (*s) {
+		v = strtoul(s, &end, 10);
+		if (end == s || v < APP_FRAME_MIN + 8 || v > APP_FRAME_MAX ||
+			a->n_sizes == APP_MAX_SIZES)
+			return -EINVAL;
+		a->sizes[a->n_sizes++] = (unsigned int)v;
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	return a->n_sizes ? 0 : -EINVAL;
+}
+
+static int app_args(struct app *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"ip", required_argument, NULL, 'i'},
+		{"peer-ip", required_argument, NULL, 'p'},
+		{"peer-mac", required_argument, NULL, 'm'},
+		{"sizes", required_argument, NULL, 's'},
+		{"count", required_argument, NULL, 'c'},
+		{"seconds", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	if (argc < 2)
+		return -EINVAL;
+	if (strcmp(argv[1], "echo") == 0)
+		a->mode = APP_ECHO;
+	else if (strcmp(argv[1], "gen") == 0)
+		a->mode = APP_GEN;
+	else if (strcmp(argv[1], "sink") == 0)
+		a->mode = APP_SINK;
+	else
+		return -EINVAL;
+	a->count = 32;
+	a->seconds = a->mode == APP_GEN ? 10 : 0;
+	a->sizes[0] = 64;
+	a->sizes[1] = 1400;
+	a->sizes[2] = 1514;
+	a->n_sizes = 3;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (app_parse_ip(optarg, &a->ip))
+				return -EINVAL;
+			break;
+		case 'p':
+			if (app_parse_ip(optarg, &a->peer_ip))
+				return -EINVAL;
+			break;
+		case 'm':
+			if (rte_ether_unformat_addr(optarg, &a->peer_mac))
+				return -EINVAL;
+			a->have_peer_mac = true;
+			break;
+		case 's':
+			if (app_parse_sizes(a, optarg))
+				return -EINVAL;
+			break;
+		case 'c':
+			a->count = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			a->seconds = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (a->ip == 0)
+		return -EINVAL;
+	if (a->mode == APP_GEN &&
+		(a->peer_ip == 0 || !a->have_peer_mac || a->count == 0 || a->count > APP_MAX_COUNT))
+		return -EINVAL;
+	return 0;
+}
+
+static int app_port_init(struct app *a)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_link link;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	int ret;
+
+	if (rte_eth_dev_count_avail() == 0) {
+		fprintf(stderr, "vsw-dpdk-app: no ethdev port (is the uio view there?)\n");
+		return -ENODEV;
+	}
+	a->port = 0;
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_configure(a->port, 1, 1, &conf);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(
+			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(
+			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
+	if (ret == 0)
+		ret = rte_eth_dev_start(a->port);
+	if (ret == 0)
+		ret = rte_eth_macaddr_get(a->port, &a->mac);
+	if (ret) {
+		fprintf(stderr, "vsw-dpdk-app: port setup: %s\n", rte_strerror(-ret));
+		return ret;
+	}
+	rte_eth_link_get_nowait(a->port, &link);
+	rte_ether_format_addr(mac, sizeof(mac), &a->mac);
+	printf("port 0 mac %s link %s speed %u\n", mac, link.link_status ? "up" : "down",
+		link.link_speed);
+	fflush(stdout);
+	return 0;
+}
+
+static void app_send(struct app *a, struct rte_mbuf *m)
+{
+	if (rte_eth_tx_burst(a->port, 0, &m, 1) == 1)
+		a->tx++;
+	else
+		rte_pktmbuf_free(m);
+}
+
+/* Turn an ARP request for our address into the reply, in place. */
+static bool app_arp(struct app *a, struct rte_mbuf *m, struct rte_ether_hdr *eth)
+{
+	struct rte_arp_hdr *arp;
+
+	if (m->data_len < sizeof(*eth) + sizeof(*arp))
+		return false;
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+		arp->arp_data.arp_tip != a->ip)
+		return false;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+	arp->arp_data.arp_sha = a->mac;
+	arp->arp_data.arp_sip = a->ip;
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = a->mac;
+	a->arp_replies++;
+	return true;
+}
+
+static uint16_t app_icmp_cksum(const struct rte_icmp_hdr *icmp, size_t len)
+{
+	uint16_t c = (uint16_t)~rte_raw_cksum(icmp, len);
+
+	return c == 0 ? 0xffff : c;
+}
+
+/* Payload byte i of request 'seq' of size index 'k'. */
+static uint8_t app_pattern(unsigned int k, unsigned int seq, size_t i)
+{
+	return (uint8_t)(seq * 7u + k * 31u + i);
+}
+
+static void app_gen_check(struct app *a, const struct rte_icmp_hdr *icmp, size_t icmp_len)
+{
+	const uint8_t *p = (const uint8_t *)(icmp + 1);
+	unsigned int seq = rte_be_to_cpu_16(icmp->icmp_seq_nb), k = seq >> 12, n = seq & 0xfff;
+	size_t i, plen = icmp_len - sizeof(*icmp);
+
+	if (icmp->icmp_ident != rte_cpu_to_be_16(APP_ICMP_ID) || k >= a->n_sizes || n >= a->count ||
+		a->seen[k][n]) {
+		/* not ours, or a late reply to a request sent again */
+		a->other++;
+		return;
+	}
+	a->seen[k][n] = 1;
+	if (a->sizes[k] != sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + icmp_len)
+		goto bad;
+	for (i = 0; i < plen; i++) {
+		if (p[i] != app_pattern(k, n, i))
+			goto bad;
+	}
+	a->ok[k]++;
+	return;
+bad:
+	a->bad[k]++;
+}
+
+/* ICMP to us: answer an echo request in place (true), or check a reply to gen (false). */
+static bool app_icmp(struct app *a, struct rte_mbuf *m, struct rte_ether_hdr *eth)
+{
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+	size_t ihl, tot;
+	rte_be32_t tmp;
+
+	if (m->data_len < sizeof(*eth) + sizeof(*ip) + sizeof(*icmp))
+		return false;
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ihl = (size_t)(ip->version_ihl & 0xf) * 4;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ip->next_proto_id != IPPROTO_ICMP ||
+		ip->dst_addr != a->ip || tot < ihl + sizeof(*icmp) ||
+		sizeof(*eth) + tot > m->data_len)
+		return false;
+	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
+	if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY && a->mode == APP_GEN) {
+		app_gen_check(a, icmp, tot - ihl);
+		return false;
+	}
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST)
+		return false;
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = app_icmp_cksum(icmp, tot - ihl);
+	tmp = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = tmp;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = a->mac;
+	/* trailing Ethernet padding is not part of the reply */
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - sizeof(*eth) - tot));
+	a->icmp_replies++;
+	return true;
+}
+
+static void app_rx_one(struct app *a, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr tmp;
+	uint16_t type;
+
+	a->rx++;
+	if (m->data_len < sizeof(*eth) || m->nb_segs != 1 || a->mode == APP_SINK)
+		goto drop;
+	type = rte_be_to_cpu_16(eth->ether_type);
+	if (type == RTE_ETHER_TYPE_ARP && app_arp(a, m, eth))
+		goto send;
+	if (type == RTE_ETHER_TYPE_IPV4 && rte_is_same_ether_addr(&eth->dst_addr, &a->mac) &&
+		app_icmp(a, m, eth))
+		goto send;
+	if (a->mode == APP_ECHO && rte_is_same_ether_addr(&eth->dst_addr, &a->mac)) {
+		tmp = eth->dst_addr;
+		eth->dst_addr = eth->src_addr;
+		eth->src_addr = tmp;
+		a->reflected++;
+		goto send;
+	}
+drop:
+	rte_pktmbuf_free(m);
+	return;
+send:
+	app_send(a, m);
+}
+
+static void app_poll(struct app *a)
+{
+	struct rte_mbuf *pkts[APP_BURST];
+	uint16_t n, i;
+
+	n = rte_eth_rx_burst(a->port, 0, pkts, APP_BURST);
+	for (i = 0; i < n; i++)
+		app_rx_one(a, pkts[i]);
+}
+
+static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned int n)
+{
+	size_t len = a->sizes[k], ilen = len - sizeof(struct rte_ether_hdr), i, plen;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(a->pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)len);
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	eth->dst_addr = a->peer_mac;
+	eth->src_addr = a->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)ilen);
+	ip->packet_id = rte_cpu_to_be_16((uint16_t)n);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = a->ip;
+	ip->dst_addr = a->peer_ip;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	icmp->icmp_code = 0;
+	icmp->icmp_ident = rte_cpu_to_be_16(APP_ICMP_ID);
+	icmp->icmp_seq_nb = rte_cpu_to_be_16((uint16_t)(k << 12 | n));
+	p = (uint8_t *)(icmp + 1);
+	plen = ilen - sizeof(*ip) - sizeof(*icmp);
+	for (i = 0; i < plen; i++)
+		p[i] = app_pattern(k, n, i);
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = app_icmp_cksum(icmp, ilen - sizeof(*ip));
+	return m;
+}
+
+static bool app_gen_done(const struct app *a)
+{
+	unsigned int k;
+
+	for (k = 0; k < a->n_sizes; k++) {
+		if (a->ok[k] + a->bad[k] < a->count)
+			return false;
+	}
+	return true;
+}
+
+/* Requests go out one size after another, at most 8 unanswered at a time, so that the peer's
+ * small receive queues never overflow. */
+static void app_gen_step(struct app *a, unsigned int *k, unsigned int *n)
+{
+	struct rte_mbuf *m;
+
+	if (*k >= a->n_sizes)
+		return;
+	if (a->sent[*k] - a->ok[*k] - a->bad[*k] >= 8)
+		return;
+	m = app_gen_build(a, *k, *n);
+	if (m == NULL)
+		return;
+	if (rte_eth_tx_burst(a->port, 0, &m, 1) != 1) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	a->tx++;
+	a->sent[*k]++;
+	if (++*n == a->count) {
+		*n = 0;
+		++*k;
+	}
+}
+
+static int app_run(struct app *a)
+{
+	uint64_t hz = rte_get_timer_hz(), end = 0, now, last_resend = rte_get_timer_cycles();
+	unsigned int k = 0, n = 0, i;
+	int ret = 0;
+
+	if (a->seconds)
+		end = rte_get_timer_cycles() + hz * a->seconds;
+	while (!app_quit) {
+		app_poll(a);
+		now = rte_get_timer_cycles();
+		if (a->mode == APP_GEN) {
+			if (app_gen_done(a))
+				break;
+			app_gen_step(a, &k, &n);
+			/* the peer may still be resolving us (ARP) and drop the first requests:
+			 * after a second without progress, count the outstanding ones as lost
+			 * and send them again */
+			if (now - last_resend > hz && k < a->n_sizes &&
+				a->sent[k] > a->ok[k] + a->bad[k]) {
+				a->sent[k] = a->ok[k] + a->bad[k];
+				n = (unsigned int)a->sent[k];
+				last_resend = now;
+			}
+		}
+		if (end && now > end)
+			break;
+	}
+	if (a->mode == APP_GEN) {
+		for (i = 0; i < a->n_sizes; i++) {
+			printf("gen size %u sent %u ok %" PRIu64 " bad %" PRIu64 "\n", a->sizes[i],
+				a->count, a->ok[i], a->bad[i]);
+			if (a->ok[i] != a->count || a->bad[i])
+				ret = 1;
+		}
+	}
+	printf("%s rx %" PRIu64 " tx %" PRIu64 " arp %" PRIu64 " icmp %" PRIu64
+	       " reflected %" PRIu64 " other %" PRIu64 "\n",
+		a->mode == APP_GEN    ? "gen"
+		: a->mode == APP_ECHO ? "echo"
+				      : "sink",
+		a->rx, a->tx, a->arp_replies, a->icmp_replies, a->reflected, a->other);
+	fflush(stdout);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a;
+	int n, ret;
+
+	memset(&a, 0, sizeof(a));
+	/* a partition's stdout is its log file: lines as they come */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "vsw-dpdk-app: rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= n;
+	argv += n;
+	argv[0] = (char *)"vsw-dpdk-app";
+	if (app_args(&a, argc, argv)) {
+		fprintf(stderr, "usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
+				"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
+				"[--count N] [--seconds S]\n");
+		rte_eal_cleanup();
+		return 2;
+	}
+	signal(SIGTERM, app_signal);
+	signal(SIGINT, app_signal);
+	a.pool = rte_pktmbuf_pool_create(
+		"app_pool", APP_NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (a.pool == NULL) {
+		fprintf(stderr, "vsw-dpdk-app: mbuf pool: %s\n", rte_strerror(rte_errno));
+		rte_eal_cleanup();
+		return 1;
+	}
+	ret = app_port_init(&a) ? 1 : app_run(&a);
+	rte_eth_dev_stop(a.port);
+	rte_eth_dev_close(a.port);
+	rte_eal_cleanup();
+	return ret;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libvsw_uio.so: the /dev/uioN semantics a partition's uio NIC needs (DESIGN.md decision 12,
+ * reference/dpdk-netvsc-guest.md §3.1, §5b), preloaded by vsw-guest-init into the command of a
+ * partition with a `guest=uio` NIC.
+ *
+ * The uio core treats an mmap offset as a map index (offset = index x page size), which no file
+ * can do, so we wrap the calls DPDK's vmbus bus makes through the PLT:
+ *  - open/open64 of /dev/uio<N>: an fd of /dev/null, remembered as "uio N" (the node need not
+ *    exist; DPDK keeps one such fd and never reads or writes it, §4). A process's first open
+ *    claims the device from vsw-guest-init over VSW_UIO_CTL_FD and waits for the answer: for
+ *    every process after the first, init closes and reopens the channel, as the kernel does at
+ *    the last close and next open, so each DPDK process meets a host without NVSP state;
+ *  - mmap/mmap64 on such an fd: map index = offset / 4096, mapped from the partition memory fd at
+ *    that map's offset in partition memory; the length must fit the map;
+ *  - memfd_create("nohuge") (EAL with --no-huge): a duplicate of the partition memory fd, so
+ *    that DPDK's heap lives in partition memory; ftruncate of it succeeds without resizing, and
+ *    its mmap at address A maps partition memory at offset A ("identity window"): with
+ *    --iova-mode=va the page numbers the PMD puts in GPA ranges (iova >> 12 = A >> 12) are then
+ *    guest page numbers the host checks against partition memory like any other;
+ *  - close forgets the fd.
+ * Everything else goes to libc unchanged.
+ *
+ * Environment (set by vsw-guest-init):
+ *   VSW_UIO_MEM_FD    the partition memory fd (inherited)
+ *   VSW_UIO_CTL_FD    SOCK_SEQPACKET socket to vsw-guest-init (inherited; optional)
+ *   VSW_UIO_DEV       N of /dev/uioN
+ *   VSW_UIO_MAPS      "OFF:SIZE,OFF:SIZE,..." in map order, hex or decimal bytes
+ *   VSW_UIO_HEAP_MIN  lowest partition-memory offset the heap may occupy (init's own pages are
+ *                     below it)
+ * Misconfiguration makes the wrapped call fail (EINVAL/ENOMEM) with a line on stderr.
+ */
+/* our own symbols must be both the plain and the 64 names: no header redirection */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UIO_MAX_MAPS 8
+#define UIO_MAX_FDS 32
+#define UIO_PAGE 4096u
+
+enum uio_kind { UIO_NONE, UIO_DEV, UIO_HEAP };
+
+struct uio_fd {
+	int fd;
+	enum uio_kind kind;
+};
+
+static pthread_mutex_t uio_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct uio_fd uio_fds[UIO_MAX_FDS];
+static pthread_once_t uio_once = PTHREAD_ONCE_INIT;
+
+static int (*real_open)(const char *, int, ...);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_close)(int);
+static int (*real_ftruncate)(int, off_t);
+
+static pthread_mutex_t uio_claim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t uio_claimed_by; /* under uio_claim_lock (held across the exchange with init) */
+
+static struct {
+	int mem_fd;
+	int ctl_fd;
+	uint64_t mem_size;
+	int dev;
+	unsigned int n_maps;
+	uint64_t off[UIO_MAX_MAPS], size[UIO_MAX_MAPS];
+	uint64_t heap_min;
+} uio_cfg = {.mem_fd = -1, .ctl_fd = -1, .dev = -1};
+
+static int env_u64(const char *name, uint64_t *v)
+{
+	const char *s = getenv(name);
+	char *end;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+static void uio_maps_parse(const char *s)
+{
+	char *end;
+
+	while (s && *s && uio_cfg.n_maps < UIO_MAX_MAPS) {
+		uio_cfg.off[uio_cfg.n_maps] = strtoull(s, &end, 0);
+		if (*end != ':')
+			break;
+		uio_cfg.size[uio_cfg.n_maps] = strtoull(end + 1, &end, 0);
+		uio_cfg.n_maps++;
+		if (*end != ',')
+			break;
+		s = end + 1;
+	}
+}
+
+static void uio_init(void)
+{
+	struct stat st;
+	uint64_t v;
+
+	real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
+	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap64");
+	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate64");
+	if (env_u64("VSW_UIO_MEM_FD", &v) == 0 && v < 65536 && fstat((int)v, &st) == 0) {
+		uio_cfg.mem_fd = (int)v;
+		uio_cfg.mem_size = (uint64_t)st.st_size;
+	}
+	if (env_u64("VSW_UIO_CTL_FD", &v) == 0 && v < 65536)
+		uio_cfg.ctl_fd = (int)v;
+	if (env_u64("VSW_UIO_DEV", &v) == 0 && v < 256)
+		uio_cfg.dev = (int)v;
+	uio_maps_parse(getenv("VSW_UIO_MAPS"));
+	if (env_u64("VSW_UIO_HEAP_MIN", &v) == 0)
+		uio_cfg.heap_min = v;
+}
+
+static void uio_ready(void)
+{
+	pthread_once(&uio_once, uio_init);
+}
+
+static void uio_fd_set(int fd, enum uio_kind kind)
+{
+	unsigned int i, free_slot = UIO_MAX_FDS;
+
+	pthread_mutex_lock(&uio_lock);
+	for (i = 0; i < UIO_MAX_FDS; i++) {
+		if (uio_fds[i].kind != UIO_NONE && uio_fds[i].fd == fd) {
+			uio_fds[i].kind = kind;
+			goto out;
+		}
+		if (uio_fds[i].kind == UIO_NONE && free_slot == UIO_MAX_FDS)
+			free_slot = i;
+	}
+	if (kind != UIO_NONE && free_slot < UIO_MAX_FDS)
+		uio_fds[free_slot] = (struct uio_fd){.fd = fd, .kind = kind};
+out:
+	pthread_mutex_unlock(&uio_lock);
+}
+
+static enum uio_kind uio_fd_kind(int fd)
+{
+	enum uio_kind kind = UIO_NONE;
+	unsigned int i;
+
+	pthread_mutex_lock(&uio_lock);
+	for (i = 0; i < UIO_MAX_FDS; i++) {
+		if (uio_fds[i].kind != UIO_NONE && uio_fds[i].fd == fd) {
+			kind = uio_fds[i].kind;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&uio_lock);
+	return kind;
+}
+
+static bool uio_fd_table_full(void)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&uio_lock);
+	for (i = 0; i < UIO_MAX_FDS; i++)
+		n += uio_fds[i].kind != UIO_NONE;
+	pthread_mutex_unlock(&uio_lock);
+	return n == UIO_MAX_FDS;
+}
+
+/* "/dev/uio<N>" with our N. */
+static bool uio_path_is_ours(const char *path)
+{
+	char *end;
+	long n;
+
+	if (!path || strncmp(path, "/dev/uio", 8) != 0 || path[8] < '0' || path[8] > '9')
+		return false;
+	n = strtol(path + 8, &end, 10);
+	return *end == '\0' && n == uio_cfg.dev;
+}
+
+/* 0 once this process holds the device (claimed now or before), or an errno. */
+static int uio_claim(void)
+{
+	uint32_t req = 0x55494f31u, status = EIO; /* guest-drivers/uio/uio.h GD_UIO_CTL_CLAIM */
+	int err = 0;
+
+	if (uio_cfg.ctl_fd < 0)
+		return 0;
+	pthread_mutex_lock(&uio_claim_lock);
+	if (uio_claimed_by != getpid()) {
+		if (send(uio_cfg.ctl_fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+			recv(uio_cfg.ctl_fd, &status, sizeof(status), 0) != sizeof(status))
+			err = EIO;
+		else
+			err = (int)status;
+		if (err == 0)
+			uio_claimed_by = getpid();
+	}
+	pthread_mutex_unlock(&uio_claim_lock);
+	return err;
+}
+
+static int uio_open(const char *path, int flags, mode_t mode)
+{
+	int fd, err;
+
+	uio_ready();
+	if (!uio_path_is_ours(path))
+		return real_open(path, flags, mode);
+	if (uio_cfg.mem_fd < 0 || uio_fd_table_full()) {
+		errno = ENODEV;
+		return -1;
+	}
+	err = uio_claim();
+	if (err) {
+		fprintf(stderr, "libvsw_uio: /dev/uio%d: the channel could not be reset (%s)\n",
+			uio_cfg.dev, strerror(err));
+		errno = err;
+		return -1;
+	}
+	fd = real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
+	if (fd >= 0)
+		uio_fd_set(fd, UIO_DEV);
+	return fd;
+}
+
+/* as libc decides whether a mode argument follows */
+static bool uio_needs_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (uio_needs_mode(flags)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return uio_open(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (uio_needs_mode(flags)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return uio_open(path, flags, mode);
+}
+
+static void *uio_fail(int err, const char *why)
+{
+	fprintf(stderr, "libvsw_uio: %s\n", why);
+	errno = err;
+	return MAP_FAILED;
+}
+
+static void *uio_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	enum uio_kind kind;
+	uint64_t idx, a = (uint64_t)(uintptr_t)addr;
+
+	uio_ready();
+	kind = fd >= 0 ? uio_fd_kind(fd) : UIO_NONE;
+	if (kind == UIO_DEV) {
+		/* the uio core's rule: the offset names the map, the length must fit in it */
+		if (off < 0 || (uint64_t)off % UIO_PAGE != 0)
+			return uio_fail(EINVAL, "uio mmap: offset is not a map index");
+		idx = (uint64_t)off / UIO_PAGE;
+		if (idx >= uio_cfg.n_maps || len == 0 || len > uio_cfg.size[idx])
+			return uio_fail(EINVAL, "uio mmap: no such map, or longer than the map");
+		return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd, (off_t)uio_cfg.off[idx]);
+	}
+	if (kind == UIO_HEAP) {
+		/* identity window: partition memory at offset = address (see the top) */
+		if (off != 0 || !(flags & MAP_FIXED) || a % UIO_PAGE != 0 || a < uio_cfg.heap_min ||
+			len > uio_cfg.mem_size || a > uio_cfg.mem_size - len)
+			return uio_fail(ENOMEM, "DPDK heap outside partition memory (give the "
+						"partition more memory, or a smaller -m)");
+		return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd, (off_t)a);
+	}
+	return real_mmap(addr, len, prot, flags, fd, off);
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return uio_mmap(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return uio_mmap(addr, len, prot, flags, fd, off);
+}
+
+int memfd_create(const char *name, unsigned int flags)
+{
+	int fd;
+
+	uio_ready();
+	if (!name || strcmp(name, "nohuge") != 0 || uio_cfg.mem_fd < 0) {
+		/* libc's memfd_create is a plain syscall wrapper */
+		return (int)syscall(SYS_memfd_create, name, flags);
+	}
+	fd = fcntl(uio_cfg.mem_fd, (flags & MFD_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 3);
+	if (fd >= 0)
+		uio_fd_set(fd, UIO_HEAP);
+	return fd;
+}
+
+static int uio_ftruncate(int fd, off_t len)
+{
+	uio_ready();
+	if (fd >= 0 && uio_fd_kind(fd) == UIO_HEAP) {
+		/* partition memory has its size for good (sealed): checked at mmap instead */
+		if (len < 0 || (uint64_t)len > uio_cfg.mem_size) {
+			errno = EFBIG;
+			return -1;
+		}
+		return 0;
+	}
+	return real_ftruncate(fd, len);
+}
+
+int ftruncate(int fd, off_t len)
+{
+	return uio_ftruncate(fd, len);
+}
+
+int ftruncate64(int fd, off_t len)
+{
+	return uio_ftruncate(fd, len);
+}
+
+int close(int fd)
+{
+	uio_ready();
+	if (fd >= 0 && uio_fd_kind(fd) != UIO_NONE)
+		uio_fd_set(fd, UIO_NONE);
+	return real_close(fd);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libvsw_uio.so (shim.c), linked into this test so that its open/mmap/memfd_create/ftruncate/
+ * close take the place of libc's as they do under LD_PRELOAD: /dev/uioN map indexes, map bounds,
+ * the identity-mapped DPDK heap and its refusals, and that close forgets an fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define MEM_SIZE (1ull << 30) /* sparse */
+#define MAP0_OFF 0x100000ull
+#define MAP1_OFF 0x300000ull
+#define HEAP_MIN 0x1000000ull
+#define HEAP_VA 0x30000000ull
+
+static int mem_fd;
+
+static uint8_t mem_byte(uint64_t off)
+{
+	uint8_t b = 0;
+
+	assert_int_equal(pread(mem_fd, &b, 1, (off_t)off), 1);
+	return b;
+}
+
+static void uio_maps_by_index(void **state)
+{
+	int fd = open("/dev/uio0", O_RDWR);
+	uint8_t *p;
+
+	assert_true(fd >= 0);
+	/* map 1 (offset 1 page): partition memory at MAP1_OFF, 2 pages */
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0xa1);
+	p[4096] = 0x5a; /* shared with partition memory */
+	assert_int_equal(mem_byte(MAP1_OFF + 4096), 0x5a);
+	munmap(p, 8192);
+	/* map 0, shorter than the map: fine */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0xa0);
+	munmap(p, 4096);
+	close(fd);
+}
+
+static void uio_refusals(void **state)
+{
+	int fd = open("/dev/uio0", O_RDWR);
+
+	assert_true(fd >= 0);
+	/* longer than the map */
+	errno = 0;
+	assert_true(mmap(NULL, 3 * 4096, PROT_READ, MAP_SHARED, fd, 4096) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	/* no map 2 */
+	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 2 * 4096) == MAP_FAILED);
+	/* not a page multiple */
+	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 100) == MAP_FAILED);
+	close(fd);
+	/* another uio device is not ours: the real open, which finds no such node */
+	errno = 0;
+	assert_int_equal(open("/dev/uio1", O_RDWR), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(open("/dev/uio0x", O_RDWR), -1);
+}
+
+static void close_forgets_the_fd(void **state)
+{
+	char path[] = "/tmp/shim_test.XXXXXX";
+	int fd = open("/dev/uio0", O_RDWR), fd2;
+	uint8_t page[8192], *p;
+
+	assert_true(fd >= 0);
+	close(fd);
+	fd2 = mkstemp(path);
+	assert_int_equal(fd2, fd); /* the number is reused at once */
+	unlink(path);
+	memset(page, 0x77, sizeof(page));
+	assert_int_equal(write(fd2, page, sizeof(page)), (ssize_t)sizeof(page));
+	/* a plain file now: offset 4096 is a file offset, not map 1 */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 4096);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0x77);
+	munmap(p, 4096);
+	close(fd2);
+}
+
+static void heap_identity_mapped(void **state)
+{
+	int fd = memfd_create("nohuge", 0);
+	void *resv;
+	uint8_t *p;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64 << 20), 0); /* no resize: memory is sealed in vmmd */
+	/* EAL maps its heap MAP_FIXED over a reservation */
+	resv = mmap((void *)HEAP_VA, 1 << 20, PROT_NONE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (resv != (void *)HEAP_VA)
+		skip();
+	p = mmap(resv, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	assert_ptr_equal(p, resv);
+	assert_int_equal(p[0], 0xb0);
+	p[8] = 0x42;
+	assert_int_equal(mem_byte(HEAP_VA + 8), 0x42);
+	munmap(p, 1 << 20);
+	close(fd);
+}
+
+static void heap_refusals(void **state)
+{
+	int fd = memfd_create("nohuge", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)MEM_SIZE + 1), -1);
+	/* not fixed: EAL always gives its reserved address */
+	errno = 0;
+	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+	assert_int_equal(errno, ENOMEM);
+	/* below HEAP_MIN: init's rings and buffers live there */
+	assert_true(mmap((void *)(HEAP_MIN - 4096), 8192, PROT_READ,
+			    MAP_SHARED | MAP_FIXED | MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED);
+	/* past the end of partition memory */
+	assert_true(mmap((void *)(MEM_SIZE - 4096), 8192, PROT_READ,
+			    MAP_SHARED | MAP_FIXED | MAP_FIXED_NOREPLACE, fd, 0) == MAP_FAILED);
+	/* a non-zero file offset */
+	assert_true(mmap((void *)HEAP_VA, 4096, PROT_READ,
+			    MAP_SHARED | MAP_FIXED | MAP_FIXED_NOREPLACE, fd, 4096) == MAP_FAILED);
+	close(fd);
+	/* any other memfd is a real one */
+	fd = memfd_create("other", 0);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	close(fd);
+}
+
+static int ctl_peer;
+
+/* A process's first open claims the device once (init answers 0); a forked child claims again and
+ * sees init's refusal. */
+static void first_open_claims_once_per_process(void **state)
+{
+	uint32_t req, status = 5; /* EIO, queued for the child */
+	int fd1, fd2, st;
+	pid_t pid;
+
+	/* the parent claimed at its first open, in the first test, and only then */
+	fd1 = open("/dev/uio0", O_RDWR);
+	fd2 = open("/dev/uio0", O_RDWR);
+	assert_true(fd1 >= 0 && fd2 >= 0);
+	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), sizeof(req));
+	assert_int_equal(req, 0x55494f31u);
+	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), -1);
+	close(fd1);
+	close(fd2);
+	assert_int_equal(send(ctl_peer, &status, sizeof(status), 0), sizeof(status));
+	pid = fork();
+	if (pid == 0)
+		_exit(open("/dev/uio0", O_RDWR) < 0 && errno == EIO ? 0 : 1);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), sizeof(req));
+	assert_int_equal(req, 0x55494f31u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(uio_maps_by_index),
+		cmocka_unit_test(uio_refusals),
+		cmocka_unit_test(close_forgets_the_fd),
+		cmocka_unit_test(heap_identity_mapped),
+		cmocka_unit_test(heap_refusals),
+		cmocka_unit_test(first_open_claims_once_per_process),
+	};
+	uint32_t zero = 0;
+	char v[128];
+	int sv[2];
+
+	/* partition memory with a marker at each region; then the environment init would give
+	 * (raw syscalls: the shim reads its environment at its first call) */
+	mem_fd = (int)syscall(SYS_memfd_create, "mem", 0);
+	if (mem_fd < 0 || syscall(SYS_ftruncate, mem_fd, (off_t)MEM_SIZE) < 0)
+		return 1;
+	pwrite(mem_fd, "\xa0", 1, MAP0_OFF);
+	pwrite(mem_fd, "\xa1", 1, MAP1_OFF);
+	pwrite(mem_fd, "\xb0", 1, HEAP_VA);
+	snprintf(v, sizeof(v), "%d", mem_fd);
+	setenv("VSW_UIO_MEM_FD", v, 1);
+	setenv("VSW_UIO_DEV", "0", 1);
+	/* vsw-guest-init's side: the parent's first claim is answered in advance */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 ||
+		send(sv[0], &zero, sizeof(zero), 0) != sizeof(zero))
+		return 1;
+	ctl_peer = sv[0];
+	snprintf(v, sizeof(v), "%d", sv[1]);
+	setenv("VSW_UIO_CTL_FD", v, 1);
+	snprintf(v, sizeof(v), "0x%llx:0x1000,0x%llx:0x2000", MAP0_OFF, MAP1_OFF);
+	setenv("VSW_UIO_MAPS", v, 1);
+	snprintf(v, sizeof(v), "0x%llx", HEAP_MIN);
+	setenv("VSW_UIO_HEAP_MIN", v, 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

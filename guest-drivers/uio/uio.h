@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The uio_hv_generic view of a partition NIC (DESIGN.md decision 12,
+ * reference/dpdk-netvsc-guest.md): what vsw-guest-init does for a NIC of a `guest=uio`
+ * partition instead of running our netvsc driver, so that an unmodified DPDK netvsc PMD drives
+ * the channel.
+ *
+ *  - sysfs.c: the files of /sys/bus/vmbus/devices/<uuid>/ (on a tmpfs vmmd mounted over
+ *    /sys/bus) in exactly the formats Linux 6.1 prints (reference §2, §3.1);
+ *  - dev.c:   what uio_hv_generic's probe and first open do: the channel's rings, receive and
+ *    send buffers with their GPADLs, the interrupt and monitor pages, the open channel; no NVSP.
+ * The /dev/uioN mmap semantics come from the preload library (shim.c, libvsw_uio.so).
+ */
+#ifndef VSW_GUEST_UIO_H
+#define VSW_GUEST_UIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest.h"
+
+#define GD_UIO_MAPS 5 /* txrx_rings, int_page, monitor_page, recv:, send: */
+#define GD_UIO_NAME_SIZE 32
+#define GD_UIO_RING_PAGES 512u	     /* per direction: 2 MiB, Linux's VMBUS_RING_SIZE for uio */
+#define GD_UIO_RECV_SIZE (16u << 20) /* receive buffer (Linux: 31 MiB; the PMD reads the size) */
+#define GD_UIO_SEND_SIZE (16u << 20) /* send buffer, as Linux */
+#define GD_UIO_SYSFS_DEVICES "/sys/bus/vmbus/devices"
+
+struct gd_uio_map {
+	char name[GD_UIO_NAME_SIZE]; /* "txrx_rings", ..., "recv:<gpadl>" */
+	uint64_t offset;	     /* bytes into partition memory (for the preload library) */
+	uint64_t size;		     /* bytes */
+};
+
+/* One device as the sysfs files show it. */
+struct gd_uio_view {
+	struct vmbus_guid class_id;  /* interface type (wire byte order) */
+	struct vmbus_guid device_id; /* instance; also the directory name */
+	uint32_t relid;		     /* "id" */
+	uint8_t monitor_id;	     /* < 128 (DPDK indexes 4 groups of 32) */
+	int numa_node;		     /* -1 */
+	unsigned int uio_index;	     /* N of uio/uioN and /dev/uioN */
+	struct gd_uio_map maps[GD_UIO_MAPS];
+	unsigned int n_maps;
+};
+
+/* "{%pUl}": lower-case GUID with braces, 38 characters + NUL. */
+void gd_uio_guid_format(const struct vmbus_guid *g, char out[39], int braces);
+/* The uio core's map size format "%pa\n": "0x%016llx\n". Returns the length. */
+int gd_uio_size_format(uint64_t size, char *buf, size_t len);
+/* The five map names of uio_hv_generic for the given buffer GPADLs. */
+void gd_uio_map_names(struct gd_uio_view *v, uint32_t recv_gpadl, uint32_t send_gpadl);
+
+/*
+ * Write 'v' under 'devices' (normally GD_UIO_SYSFS_DEVICES, created if missing): the device
+ * directory <uuid>/ with class_id, device_id, id, monitor_id, numa_node, then uio/uio<N>/maps/
+ * map<i>/{name,size}, built under a hidden name and renamed into place last, so that the tree is
+ * complete when "uio" appears (DPDK skips a device without it). Multi-queue's channels/<relid>/
+ * directories would go in the same way, before the rename. Returns 0 or -errno.
+ */
+int gd_uio_view_write(const char *devices, const struct gd_uio_view *v);
+
+/* A NIC taken over for a uio guest (dev.c). */
+struct gd_uio_dev {
+	struct gd_gmem gmem;
+	struct gd_vmbus vb;
+	struct gd_channel ch;
+	int msg_fd;
+	uint64_t recv_pfn, send_pfn;
+	uint32_t recv_gpadl, send_gpadl;
+	uint64_t end_pfn; /* first page above everything we allocated */
+	struct gd_uio_view view;
+	int ctl_fd[2]; /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
+	bool claimed;  /* a process has opened /dev/uioN since the channel was (re)opened */
+	uint64_t reopens;
+};
+
+/* The request libvsw_uio.so sends on its control fd at a process's first open of /dev/uioN; the
+ * answer is a u32: 0 (the channel is fresh for it) or a positive errno. */
+#define GD_UIO_CTL_CLAIM 0x55494f31u /* "UIO1" */
+
+/* Connect, take the first netvsc offer, allocate and GPADL the buffers, open the channel with
+ * GD_UIO_RING_PAGES per direction, fill dev->view. Returns 0, -ENODEV (no host / no offer) or
+ * -errno. */
+int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms, int reply_ms,
+	void (*on_contact)(void *), void *arg);
+/* Serve host messages and the command's claims until 'stop_fd' is readable or the host goes
+ * away. The first claim gets the channel as opened; each later one (a new DPDK process) gets it
+ * closed and opened again, as Linux's last close and next open of /dev/uioN do, so that the
+ * new PMD finds a host without NVSP state. */
+int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd);
+void gd_uio_dev_stop(struct gd_uio_dev *dev);
+/* Give the command (started after this) what libvsw_uio.so needs: a non-close-on-exec copy of
+ * the memory fd and the VSW_UIO_* variables (shim.c), plus LD_PRELOAD='preload' if not NULL. */
+int gd_uio_dev_export(struct gd_uio_dev *dev, const char *preload);
+
+#endif

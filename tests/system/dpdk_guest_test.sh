@@ -1,0 +1,129 @@
+#!/bin/bash
+# Issue 5: a third-party guest. Partition A presents its NIC the way Linux's uio_hv_generic does
+# (vmmctl --nic ...,guest=uio: vsw-guest-init opens the channel and writes /sys/bus/vmbus,
+# libvsw_uio.so gives /dev/uio0 its mmap semantics) and runs vsw-dpdk-app, linked against
+# Debian's libdpdk, whose unmodified netvsc PMD drives the NIC. Partition B runs our own guest
+# driver with a kernel stack (tap eth0). Both ports are on access VLAN 30 of vswitchd; a namespace
+# behind an af_packet trunk uplink sees VLAN 30 tagged.
+#  - B and the namespace ping A (ICMP echo answered by the DPDK app) at 64, 1400 and 1514-byte
+#    frames;
+#  - A (gen mode) sends 32 ICMP echo requests of each of 64, 1400 and 1514 bytes to B and
+#    checks every reply's payload;
+#  - A is stopped and started again between the phases.
+#  - in one partition start, a generator and then echo: the second DPDK process gets a reopened
+#    channel (as from Linux's last close and next open of /dev/uio0).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vmm_lib.sh"
+
+GUEST_INIT=${GUEST_INIT:-$VSW_BUILD/guest-drivers/vsw-guest-init}
+DPDK_APP=${DPDK_APP:-$VSW_BUILD/guest-drivers/vsw-dpdk-app}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
+command -v nsenter >/dev/null 2>&1 || skip "nsenter (util-linux) not installed"
+unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
+    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
+for f in "$VMMD" "$VMMCTL" "$GUEST_INIT" "$DPDK_APP" "$(dirname "$GUEST_INIT")/libvsw_uio.so"; do
+    [ -e "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
+done
+
+vsw_init dg
+vmm_init dg
+SW=dg
+MAC_A=02:00:5e:30:00:0a
+MAC_B=02:00:5e:30:00:0b
+# DPDK's heap is mapped from partition memory at offset = its address (libvsw_uio.so): the
+# partition needs memory above the address EAL picks; --base-virtaddr keeps that low.
+EAL="--no-huge -m 64 --iova-mode=va --no-pci --base-virtaddr=0x8000000 --file-prefix=dg --log-level=lib.eal:notice ${DG_EAL_EXTRA:-}"
+A_MEM=512
+
+log "uplink namespace behind an af_packet trunk (VLAN 30 tagged by a raw socket, lib.sh vping)"
+add_host 1
+
+vsw_start
+ln -s "$(vsw_dir)/sock" "$SWDIR/$SW.sock"
+attach 1 up1 trunks=30
+vmm_start "$GUEST_INIT"
+
+# a_cmd MODE ARGS: the DPDK app in partition A, its output in the partition log
+a_create() {
+    vm_ok create vma --memory $A_MEM --nic "switch=$SW,mac=$MAC_A,port=vma,guest=uio" \
+        --cmd "$1" >/dev/null
+}
+a_log() { cat "$VMM_STATE/vma.log" 2>/dev/null; }
+
+log "partition B: our guest driver, kernel stack"
+vm_ok create vmb --memory 128 --nic "switch=$SW,mac=$MAC_B,port=vmb" \
+    --cmd 'ip addr add 10.30.0.2/24 dev eth0; exec sleep 100000' >/dev/null
+vm_ok start vmb >/dev/null
+wait_for 20 port_is_up vmb || fail "port vmb not up"
+vsctl_ok set-port vmb tag=30 >/dev/null
+
+log "partition A: DPDK netvsc PMD through the uio view (echo mode)"
+a_create "exec $DPDK_APP $EAL -- echo --ip 10.30.0.1"
+vm_ok start vma >/dev/null
+wait_for 20 port_is_up vma || fail "port vma not up: $(a_log | tail -20)"
+vsctl_ok set-port vma tag=30 >/dev/null
+wait_for 30 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
+    fail "the DPDK app did not bring its port up: $(a_log | tail -30)"
+grep -qi "port 0 mac $MAC_A link up" "$VMM_STATE/vma.log" ||
+    fail "DPDK port: wrong MAC or link down: $(grep 'port 0' "$VMM_STATE/vma.log")"
+
+log "B pings A (ICMP answered by the DPDK app): 64, 1400, 1514-byte frames"
+for s in 22 1358 1472; do
+    vping_vm_ok vmb 10.30.0.1 -s $s
+done
+
+log "the uplink namespace pings A through the trunk (VLAN 30 tagged both ways): 64, 1400, 1514 bytes at A, payloads checked"
+for s in 22 1358 1472; do
+    vping_ok "uplink VID 30 -> A, ICMP payload $s" 30 1 --mac "$(hmac 1)" --ip 10.30.0.9 \
+        --dst 10.30.0.1 --vid 30 --size $s --count 3 >/dev/null
+done
+
+# a_stop: stop and delete partition A
+a_stop() {
+    vm_ok stop vma >/dev/null
+    wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show vma | jq -e '.pid > 0' >/dev/null" ||
+        fail "vma did not stop"
+    vm_ok delete vma >/dev/null
+}
+
+# a_gen PEER-IP PEER-MAC: partition A in gen mode; every request answered, payloads intact
+a_gen() {
+    a_create "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip $1 --peer-mac $2 --count 32 --seconds 20; echo app-exit=\$?; exec sleep 100000"
+    vm_ok start vma >/dev/null
+    # the port is new: until its VLAN is set, the requests go nowhere (gen sends them again)
+    wait_for 20 port_is_up vma || fail "port vma not up: $(a_log | tail -20)"
+    vsctl_ok set-port vma tag=30 >/dev/null
+    wait_for 40 sh -c "grep -q 'app-exit=' '$VMM_STATE/vma.log'" || fail "gen did not finish: $(a_log | tail -30)"
+    a_log | grep '^gen'
+    grep -q 'app-exit=0' "$VMM_STATE/vma.log" || fail "gen to $1 failed: $(a_log | tail -30)"
+    for s in 64 1400 1514; do
+        grep -q "gen size $s sent 32 ok 32 bad 0" "$VMM_STATE/vma.log" ||
+            fail "gen to $1, size $s: $(a_log | grep "gen size $s")"
+    done
+}
+
+log "A stopped: the echo app ends cleanly"
+a_stop
+grep -q "echo rx" "$VMM_STATE/vma.log" || fail "the echo app did not exit cleanly: $(a_log | tail -20)"
+
+log "A (gen mode) -> B: ICMP echo requests of 64, 1400, 1514 bytes, payloads checked"
+a_gen 10.30.0.2 $MAC_B
+
+log "restart of A: a generator, then (same partition, channel reopened for it) echo; B pings it"
+a_stop
+a_create "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1"
+vm_ok start vma >/dev/null
+wait_for 20 port_is_up vma || fail "port vma not up after the restart: $(a_log | tail -20)"
+vsctl_ok set-port vma tag=30 >/dev/null
+wait_for 40 sh -c "grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log' && [ \$(grep -c 'port 0 mac' '$VMM_STATE/vma.log') = 2 ]" ||
+    fail "gen then echo in one partition: $(a_log | tail -30)"
+for s in 22 1472; do
+    vping_vm_ok vmb 10.30.0.1 -s $s
+done
+
+log "no guest protocol errors on either port (the PMD's requests all handled)"
+vsjson port-stats | jq -c '.[] | select(.netvsc) | {name, errors: .netvsc.errors}' >"$T/errors.json"
+jq -e -s 'all(.[]; .errors | to_entries | all(.value == 0))' "$T/errors.json" >/dev/null ||
+    fail "guest protocol errors: $(cat "$T/errors.json")"
+log "ok"
