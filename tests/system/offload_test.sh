@@ -1,6 +1,7 @@
 #!/bin/bash
 # Offloads and jumbo frames through netvsc ports (DESIGN decision 8, hyperv-facts 7.4-7.8, 8):
-#  - two partitions (vm1, vm2) on one switch and an uplink namespace behind an af_packet port;
+#  - two partitions (vm1 with 4 queues: subchannels and RSS, vm2 with one) on one switch and an
+#    uplink namespace behind an af_packet port;
 #  - offloads on: the guests negotiate checksum, LSO and RSC (list-ports shows it); iperf3 and
 #    a checked TCP copy partition-to-partition (LSO frames delivered whole as RSC) and
 #    partition-to-uplink (segmented in software: a capture on the uplink side of the switch sees
@@ -103,7 +104,7 @@ vm_iperf() {
 # partitions: create and start vm1 and vm2
 partitions() {
     local vm
-    vm_ok create vm1 --memory 160 --nic "switch=$SW,mac=02:00:5e:40:00:01,port=vm1" \
+    vm_ok create vm1 --memory 160 --nic "switch=$SW,mac=02:00:5e:40:00:01,port=vm1,queues=4" \
         --cmd "ip addr add 10.40.0.1/24 dev eth0; exec sleep 100000" >/dev/null
     vm_ok create vm2 --memory 160 --nic "switch=$SW,mac=02:00:5e:40:00:02,port=vm2" \
         --cmd "ip addr add 10.40.0.2/24 dev eth0; exec sleep 100000" >/dev/null
@@ -149,6 +150,7 @@ partitions
 expect_json "vm1 negotiated checksum, LSO and RSC" \
     '.[] | select(.name == "vm1") | .netvsc.guest.offloads | (.advertised == ["csum", "lso", "rsc"]) and (.enabled | index("lso4") and index("rsc4") and index("tx_csum_tcp4"))' list-ports
 vping_vm_ok vm1 10.40.0.2
+log "vm1 channels: $(vsjson list-ports | jq -c '.[] | select(.name == "vm1") | .netvsc.channels')"
 vm_iperf in_vm2 10.40.0.2 in_vm1
 vm_tcp_copy in_vm2 10.40.0.2 in_vm1 8
 LSO=$(nv_ctr vm1 from_guest_lso)
