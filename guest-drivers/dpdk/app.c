@@ -2,10 +2,10 @@
 /*
  * vsw-dpdk-app: a small DPDK application for a partition whose NIC is presented in
  * uio_hv_generic form (`guest=uio`, DESIGN.md decision 12): Debian's unmodified netvsc PMD drives
- * the NIC; this program only uses the ethdev API, one RX and one TX queue on port 0.
+ * the NIC; this program only uses the ethdev API on port 0.
  *
  *   vsw-dpdk-app EAL-ARGS -- MODE --ip A.B.C.D [--peer-ip A.B.C.D --peer-mac MAC]
- *                [--sizes 64,1400,1514] [--count N] [--seconds S]
+ *                [--sizes 64,1400,1514] [--count N] [--seconds S] [--queues N]
  *
  * (EAL-ARGS as a partition needs them: --no-huge -m N --iova-mode=va --no-pci.)
  * Every mode answers ARP requests for --ip and ICMP echo requests to --ip (so a kernel-stack
@@ -17,6 +17,10 @@
  *         pattern, and checks the replies: prints "gen size S sent N ok K bad B" per size and
  *         exits 0 only if every request got one correct reply within --seconds (default 10).
  *   sink  counts what arrives, prints "sink rx N" at the end.
+ * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
+ * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
+ * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
+ * "rxq Q rx N" per queue.
  * Exits with a stopped and closed port (the PMD sends its packet filter 0) and rte_eal_cleanup().
  * Testpmd is of no use here: Debian's 22.11 testpmd forwards nothing on netvsc
  * (reference/dpdk-netvsc-guest.md §0).
@@ -48,6 +52,7 @@
 #define APP_FRAME_MAX 1514u
 #define APP_FRAME_MIN 42u   /* Ethernet + IPv4 + ICMP headers */
 #define APP_MAX_COUNT 4096u /* gen requests per size: the sequence number's low 12 bits */
+#define APP_MAX_QUEUES 16u  /* vmmd's queues= limit */
 
 enum app_mode { APP_ECHO, APP_GEN, APP_SINK };
 
@@ -61,6 +66,8 @@ struct app {
 	unsigned int sizes[APP_MAX_SIZES], n_sizes;
 	unsigned int count;
 	unsigned int seconds;
+	uint16_t n_queues;
+	uint64_t rxq[APP_MAX_QUEUES]; /* frames received per RX queue */
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
 	/* gen: per size index */
 	uint64_t sent[APP_MAX_SIZES], ok[APP_MAX_SIZES], bad[APP_MAX_SIZES];
@@ -117,6 +124,7 @@ static int app_args(struct app *a, int argc, char **argv)
 		{"sizes", required_argument, NULL, 's'},
 		{"count", required_argument, NULL, 'c'},
 		{"seconds", required_argument, NULL, 't'},
+		{"queues", required_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -132,6 +140,7 @@ static int app_args(struct app *a, int argc, char **argv)
 	else
 		return -EINVAL;
 	a->count = 32;
+	a->n_queues = 1;
 	a->seconds = a->mode == APP_GEN ? 10 : 0;
 	a->sizes[0] = 64;
 	a->sizes[1] = 1400;
@@ -163,6 +172,14 @@ static int app_args(struct app *a, int argc, char **argv)
 		case 't':
 			a->seconds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'q': {
+			unsigned long q = strtoul(optarg, NULL, 10);
+
+			if (q < 1 || q > APP_MAX_QUEUES)
+				return -EINVAL;
+			a->n_queues = (uint16_t)q;
+			break;
+		}
 		default:
 			return -EINVAL;
 		}
@@ -178,8 +195,10 @@ static int app_args(struct app *a, int argc, char **argv)
 static int app_port_init(struct app *a)
 {
 	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
 	struct rte_eth_link link;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	uint16_t q;
 	int ret;
 
 	if (rte_eth_dev_count_avail() == 0) {
@@ -188,13 +207,28 @@ static int app_port_init(struct app *a)
 	}
 	a->port = 0;
 	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_configure(a->port, 1, 1, &conf);
+	ret = rte_eth_dev_info_get(a->port, &info);
+	if (ret == 0 && a->n_queues > 1) {
+		if (info.max_rx_queues < a->n_queues || info.max_tx_queues < a->n_queues) {
+			fprintf(stderr, "vsw-dpdk-app: the port has %u/%u queues, not %u\n",
+				info.max_rx_queues, info.max_tx_queues, a->n_queues);
+			return -EINVAL;
+		}
+		/* RSS over what the PMD offers of IPv4/TCP/UDP (it maps these to NDIS hash types) */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			info.flow_type_rss_offloads;
+	}
 	if (ret == 0)
+		ret = rte_eth_dev_configure(a->port, a->n_queues, a->n_queues, &conf);
+	for (q = 0; ret == 0 && q < a->n_queues; q++) {
 		ret = rte_eth_rx_queue_setup(
-			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(
-			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
+			a->port, q, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(
+				a->port, q, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
+	}
 	if (ret == 0)
 		ret = rte_eth_dev_start(a->port);
 	if (ret == 0)
@@ -205,15 +239,16 @@ static int app_port_init(struct app *a)
 	}
 	rte_eth_link_get_nowait(a->port, &link);
 	rte_ether_format_addr(mac, sizeof(mac), &a->mac);
-	printf("port 0 mac %s link %s speed %u\n", mac, link.link_status ? "up" : "down",
-		link.link_speed);
+	printf("port 0 mac %s link %s speed %u queues %u rss 0x%" PRIx64 "\n", mac,
+		link.link_status ? "up" : "down", link.link_speed, a->n_queues,
+		(uint64_t)conf.rx_adv_conf.rss_conf.rss_hf);
 	fflush(stdout);
 	return 0;
 }
 
-static void app_send(struct app *a, struct rte_mbuf *m)
+static void app_send(struct app *a, uint16_t q, struct rte_mbuf *m)
 {
-	if (rte_eth_tx_burst(a->port, 0, &m, 1) == 1)
+	if (rte_eth_tx_burst(a->port, q, &m, 1) == 1)
 		a->tx++;
 	else
 		rte_pktmbuf_free(m);
@@ -320,13 +355,14 @@ static bool app_icmp(struct app *a, struct rte_mbuf *m, struct rte_ether_hdr *et
 	return true;
 }
 
-static void app_rx_one(struct app *a, struct rte_mbuf *m)
+static void app_rx_one(struct app *a, uint16_t q, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ether_addr tmp;
 	uint16_t type;
 
 	a->rx++;
+	a->rxq[q]++;
 	if (m->data_len < sizeof(*eth) || m->nb_segs != 1 || a->mode == APP_SINK)
 		goto drop;
 	type = rte_be_to_cpu_16(eth->ether_type);
@@ -346,17 +382,19 @@ drop:
 	rte_pktmbuf_free(m);
 	return;
 send:
-	app_send(a, m);
+	app_send(a, q, m);
 }
 
 static void app_poll(struct app *a)
 {
 	struct rte_mbuf *pkts[APP_BURST];
-	uint16_t n, i;
+	uint16_t n, i, q;
 
-	n = rte_eth_rx_burst(a->port, 0, pkts, APP_BURST);
-	for (i = 0; i < n; i++)
-		app_rx_one(a, pkts[i]);
+	for (q = 0; q < a->n_queues; q++) {
+		n = rte_eth_rx_burst(a->port, q, pkts, APP_BURST);
+		for (i = 0; i < n; i++)
+			app_rx_one(a, q, pkts[i]);
+	}
 }
 
 static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned int n)
@@ -480,6 +518,8 @@ static int app_run(struct app *a)
 		: a->mode == APP_ECHO ? "echo"
 				      : "sink",
 		a->rx, a->tx, a->arp_replies, a->icmp_replies, a->reflected, a->other);
+	for (i = 0; i < a->n_queues; i++)
+		printf("rxq %u rx %" PRIu64 "\n", i, a->rxq[i]);
 	fflush(stdout);
 	return ret;
 }
@@ -503,7 +543,7 @@ int main(int argc, char **argv)
 	if (app_args(&a, argc, argv)) {
 		fprintf(stderr, "usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
 				"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
-				"[--count N] [--seconds S]\n");
+				"[--count N] [--seconds S] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}

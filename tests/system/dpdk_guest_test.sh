@@ -12,6 +12,12 @@
 #  - A is stopped and started again between the phases.
 #  - in one partition start, a generator and then echo: the second DPDK process gets a reopened
 #    channel (as from Linux's last close and next open of /dev/uio0).
+#  - multi-queue: A with queues=4 and the app with --queues 4 (the PMD asks for 3 subchannels,
+#    init opens them and publishes channels/<relid>/): pings from 8 source addresses through the
+#    uplink (payloads checked) are spread by the PMD's RSS key and table; vswitchd's per-channel
+#    counters show frames to the guest on more than one channel and the app saw frames on more
+#    than one RX queue; then a generator and echo in one start again (subchannels closed, the
+#    host rescinds them, the next PMD gets them offered again), spread again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vmm_lib.sh"
 
@@ -46,7 +52,7 @@ vmm_start "$GUEST_INIT"
 
 # a_cmd MODE ARGS: the DPDK app in partition A, its output in the partition log
 a_create() {
-    vm_ok create vma --memory $A_MEM --nic "switch=$SW,mac=$MAC_A,port=vma,guest=uio" \
+    vm_ok create vma --memory $A_MEM --nic "switch=$SW,mac=$MAC_A,port=vma,guest=uio${A_QUEUES:+,queues=$A_QUEUES}" \
         --cmd "$1" >/dev/null
 }
 a_log() { cat "$VMM_STATE/vma.log" 2>/dev/null; }
@@ -121,6 +127,64 @@ wait_for 40 sh -c "grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log
 for s in 22 1472; do
     vping_vm_ok vmb 10.30.0.1 -s $s
 done
+
+# channels of port vma whose counter $1 is above $2
+busy_channels() {
+    vsjson port-stats | jq "[.[] | select(.name == \"vma\") | .netvsc.channels[] |
+        select(.$1 > $2)] | length"
+}
+# mq_pings: the uplink pings A from 8 source addresses (RSS hashes the IPv4 pair)
+mq_pings() {
+    local i
+    for i in $(seq 11 18); do
+        vping_ok "uplink 10.30.0.$i -> A (4 queues)" 30 1 --mac "$(hmac 1)" --ip 10.30.0.$i \
+            --dst 10.30.0.1 --vid 30 --size 100 --count 5 >/dev/null
+    done
+}
+# rxq_busy: RX queues of the last app run in A's log (after its last "port 0 mac") with frames
+rxq_busy() { a_log | awk '/^port 0 mac/ {n = 0} /^rxq / && $4 > 0 {n++} END {print n + 0}'; }
+MQ_UP='.[] | select(.name == "vma") | .netvsc.channels.open == 4 and .netvsc.rss.enabled'
+
+log "multi-queue: A with queues=4, the app with 4 RX/TX queues and RSS"
+a_stop
+A_QUEUES=4
+a_create "exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4"
+vm_ok start vma >/dev/null
+wait_for 20 port_is_up vma || fail "port vma (queues=4) not up: $(a_log | tail -20)"
+vsctl_ok set-port vma tag=30 >/dev/null
+wait_for 40 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
+    fail "the DPDK app (4 queues) did not start its port: $(a_log | tail -30)"
+grep -qi "port 0 mac $MAC_A link up .* queues 4" "$VMM_STATE/vma.log" ||
+    fail "DPDK port with 4 queues: $(grep 'port 0' "$VMM_STATE/vma.log")"
+wait_for 10 json_holds "$MQ_UP" list-ports ||
+    fail "vma: not 4 channels with RSS: $(vsjson list-ports | jq -c '.[] | select(.name == "vma") | .netvsc')"
+n=$(vmmctl --json show vma | jq '.vmbus.nics[0].subchannels_open')
+[ "$n" = 3 ] || fail "vmmctl show vma: $n subchannels open, want 3"
+mq_pings
+vping_vm_ok vmb 10.30.0.1 -s 1472
+n=$(busy_channels to_guest_packets 4)
+[ "$n" -ge 2 ] || fail "frames to A on $n channel(s), want >= 2: $(vsjson port-stats | jq -c '.[] | select(.name == "vma") | .netvsc.channels')"
+log "frames to A on $n of 4 channels"
+a_stop
+grep -q "echo rx" "$VMM_STATE/vma.log" || fail "the 4-queue echo app did not exit cleanly: $(a_log | tail -20)"
+a_log | grep '^rxq'
+n=$(rxq_busy)
+[ "$n" -ge 2 ] || fail "the app received on $n RX queue(s), want >= 2: $(a_log | grep '^rxq')"
+
+log "multi-queue restart: a generator then echo, both with 4 queues, in one start of A"
+a_create "$DPDK_APP $EAL -- gen --queues 4 --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4"
+vm_ok start vma >/dev/null
+wait_for 20 port_is_up vma || fail "port vma not up (queues=4, restart): $(a_log | tail -20)"
+vsctl_ok set-port vma tag=30 >/dev/null
+wait_for 60 sh -c "grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log' && [ \$(grep -c 'port 0 mac' '$VMM_STATE/vma.log') = 2 ]" ||
+    fail "gen then echo with 4 queues: $(a_log | tail -30)"
+wait_for 10 json_holds "$MQ_UP" list-ports ||
+    fail "vma after the second PMD: not 4 channels with RSS: $(vsjson list-ports | jq -c '.[] | select(.name == "vma") | .netvsc')"
+mq_pings
+a_stop
+a_log | grep '^rxq' | tail -4
+n=$(rxq_busy)
+[ "$n" -ge 2 ] || fail "second PMD: RX on $n queue(s), want >= 2: $(a_log | grep '^rxq')"
 
 log "no guest protocol errors on either port (the PMD's requests all handled)"
 vsjson port-stats | jq -c '.[] | select(.netvsc) | {name, errors: .netvsc.errors}' >"$T/errors.json"
