@@ -17,6 +17,12 @@
  *         pattern, and checks the replies: prints "gen size S sent N ok K bad B" per size and
  *         exits 0 only if every request got one correct reply within --seconds (default 10).
  *   sink  counts what arrives, prints "sink rx N" at the end.
+ *   blast a timed generator and sink for bench/vmbus.sh, vsw-guest-pktgen's twin: sends frames of
+ *         the first of --sizes bytes (60..1514) to --peer-mac as fast as the PMD takes them for
+ *         --tx-seconds, keeps receiving --seconds (default 2) longer, and prints pktgen's JSON
+ *         lines: once a second {"bench":"guest_pktgen_tick","t",...} and at the end
+ *         {"bench":"guest_pktgen",...} (same frames: EtherType 0x88B5, u32 sequence number, byte
+ *         ramp; received ones validated). --ip is optional here. Exits 1 if a frame was corrupt.
  * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
  * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
  * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
@@ -33,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -54,7 +61,14 @@
 #define APP_MAX_COUNT 4096u /* gen requests per size: the sequence number's low 12 bits */
 #define APP_MAX_QUEUES 16u  /* vmmd's queues= limit */
 
-enum app_mode { APP_ECHO, APP_GEN, APP_SINK };
+#define APP_BLAST_TYPE 0x88b5 /* vsw-guest-pktgen's test frames */
+#define APP_BLAST_HDR 18u      /* Ethernet header + sequence number */
+#define APP_BLAST_MIN 60u
+
+enum app_mode { APP_ECHO, APP_GEN, APP_SINK, APP_BLAST };
+
+/* ramp[k] = k & 0xff: payload byte i of blast frame 'seq' is ramp[(seq & 0xff) + i] */
+static uint8_t app_ramp[256 + APP_FRAME_MAX];
 
 struct app {
 	enum app_mode mode;
@@ -66,12 +80,15 @@ struct app {
 	unsigned int sizes[APP_MAX_SIZES], n_sizes;
 	unsigned int count;
 	unsigned int seconds;
+	unsigned int tx_seconds; /* blast */
 	uint16_t n_queues;
 	uint64_t rxq[APP_MAX_QUEUES]; /* frames received per RX queue */
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
 	/* gen: per size index */
 	uint64_t sent[APP_MAX_SIZES], ok[APP_MAX_SIZES], bad[APP_MAX_SIZES];
 	uint8_t seen[APP_MAX_SIZES][APP_MAX_COUNT]; /* a reply per sequence number counts once */
+	/* blast */
+	uint64_t b_rx, b_rx_bytes, b_bad, tx_busy;
 };
 
 static volatile sig_atomic_t app_quit;
@@ -125,6 +142,7 @@ static int app_args(struct app *a, int argc, char **argv)
 		{"count", required_argument, NULL, 'c'},
 		{"seconds", required_argument, NULL, 't'},
 		{"queues", required_argument, NULL, 'q'},
+		{"tx-seconds", required_argument, NULL, 'x'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -137,11 +155,13 @@ static int app_args(struct app *a, int argc, char **argv)
 		a->mode = APP_GEN;
 	else if (strcmp(argv[1], "sink") == 0)
 		a->mode = APP_SINK;
+	else if (strcmp(argv[1], "blast") == 0)
+		a->mode = APP_BLAST;
 	else
 		return -EINVAL;
 	a->count = 32;
 	a->n_queues = 1;
-	a->seconds = a->mode == APP_GEN ? 10 : 0;
+	a->seconds = a->mode == APP_GEN ? 10 : a->mode == APP_BLAST ? 2 : 0;
 	a->sizes[0] = 64;
 	a->sizes[1] = 1400;
 	a->sizes[2] = 1514;
@@ -172,6 +192,9 @@ static int app_args(struct app *a, int argc, char **argv)
 		case 't':
 			a->seconds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'x':
+			a->tx_seconds = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
 		case 'q': {
 			unsigned long q = strtoul(optarg, NULL, 10);
 
@@ -184,6 +207,11 @@ static int app_args(struct app *a, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	if (a->mode == APP_BLAST)
+		return a->have_peer_mac && a->tx_seconds > 0 && a->tx_seconds <= 86400 &&
+				       a->sizes[0] >= APP_BLAST_MIN
+			       ? 0
+			       : -EINVAL;
 	if (a->ip == 0)
 		return -EINVAL;
 	if (a->mode == APP_GEN &&
@@ -214,7 +242,7 @@ static int app_port_init(struct app *a)
 				info.max_rx_queues, info.max_tx_queues, a->n_queues);
 			return -EINVAL;
 		}
-		/* RSS over what the PMD offers of IPv4/TCP/UDP (it maps these to NDIS hash types) */
+		/* RSS over what the PMD offers of IPv4/TCP/UDP (mapped to NDIS hash types) */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
@@ -355,6 +383,26 @@ static bool app_icmp(struct app *a, struct rte_mbuf *m, struct rte_ether_hdr *et
 	return true;
 }
 
+/* A blast frame: sequence number, then the ramp from (seq & 0xff) + APP_BLAST_HDR. */
+static void app_blast_rx(struct app *a, const struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t seq;
+
+	if (m->data_len < APP_BLAST_HDR || m->data_len > APP_FRAME_MAX) {
+		a->other++;
+		return;
+	}
+	memcpy(&seq, f + 14, 4);
+	if (memcmp(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
+		    m->data_len - APP_BLAST_HDR) != 0) {
+		a->b_bad++;
+		return;
+	}
+	a->b_rx++;
+	a->b_rx_bytes += m->data_len;
+}
+
 static void app_rx_one(struct app *a, uint16_t q, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -366,6 +414,10 @@ static void app_rx_one(struct app *a, uint16_t q, struct rte_mbuf *m)
 	if (m->data_len < sizeof(*eth) || m->nb_segs != 1 || a->mode == APP_SINK)
 		goto drop;
 	type = rte_be_to_cpu_16(eth->ether_type);
+	if (type == APP_BLAST_TYPE && a->mode == APP_BLAST) {
+		app_blast_rx(a, m);
+		goto drop;
+	}
 	if (type == RTE_ETHER_TYPE_ARP && app_arp(a, m, eth))
 		goto send;
 	if (type == RTE_ETHER_TYPE_IPV4 && rte_is_same_ether_addr(&eth->dst_addr, &a->mac) &&
@@ -440,6 +492,93 @@ static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned in
 	return m;
 }
 
+/* One burst of blast frames on queue 0; what the PMD does not take is freed (tx_busy). */
+static void app_blast_tx(struct app *a)
+{
+	struct rte_mbuf *m[APP_BURST];
+	size_t len = a->sizes[0];
+	uint16_t i, n;
+
+	if (rte_pktmbuf_alloc_bulk(a->pool, m, APP_BURST) != 0) {
+		a->tx_busy++;
+		return;
+	}
+	for (i = 0; i < APP_BURST; i++) {
+		struct rte_ether_hdr *eth =
+			(struct rte_ether_hdr *)rte_pktmbuf_append(m[i], (uint16_t)len);
+		uint8_t *f = (uint8_t *)eth;
+		uint32_t seq = (uint32_t)(a->tx + i);
+
+		if (eth == NULL) { /* cannot happen: len <= the data room */
+			rte_pktmbuf_free_bulk(m, APP_BURST);
+			return;
+		}
+		rte_ether_addr_copy(&a->peer_mac, &eth->dst_addr);
+		rte_ether_addr_copy(&a->mac, &eth->src_addr);
+		eth->ether_type = rte_cpu_to_be_16(APP_BLAST_TYPE);
+		memcpy(f + 14, &seq, 4);
+		memcpy(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
+			len - APP_BLAST_HDR);
+	}
+	n = rte_eth_tx_burst(a->port, 0, m, APP_BURST);
+	a->tx += n;
+	if (n < APP_BURST) {
+		a->tx_busy++;
+		rte_pktmbuf_free_bulk(m + n, APP_BURST - n);
+	}
+}
+
+/* CLOCK_MONOTONIC seconds: not namespaced, so bench/vmbus.py lines up two partitions' lines. */
+static double app_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void app_blast_tick(const struct app *a, double now)
+{
+	printf("{\"bench\":\"guest_pktgen_tick\",\"t\":%.6f,\"tx\":%" PRIu64 ",\"rx\":%" PRIu64
+	       ",\"rx_bytes\":%" PRIu64 ",\"rx_bad\":%" PRIu64 "}\n",
+		now, a->tx, a->b_rx, a->b_rx_bytes, a->b_bad);
+}
+
+/* blast: send for tx_seconds, receive 'seconds' longer, a tick line a second, the summary. */
+static int app_blast(struct app *a)
+{
+	double t0 = app_now(), t1 = 0, now = t0, next = t0;
+	size_t k;
+
+	for (k = 0; k < sizeof(app_ramp); k++)
+		app_ramp[k] = (uint8_t)k;
+	while (!app_quit) {
+		app_poll(a);
+		now = app_now();
+		if (t1 == 0 && now < t0 + a->tx_seconds)
+			app_blast_tx(a);
+		else if (t1 == 0)
+			t1 = now;
+		if (now >= next) {
+			app_blast_tick(a, now);
+			next = now + 1.0;
+		}
+		if (t1 != 0 && now >= t1 + a->seconds)
+			break;
+	}
+	if (t1 == 0)
+		t1 = now;
+	app_blast_tick(a, now);
+	printf("{\"bench\":\"guest_pktgen\",\"driver\":\"dpdk-netvsc\",\"size\":%u,\"tx\":%" PRIu64
+	       ",\"tx_seconds\":%.6f,\"tx_pps\":%.0f,\"tx_busy\":%" PRIu64
+	       ",\"tx_start\":%.6f,\"tx_end\":%.6f,\"rx\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+	       ",\"rx_bad\":%" PRIu64 ",\"rx_other\":%" PRIu64 "}\n",
+		a->sizes[0], a->tx, t1 - t0, t1 > t0 ? (double)a->tx / (t1 - t0) : 0.0, a->tx_busy,
+		t0, t1, a->b_rx, a->b_rx_bytes, a->b_bad, a->other);
+	fflush(stdout);
+	return a->b_bad ? 1 : 0;
+}
+
 static bool app_gen_done(const struct app *a)
 {
 	unsigned int k;
@@ -482,6 +621,8 @@ static int app_run(struct app *a)
 	unsigned int k = 0, n = 0, i;
 	int ret = 0;
 
+	if (a->mode == APP_BLAST)
+		return app_blast(a);
 	if (a->seconds)
 		end = rte_get_timer_cycles() + hz * a->seconds;
 	while (!app_quit) {
@@ -543,7 +684,9 @@ int main(int argc, char **argv)
 	if (app_args(&a, argc, argv)) {
 		fprintf(stderr, "usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
 				"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
-				"[--count N] [--seconds S] [--queues N]\n");
+				"[--count N] [--seconds S] [--queues N]\n"
+				"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
+				"--tx-seconds S [--seconds S] [--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}

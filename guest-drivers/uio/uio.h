@@ -91,9 +91,9 @@ int gd_uio_channel_remove(const char *devices, const struct vmbus_guid *device_i
 /* A subchannel opened for the PMD (dev.c). */
 struct gd_uio_sub {
 	struct gd_channel ch; /* .open while in use */
-	bool reserved;	      /* ring pages of slot 'index' still held in the reserve */
+	bool reserved;	      /* its ring pages still held in the reserve */
 	bool published;	      /* channels/<relid>/ written */
-	uint64_t failed_gen;  /* offer_gen at which opening failed (not retried before a new offer) */
+	uint64_t failed_gen;  /* offer_gen when opening failed: not retried before a new offer */
 };
 
 /* A NIC taken over for a uio guest (dev.c). */
