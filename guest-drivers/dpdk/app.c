@@ -62,7 +62,7 @@
 #define APP_MAX_QUEUES 16u  /* vmmd's queues= limit */
 
 #define APP_BLAST_TYPE 0x88b5 /* vsw-guest-pktgen's test frames */
-#define APP_BLAST_HDR 18u      /* Ethernet header + sequence number */
+#define APP_BLAST_HDR 18u     /* Ethernet header + sequence number */
 #define APP_BLAST_MIN 60u
 
 enum app_mode { APP_ECHO, APP_GEN, APP_SINK, APP_BLAST };
@@ -682,11 +682,12 @@ int main(int argc, char **argv)
 	argv += n;
 	argv[0] = (char *)"vsw-dpdk-app";
 	if (app_args(&a, argc, argv)) {
-		fprintf(stderr, "usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
-				"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
-				"[--count N] [--seconds S] [--queues N]\n"
-				"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
-				"--tx-seconds S [--seconds S] [--ip A.B.C.D] [--queues N]\n");
+		fprintf(stderr,
+			"usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
+			"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
+			"[--count N] [--seconds S] [--queues N]\n"
+			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
+			"--tx-seconds S [--seconds S] [--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}
