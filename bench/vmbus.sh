@@ -261,10 +261,10 @@ run_pmd() { # FRAME ROUND
 	start_vsw "$tag" || return 1
 	start_vmm "$tag" "$GUEST_INIT" || return 1
 	PART_MEM=$PMD_MEM create_part p0 "$MAC_P0" p0 \
-		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P1 --sizes $l2 --tx-seconds $txs --seconds 2" \
+		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P1 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield" \
 		guest=uio || return 1
 	PART_MEM=$PMD_MEM create_part p1 "$MAC_P1" p1 \
-		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2" \
+		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield" \
 		guest=uio || return 1
 	start_part p0 && start_part p1 || return 1
 	check_affinity p0

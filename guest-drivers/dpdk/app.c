@@ -23,6 +23,9 @@
  *         lines: once a second {"bench":"guest_pktgen_tick","t",...} and at the end
  *         {"bench":"guest_pktgen",...} (same frames: EtherType 0x88B5, u32 sequence number, byte
  *         ramp; received ones validated). --ip is optional here. Exits 1 if a frame was corrupt.
+ *         --idle-yield: sched_yield() after a turn that neither received nor sent anything, so
+ *         that two blasting partitions sharing a CPU interleave finely instead of by time
+ *         slices (bench/vmbus.sh passes it; see bench/README.md).
  * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
  * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
  * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
@@ -34,6 +37,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -81,6 +85,7 @@ struct app {
 	unsigned int count;
 	unsigned int seconds;
 	unsigned int tx_seconds; /* blast */
+	bool idle_yield;	 /* blast: sched_yield() when a turn did nothing */
 	uint16_t n_queues;
 	uint64_t rxq[APP_MAX_QUEUES]; /* frames received per RX queue */
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
@@ -143,6 +148,7 @@ static int app_args(struct app *a, int argc, char **argv)
 		{"seconds", required_argument, NULL, 't'},
 		{"queues", required_argument, NULL, 'q'},
 		{"tx-seconds", required_argument, NULL, 'x'},
+		{"idle-yield", no_argument, NULL, 'y'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -191,6 +197,9 @@ static int app_args(struct app *a, int argc, char **argv)
 			break;
 		case 't':
 			a->seconds = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'y':
+			a->idle_yield = true;
 			break;
 		case 'x':
 			a->tx_seconds = (unsigned int)strtoul(optarg, NULL, 10);
@@ -437,16 +446,20 @@ send:
 	app_send(a, q, m);
 }
 
-static void app_poll(struct app *a)
+/* Receive a burst on every queue; returns the frames received. */
+static unsigned int app_poll(struct app *a)
 {
 	struct rte_mbuf *pkts[APP_BURST];
+	unsigned int got = 0;
 	uint16_t n, i, q;
 
 	for (q = 0; q < a->n_queues; q++) {
 		n = rte_eth_rx_burst(a->port, q, pkts, APP_BURST);
 		for (i = 0; i < n; i++)
 			app_rx_one(a, q, pkts[i]);
+		got += n;
 	}
+	return got;
 }
 
 static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned int n)
@@ -493,7 +506,7 @@ static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned in
 }
 
 /* One burst of blast frames on queue 0; what the PMD does not take is freed (tx_busy). */
-static void app_blast_tx(struct app *a)
+static uint16_t app_blast_tx(struct app *a)
 {
 	struct rte_mbuf *m[APP_BURST];
 	size_t len = a->sizes[0];
@@ -501,7 +514,7 @@ static void app_blast_tx(struct app *a)
 
 	if (rte_pktmbuf_alloc_bulk(a->pool, m, APP_BURST) != 0) {
 		a->tx_busy++;
-		return;
+		return 0;
 	}
 	for (i = 0; i < APP_BURST; i++) {
 		struct rte_ether_hdr *eth =
@@ -511,7 +524,7 @@ static void app_blast_tx(struct app *a)
 
 		if (eth == NULL) { /* cannot happen: len <= the data room */
 			rte_pktmbuf_free_bulk(m, APP_BURST);
-			return;
+			return 0;
 		}
 		rte_ether_addr_copy(&a->peer_mac, &eth->dst_addr);
 		rte_ether_addr_copy(&a->mac, &eth->src_addr);
@@ -526,6 +539,7 @@ static void app_blast_tx(struct app *a)
 		a->tx_busy++;
 		rte_pktmbuf_free_bulk(m + n, APP_BURST - n);
 	}
+	return n;
 }
 
 /* CLOCK_MONOTONIC seconds: not namespaced, so bench/vmbus.py lines up two partitions' lines. */
@@ -553,12 +567,17 @@ static int app_blast(struct app *a)
 	for (k = 0; k < sizeof(app_ramp); k++)
 		app_ramp[k] = (uint8_t)k;
 	while (!app_quit) {
-		app_poll(a);
+		unsigned int busy = app_poll(a);
+
 		now = app_now();
 		if (t1 == 0 && now < t0 + a->tx_seconds)
-			app_blast_tx(a);
+			busy += app_blast_tx(a);
 		else if (t1 == 0)
 			t1 = now;
+		/* nothing received and nothing taken: let the other partition on this CPU run
+		 * (what vsw-guest-pktgen's wait on its eventfd amounts to) */
+		if (busy == 0 && a->idle_yield)
+			sched_yield();
 		if (now >= next) {
 			app_blast_tick(a, now);
 			next = now + 1.0;
@@ -687,7 +706,7 @@ int main(int argc, char **argv)
 			"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
 			"[--count N] [--seconds S] [--queues N]\n"
 			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
-			"--tx-seconds S [--seconds S] [--ip A.B.C.D] [--queues N]\n");
+			"--tx-seconds S [--seconds S] [--idle-yield] [--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}

@@ -191,7 +191,7 @@ n=$(rxq_busy)
 
 log "blast: A <-> C (two PMDs), 60-byte test frames for 4 s, every received frame validated"
 A_QUEUES=
-BLAST="--sizes 60 --tx-seconds 4 --seconds 1"
+BLAST="--sizes 60 --tx-seconds 4 --seconds 1 --idle-yield"
 a_create "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_C $BLAST"
 vm_ok create vmc --memory $A_MEM --nic "switch=$SW,mac=$MAC_C,port=vmc,guest=uio" \
     --cmd "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_A $BLAST" >/dev/null
