@@ -706,8 +706,8 @@ int main(int argc, char **argv)
 			"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
 			"[--count N] [--seconds S] [--queues N]\n"
 			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
-			"--tx-seconds S [--seconds S] [--idle-yield] [--ip A.B.C.D] [--queues "
-			"N]\n");
+			"--tx-seconds S [--seconds S] [--idle-yield] "
+			"[--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}
