@@ -578,10 +578,12 @@ jq -cn --arg date "$(date -Is)" --arg host "$(hostname)" --arg kernel "$(uname -
 	--arg frames "$FRAMES" --arg contenders "$CONTENDERS" \
 	--argjson cpua "$CPU_A" --argjson cpub "$CPU_B" --argjson txf "$TX_FIRST" \
 	--argjson pmem "$PART_MEM" --argjson qs "$VHOST_QSIZE" \
+	--argjson pmdmem "$PMD_MEM" --arg pmdeal "$PMD_EAL" --arg pmddev "$PMD_DEVARGS" \
 	'{type:"meta", bench:"vmbus", date:$date, host:$host, kernel:$kernel, cpu:$cpu, dpdk:$dpdk,
 	  ovs:$ovs, iperf:$iperf, git:$git, rounds:$rounds, warmup_s:$warmup, duration_s:$dur,
 	  frames:$frames, contenders:$contenders, cpu_endpoints:$cpua, cpu_switch:$cpub,
-	  tx_first:$txf, partition_memory_mb:$pmem, vhost_queue_size:$qs}' >>"$RESULTS"
+	  tx_first:$txf, partition_memory_mb:$pmem, vhost_queue_size:$qs, pmd_memory_mb:$pmdmem,
+	  pmd_eal:$pmdeal, pmd_devargs:$pmddev}' >>"$RESULTS"
 
 if [ -n "$DO_C2C" ]; then
 	if gcc -O2 -pthread -o "$T/c2c" "$BENCH_DIR/c2c.c" 2>>"$LOGS/c2c.log"; then
