@@ -617,6 +617,14 @@ static void app_gen_step(struct app *a, unsigned int *k, unsigned int *n)
 
 	if (*k >= a->n_sizes)
 		return;
+	/* answered requests are not sent again (after a resend restarted the scan) */
+	while (*n < a->count && a->seen[*k][*n])
+		++*n;
+	if (*n == a->count) {
+		*n = 0;
+		++*k;
+		return;
+	}
 	if (a->sent[*k] - a->ok[*k] - a->bad[*k] >= 8)
 		return;
 	m = app_gen_build(a, *k, *n);
@@ -634,9 +642,37 @@ static void app_gen_step(struct app *a, unsigned int *k, unsigned int *n)
 	}
 }
 
+static uint64_t app_gen_answered(const struct app *a)
+{
+	uint64_t t = 0;
+	unsigned int k;
+
+	for (k = 0; k < a->n_sizes; k++)
+		t += a->ok[k] + a->bad[k];
+	return t;
+}
+
+/*
+ * The peer may still be resolving us (ARP), or the switch port may not be on its VLAN yet, and
+ * requests get lost. After a second without a new answer, every unanswered request counts as
+ * lost and the scan starts again at the first size not complete: only those are sent again.
+ */
+static void app_gen_resend(struct app *a, unsigned int *k, unsigned int *n)
+{
+	unsigned int j;
+
+	for (j = 0; j < a->n_sizes; j++)
+		a->sent[j] = a->ok[j] + a->bad[j];
+	for (j = 0; j < a->n_sizes && a->ok[j] + a->bad[j] >= a->count; j++)
+		;
+	*k = j;
+	*n = 0;
+}
+
 static int app_run(struct app *a)
 {
-	uint64_t hz = rte_get_timer_hz(), end = 0, now, last_resend = rte_get_timer_cycles();
+	uint64_t hz = rte_get_timer_hz(), end = 0, now, last_progress = rte_get_timer_cycles();
+	uint64_t answered = 0;
 	unsigned int k = 0, n = 0, i;
 	int ret = 0;
 
@@ -651,14 +687,12 @@ static int app_run(struct app *a)
 			if (app_gen_done(a))
 				break;
 			app_gen_step(a, &k, &n);
-			/* the peer may still be resolving us (ARP) and drop the first requests:
-			 * after a second without progress, count the outstanding ones as lost
-			 * and send them again */
-			if (now - last_resend > hz && k < a->n_sizes &&
-				a->sent[k] > a->ok[k] + a->bad[k]) {
-				a->sent[k] = a->ok[k] + a->bad[k];
-				n = (unsigned int)a->sent[k];
-				last_resend = now;
+			if (app_gen_answered(a) != answered) {
+				answered = app_gen_answered(a);
+				last_progress = now;
+			} else if (now - last_progress > hz) {
+				app_gen_resend(a, &k, &n);
+				last_progress = now;
 			}
 		}
 		if (end && now > end)
