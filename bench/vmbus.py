@@ -3,8 +3,8 @@
 lines, and the round lines into a report.
 
   vmbus.py pktgen --warmup S --duration S [--expect-len N] [--meta JSON] LOG0 LOG1
-      LOG0/LOG1: the logs of two vsw-guest-pktgen partitions run with ticks=1, each sending to
-      the other. The window starts WARMUP seconds after the later of the two started sending
+      LOG0/LOG1: the logs of two vsw-guest-pktgen partitions run with ticks=1 (or of two
+      vsw-dpdk-app blast partitions, which print the same lines), each sending to the other. The window starts WARMUP seconds after the later of the two started sending
       and lasts DURATION seconds (cut short if a sender stopped earlier; a round whose window
       is shorter than 3/4 of DURATION is flagged). Each partition's
       received rate is taken from its own once-per-second counters inside the window
@@ -153,7 +153,7 @@ def cmd_iperf(args):
     return 0
 
 
-RATIOS = [("pktgen", "ovs", "mpps"), ("iperf", "veth", "gbps"), ("iperf", "veth-nooff", "gbps")]
+RATIOS = [("pktgen", "ovs", "mpps"), ("pmd", "ovs", "mpps"), ("iperf", "veth", "gbps"), ("iperf", "veth-nooff", "gbps")]
 
 
 def cmd_report(args):
@@ -231,7 +231,7 @@ def cmd_report(args):
               f"rounds {meta.get('rounds', '')}  warmup {meta.get('warmup_s', '')} s  "
               f"measure {meta.get('duration_s', '')} s  endpoints CPU {meta.get('cpu_endpoints', '')}  "
               f"switch CPU {meta.get('cpu_switch', '')}")
-    pr = [c for c in ("pktgen", "ovs") if any(k[0] == c for k in keys)]
+    pr = [c for c in ("pktgen", "pmd", "ovs") if any(k[0] == c for k in keys)]
     if pr:
         print()
         print("Packet rate, both directions summed, Mpps: median [min-max over rounds]")

@@ -4,6 +4,8 @@
 #
 #   pktgen   packet rate partition <-> partition through vswitchd: vsw-guest-pktgen in both
 #            partitions, each a timed sender to the other and a sink (both directions summed)
+#   pmd      the same between two partitions whose NICs are guest=uio, driven by Debian's DPDK
+#            netvsc PMD: vsw-dpdk-app in blast mode in each (same frames, same JSON lines)
 #   ovs      packet rate through Open vSwitch-DPDK (NORMAL): two dpdkvhostuserclient ports,
 #            one dpdk-testpmd with two virtio-user ports, mac forwarding, closed loop
 #   iperf    iperf3 TCP throughput partition -> partition through vswitchd (vsw-guest-init)
@@ -32,7 +34,7 @@ ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2}"
 DURATION="${DURATION:-8}"
 FRAMES="${FRAMES:-64 1518}"
-CONTENDERS="${CONTENDERS:-pktgen ovs iperf veth veth-nooff}"
+CONTENDERS="${CONTENDERS:-pktgen pmd ovs iperf veth veth-nooff}"
 BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
 JSON_OUT="${JSON_OUT:-}"
 KEEP_LOGS="${KEEP_LOGS:-}"
@@ -42,6 +44,10 @@ CPU_B="${CPU_B:-1}"                 # the switch's forwarding thread
 VSW_MEM="${VSW_MEM:-1024}"          # vswitchd -m (MiB)
 VSW_IDLE_SLEEP="${VSW_IDLE_SLEEP:-}"  # vswitchd --idle-sleep-max (us); empty: its default
 PART_MEM="${PART_MEM:-128}"         # partition --memory (MiB)
+PMD_MEM="${PMD_MEM:-512}"           # pmd partitions' --memory (MiB): DPDK's heap lies inside
+PMD_EAL="${PMD_EAL:---no-huge -m 64 --iova-mode=va --no-pci --base-virtaddr=0x8000000 --log-level=lib.eal:notice}"
+PMD_DEVARGS="${PMD_DEVARGS:-}"      # netvsc devargs, e.g. tx_copybreak=1518 (frames above 512 B
+                                    # otherwise go by GPA ranges); empty: the PMD's defaults
 A_MEM="${A_MEM:-1024}"              # testpmd -m (MiB)
 OVS_MEM_LIMIT="${OVS_MEM_LIMIT:-2048}"  # dpdk-socket-limit (MiB)
 VHOST_QSIZE="${VHOST_QSIZE:-1024}"  # virtio-user queue_size
@@ -66,10 +72,11 @@ Usage: $0 [options]            (run as root)
   -d S        measured seconds per round (default $DURATION)
   -f "LIST"   frame sizes for the packet-rate contenders, FCS included, 64-1518
               (default "$FRAMES")
-  -c "LIST"   contenders, any of: pktgen ovs iperf veth veth-nooff
+  -c "LIST"   contenders, any of: pktgen pmd ovs iperf veth veth-nooff
               (default "$CONTENDERS")
   -b DIR      meson build dir with vswitch/vswitchd, ctl/vswitchctl, hypervisor/vmmd,
-              hypervisor/vmmctl, guest-drivers/vsw-guest-init, guest-drivers/vsw-guest-pktgen
+              hypervisor/vmmctl, guest-drivers/vsw-guest-init, guest-drivers/vsw-guest-pktgen,
+              guest-drivers/vsw-dpdk-app, guest-drivers/libvsw_uio.so
               (default $BUILD_DIR)
   -o FILE     also write all JSON lines (rounds, summaries, ratios) to FILE
   -k DIR      keep the logs of every process: copied to DIR at the end
@@ -78,7 +85,7 @@ Usage: $0 [options]            (run as root)
 Exit status: 0 all rounds measured, 3 some rounds failed (still reported), 1 setup error,
 130 interrupted.
 Environment: every variable in the defaults block at the top of this script,
-  e.g. CPU_A CPU_B PART_MEM VSW_MEM OVS_MEM_LIMIT VHOST_QSIZE TX_FIRST
+  e.g. CPU_A CPU_B PART_MEM PMD_MEM PMD_EAL PMD_DEVARGS VSW_MEM OVS_MEM_LIMIT VHOST_QSIZE TX_FIRST
 EOF
 }
 
@@ -106,6 +113,7 @@ VMMD=$BUILD_DIR/hypervisor/vmmd
 VMMCTL=$BUILD_DIR/hypervisor/vmmctl
 GUEST_INIT=$BUILD_DIR/guest-drivers/vsw-guest-init
 GUEST_PKTGEN=$BUILD_DIR/guest-drivers/vsw-guest-pktgen
+DPDK_APP=$BUILD_DIR/guest-drivers/vsw-dpdk-app
 
 has() { [[ " $CONTENDERS " == *" $1 "* ]]; }
 
@@ -116,7 +124,7 @@ for n in $ROUNDS $WARMUP $DURATION; do
 done
 [ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 2 ] || die "need at least 1 round of at least 2 s"
 for c in $CONTENDERS; do
-	case $c in pktgen | ovs | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
+	case $c in pktgen | pmd | ovs | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
 done
 for f in $FRAMES; do
 	[[ $f =~ ^[0-9]+$ ]] && [ "$f" -ge 64 ] && [ "$f" -le 1518 ] || die "bad frame size: $f (64-1518)"
@@ -134,10 +142,14 @@ if has iperf || has veth || has veth-nooff; then
 	command -v iperf3 >/dev/null || die "missing command: iperf3"
 fi
 has veth-nooff && { command -v ethtool >/dev/null || die "missing command: ethtool"; }
-if has pktgen || has iperf; then
+if has pktgen || has iperf || has pmd; then
 	for f in "$VSWITCHD" "$VSWITCHCTL" "$VMMD" "$VMMCTL" "$GUEST_INIT" "$GUEST_PKTGEN"; do
 		[ -x "$f" ] || die "$f not built: cd $REPO_DIR && meson setup $BUILD_DIR && ninja -C $BUILD_DIR"
 	done
+fi
+if has pmd; then
+	[ -x "$DPDK_APP" ] && [ -e "$BUILD_DIR/guest-drivers/libvsw_uio.so" ] ||
+		die "$DPDK_APP or libvsw_uio.so not built (needs libdpdk-dev)"
 fi
 for cpu in "$CPU_A" "$CPU_B"; do
 	[ -d "/sys/devices/system/cpu/cpu$cpu" ] || die "no CPU $cpu"
@@ -200,7 +212,7 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 setup_hugepages() {
 	local need_mb=0
 	has ovs && need_mb=$((A_MEM + OVS_MEM_LIMIT + 256))
-	if has pktgen || has iperf; then
+	if has pktgen || has iperf || has pmd; then
 		[ $((VSW_MEM + 256)) -gt "$need_mb" ] && need_mb=$((VSW_MEM + 256))
 	fi
 	[ "$need_mb" -gt 0 ] || return 0
@@ -233,6 +245,43 @@ run_pktgen() { # FRAME ROUND
 	line=$(python3 "$BENCH_DIR/vmbus.py" pktgen --warmup "$WARMUP" --duration "$DURATION" \
 		--expect-len "$l2" --meta "$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
 			'{type:"round", contender:"pktgen", metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
+		"$VMM_DIR/state/p0.log" "$VMM_DIR/state/p1.log" 2>>"$LOGS/$tag.err")
+	[ -n "$line" ] || { ERR="no result from the partitions' logs ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
+	emit "$line" "$view"
+}
+
+# ---------------------------------------------------------------- pmd: DPDK's netvsc PMD
+# Two guest=uio partitions, each running vsw-dpdk-app blast (a timed sender to the other and a
+# sink, printing vsw-guest-pktgen's JSON lines), so the round is cut and summed as pktgen's.
+run_pmd() { # FRAME ROUND
+	local frame=$1 round=$2 tag="pmd-$1-r$2" l2=$(($1 - 4)) txs ws0 view line eal=$PMD_EAL
+	txs=$((WARMUP + DURATION + 3))
+	# devargs go with the device's name, the one directory of the partition's uio view
+	[ -z "$PMD_DEVARGS" ] || eal="$eal -a \$(ls /sys/bus/vmbus/devices),$PMD_DEVARGS"
+	start_vsw "$tag" || return 1
+	start_vmm "$tag" "$GUEST_INIT" || return 1
+	PART_MEM=$PMD_MEM create_part p0 "$MAC_P0" p0 \
+		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P1 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield" \
+		guest=uio || return 1
+	PART_MEM=$PMD_MEM create_part p1 "$MAC_P1" p1 \
+		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield" \
+		guest=uio || return 1
+	start_part p0 && start_part p1 || return 1
+	check_affinity p0
+	check_affinity p1
+	if ! wait_until "$READY_TIMEOUT" ports_ready; then
+		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
+		return 1
+	fi
+	ws0=$(worker_stats)
+	if ! wait_until $((txs + 30)) eval 'part_stopped p0 && part_stopped p1'; then
+		ERR="partitions did not finish"
+		return 1
+	fi
+	view=$(vsw_view "$tag" "$ws0")
+	line=$(python3 "$BENCH_DIR/vmbus.py" pktgen --warmup "$WARMUP" --duration "$DURATION" \
+		--expect-len "$l2" --meta "$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
+			'{type:"round", contender:"pmd", metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
 		"$VMM_DIR/state/p0.log" "$VMM_DIR/state/p1.log" 2>>"$LOGS/$tag.err")
 	[ -n "$line" ] || { ERR="no result from the partitions' logs ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
 	emit "$line" "$view"
@@ -494,6 +543,7 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 	rm -f "$T/line"
 	case $c in
 	pktgen) run_pktgen "$frame" "$round" && ok=1 ;;
+	pmd) run_pmd "$frame" "$round" && ok=1 ;;
 	ovs) run_ovs "$frame" "$round" && ok=1 ;;
 	iperf) run_iperf "$round" && ok=1 ;;
 	veth | veth-nooff) run_veth "$c" "$round" && ok=1 ;;
@@ -511,7 +561,7 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 
 # ---------------------------------------------------------------- main
 n_pr=0 n_tcp=0
-for c in pktgen ovs; do has $c && n_pr=$((n_pr + 1)); done
+for c in pktgen pmd ovs; do has $c && n_pr=$((n_pr + 1)); done
 for c in iperf veth veth-nooff; do has $c && n_tcp=$((n_tcp + 1)); done
 n_frames=$(wc -w <<<"$FRAMES")
 est=$((ROUNDS * (n_pr * n_frames * (WARMUP + DURATION + 11) + n_tcp * (WARMUP + DURATION + 6))))
@@ -528,10 +578,12 @@ jq -cn --arg date "$(date -Is)" --arg host "$(hostname)" --arg kernel "$(uname -
 	--arg frames "$FRAMES" --arg contenders "$CONTENDERS" \
 	--argjson cpua "$CPU_A" --argjson cpub "$CPU_B" --argjson txf "$TX_FIRST" \
 	--argjson pmem "$PART_MEM" --argjson qs "$VHOST_QSIZE" \
+	--argjson pmdmem "$PMD_MEM" --arg pmdeal "$PMD_EAL" --arg pmddev "$PMD_DEVARGS" \
 	'{type:"meta", bench:"vmbus", date:$date, host:$host, kernel:$kernel, cpu:$cpu, dpdk:$dpdk,
 	  ovs:$ovs, iperf:$iperf, git:$git, rounds:$rounds, warmup_s:$warmup, duration_s:$dur,
 	  frames:$frames, contenders:$contenders, cpu_endpoints:$cpua, cpu_switch:$cpub,
-	  tx_first:$txf, partition_memory_mb:$pmem, vhost_queue_size:$qs}' >>"$RESULTS"
+	  tx_first:$txf, partition_memory_mb:$pmem, vhost_queue_size:$qs, pmd_memory_mb:$pmdmem,
+	  pmd_eal:$pmdeal, pmd_devargs:$pmddev}' >>"$RESULTS"
 
 if [ -n "$DO_C2C" ]; then
 	if gcc -O2 -pthread -o "$T/c2c" "$BENCH_DIR/c2c.c" 2>>"$LOGS/c2c.log"; then
@@ -545,7 +597,7 @@ fi
 setup_hugepages
 
 pr_list=() tcp_list=()
-for c in pktgen ovs; do has $c && pr_list+=("$c"); done
+for c in pktgen pmd ovs; do has $c && pr_list+=("$c"); done
 for c in iperf veth veth-nooff; do has $c && tcp_list+=("$c"); done
 for ((round = 1; round <= ROUNDS; round++)); do
 	log "round $round"

@@ -2,10 +2,10 @@
 /*
  * vsw-dpdk-app: a small DPDK application for a partition whose NIC is presented in
  * uio_hv_generic form (`guest=uio`, DESIGN.md decision 12): Debian's unmodified netvsc PMD drives
- * the NIC; this program only uses the ethdev API, one RX and one TX queue on port 0.
+ * the NIC; this program only uses the ethdev API on port 0.
  *
  *   vsw-dpdk-app EAL-ARGS -- MODE --ip A.B.C.D [--peer-ip A.B.C.D --peer-mac MAC]
- *                [--sizes 64,1400,1514] [--count N] [--seconds S]
+ *                [--sizes 64,1400,1514] [--count N] [--seconds S] [--queues N]
  *
  * (EAL-ARGS as a partition needs them: --no-huge -m N --iova-mode=va --no-pci.)
  * Every mode answers ARP requests for --ip and ICMP echo requests to --ip (so a kernel-stack
@@ -17,6 +17,19 @@
  *         pattern, and checks the replies: prints "gen size S sent N ok K bad B" per size and
  *         exits 0 only if every request got one correct reply within --seconds (default 10).
  *   sink  counts what arrives, prints "sink rx N" at the end.
+ *   blast a timed generator and sink for bench/vmbus.sh, vsw-guest-pktgen's twin: sends frames of
+ *         the first of --sizes bytes (60..1514) to --peer-mac as fast as the PMD takes them for
+ *         --tx-seconds, keeps receiving --seconds (default 2) longer, and prints pktgen's JSON
+ *         lines: once a second {"bench":"guest_pktgen_tick","t",...} and at the end
+ *         {"bench":"guest_pktgen",...} (same frames: EtherType 0x88B5, u32 sequence number, byte
+ *         ramp; received ones validated). --ip is optional here. Exits 1 if a frame was corrupt.
+ *         --idle-yield: sched_yield() after a turn that neither received nor sent anything, so
+ *         that two blasting partitions sharing a CPU interleave finely instead of by time
+ *         slices (bench/vmbus.sh passes it; see bench/README.md).
+ * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
+ * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
+ * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
+ * "rxq Q rx N" per queue.
  * Exits with a stopped and closed port (the PMD sends its packet filter 0) and rte_eal_cleanup().
  * Testpmd is of no use here: Debian's 22.11 testpmd forwards nothing on netvsc
  * (reference/dpdk-netvsc-guest.md §0).
@@ -24,11 +37,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -48,8 +63,16 @@
 #define APP_FRAME_MAX 1514u
 #define APP_FRAME_MIN 42u   /* Ethernet + IPv4 + ICMP headers */
 #define APP_MAX_COUNT 4096u /* gen requests per size: the sequence number's low 12 bits */
+#define APP_MAX_QUEUES 16u  /* vmmd's queues= limit */
 
-enum app_mode { APP_ECHO, APP_GEN, APP_SINK };
+#define APP_BLAST_TYPE 0x88b5 /* vsw-guest-pktgen's test frames */
+#define APP_BLAST_HDR 18u     /* Ethernet header + sequence number */
+#define APP_BLAST_MIN 60u
+
+enum app_mode { APP_ECHO, APP_GEN, APP_SINK, APP_BLAST };
+
+/* ramp[k] = k & 0xff: payload byte i of blast frame 'seq' is ramp[(seq & 0xff) + i] */
+static uint8_t app_ramp[256 + APP_FRAME_MAX];
 
 struct app {
 	enum app_mode mode;
@@ -61,10 +84,16 @@ struct app {
 	unsigned int sizes[APP_MAX_SIZES], n_sizes;
 	unsigned int count;
 	unsigned int seconds;
+	unsigned int tx_seconds; /* blast */
+	bool idle_yield;	 /* blast: sched_yield() when a turn did nothing */
+	uint16_t n_queues;
+	uint64_t rxq[APP_MAX_QUEUES]; /* frames received per RX queue */
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
 	/* gen: per size index */
 	uint64_t sent[APP_MAX_SIZES], ok[APP_MAX_SIZES], bad[APP_MAX_SIZES];
 	uint8_t seen[APP_MAX_SIZES][APP_MAX_COUNT]; /* a reply per sequence number counts once */
+	/* blast */
+	uint64_t b_rx, b_rx_bytes, b_bad, tx_busy;
 };
 
 static volatile sig_atomic_t app_quit;
@@ -117,6 +146,9 @@ static int app_args(struct app *a, int argc, char **argv)
 		{"sizes", required_argument, NULL, 's'},
 		{"count", required_argument, NULL, 'c'},
 		{"seconds", required_argument, NULL, 't'},
+		{"queues", required_argument, NULL, 'q'},
+		{"tx-seconds", required_argument, NULL, 'x'},
+		{"idle-yield", no_argument, NULL, 'y'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -129,10 +161,13 @@ static int app_args(struct app *a, int argc, char **argv)
 		a->mode = APP_GEN;
 	else if (strcmp(argv[1], "sink") == 0)
 		a->mode = APP_SINK;
+	else if (strcmp(argv[1], "blast") == 0)
+		a->mode = APP_BLAST;
 	else
 		return -EINVAL;
 	a->count = 32;
-	a->seconds = a->mode == APP_GEN ? 10 : 0;
+	a->n_queues = 1;
+	a->seconds = a->mode == APP_GEN ? 10 : a->mode == APP_BLAST ? 2 : 0;
 	a->sizes[0] = 64;
 	a->sizes[1] = 1400;
 	a->sizes[2] = 1514;
@@ -163,10 +198,29 @@ static int app_args(struct app *a, int argc, char **argv)
 		case 't':
 			a->seconds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'y':
+			a->idle_yield = true;
+			break;
+		case 'x':
+			a->tx_seconds = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'q': {
+			unsigned long q = strtoul(optarg, NULL, 10);
+
+			if (q < 1 || q > APP_MAX_QUEUES)
+				return -EINVAL;
+			a->n_queues = (uint16_t)q;
+			break;
+		}
 		default:
 			return -EINVAL;
 		}
 	}
+	if (a->mode == APP_BLAST)
+		return a->have_peer_mac && a->tx_seconds > 0 && a->tx_seconds <= 86400 &&
+				       a->sizes[0] >= APP_BLAST_MIN
+			       ? 0
+			       : -EINVAL;
 	if (a->ip == 0)
 		return -EINVAL;
 	if (a->mode == APP_GEN &&
@@ -178,8 +232,10 @@ static int app_args(struct app *a, int argc, char **argv)
 static int app_port_init(struct app *a)
 {
 	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
 	struct rte_eth_link link;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	uint16_t q;
 	int ret;
 
 	if (rte_eth_dev_count_avail() == 0) {
@@ -188,13 +244,28 @@ static int app_port_init(struct app *a)
 	}
 	a->port = 0;
 	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_configure(a->port, 1, 1, &conf);
+	ret = rte_eth_dev_info_get(a->port, &info);
+	if (ret == 0 && a->n_queues > 1) {
+		if (info.max_rx_queues < a->n_queues || info.max_tx_queues < a->n_queues) {
+			fprintf(stderr, "vsw-dpdk-app: the port has %u/%u queues, not %u\n",
+				info.max_rx_queues, info.max_tx_queues, a->n_queues);
+			return -EINVAL;
+		}
+		/* RSS over what the PMD offers of IPv4/TCP/UDP (mapped to NDIS hash types) */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			info.flow_type_rss_offloads;
+	}
 	if (ret == 0)
+		ret = rte_eth_dev_configure(a->port, a->n_queues, a->n_queues, &conf);
+	for (q = 0; ret == 0 && q < a->n_queues; q++) {
 		ret = rte_eth_rx_queue_setup(
-			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(
-			a->port, 0, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
+			a->port, q, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(
+				a->port, q, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
+	}
 	if (ret == 0)
 		ret = rte_eth_dev_start(a->port);
 	if (ret == 0)
@@ -205,15 +276,16 @@ static int app_port_init(struct app *a)
 	}
 	rte_eth_link_get_nowait(a->port, &link);
 	rte_ether_format_addr(mac, sizeof(mac), &a->mac);
-	printf("port 0 mac %s link %s speed %u\n", mac, link.link_status ? "up" : "down",
-		link.link_speed);
+	printf("port 0 mac %s link %s speed %u queues %u rss 0x%" PRIx64 "\n", mac,
+		link.link_status ? "up" : "down", link.link_speed, a->n_queues,
+		(uint64_t)conf.rx_adv_conf.rss_conf.rss_hf);
 	fflush(stdout);
 	return 0;
 }
 
-static void app_send(struct app *a, struct rte_mbuf *m)
+static void app_send(struct app *a, uint16_t q, struct rte_mbuf *m)
 {
-	if (rte_eth_tx_burst(a->port, 0, &m, 1) == 1)
+	if (rte_eth_tx_burst(a->port, q, &m, 1) == 1)
 		a->tx++;
 	else
 		rte_pktmbuf_free(m);
@@ -320,16 +392,41 @@ static bool app_icmp(struct app *a, struct rte_mbuf *m, struct rte_ether_hdr *et
 	return true;
 }
 
-static void app_rx_one(struct app *a, struct rte_mbuf *m)
+/* A blast frame: sequence number, then the ramp from (seq & 0xff) + APP_BLAST_HDR. */
+static void app_blast_rx(struct app *a, const struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t seq;
+
+	if (m->data_len < APP_BLAST_HDR || m->data_len > APP_FRAME_MAX) {
+		a->other++;
+		return;
+	}
+	memcpy(&seq, f + 14, 4);
+	if (memcmp(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
+		    m->data_len - APP_BLAST_HDR) != 0) {
+		a->b_bad++;
+		return;
+	}
+	a->b_rx++;
+	a->b_rx_bytes += m->data_len;
+}
+
+static void app_rx_one(struct app *a, uint16_t q, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ether_addr tmp;
 	uint16_t type;
 
 	a->rx++;
+	a->rxq[q]++;
 	if (m->data_len < sizeof(*eth) || m->nb_segs != 1 || a->mode == APP_SINK)
 		goto drop;
 	type = rte_be_to_cpu_16(eth->ether_type);
+	if (type == APP_BLAST_TYPE && a->mode == APP_BLAST) {
+		app_blast_rx(a, m);
+		goto drop;
+	}
 	if (type == RTE_ETHER_TYPE_ARP && app_arp(a, m, eth))
 		goto send;
 	if (type == RTE_ETHER_TYPE_IPV4 && rte_is_same_ether_addr(&eth->dst_addr, &a->mac) &&
@@ -346,17 +443,23 @@ drop:
 	rte_pktmbuf_free(m);
 	return;
 send:
-	app_send(a, m);
+	app_send(a, q, m);
 }
 
-static void app_poll(struct app *a)
+/* Receive a burst on every queue; returns the frames received. */
+static unsigned int app_poll(struct app *a)
 {
 	struct rte_mbuf *pkts[APP_BURST];
-	uint16_t n, i;
+	unsigned int got = 0;
+	uint16_t n, i, q;
 
-	n = rte_eth_rx_burst(a->port, 0, pkts, APP_BURST);
-	for (i = 0; i < n; i++)
-		app_rx_one(a, pkts[i]);
+	for (q = 0; q < a->n_queues; q++) {
+		n = rte_eth_rx_burst(a->port, q, pkts, APP_BURST);
+		for (i = 0; i < n; i++)
+			app_rx_one(a, q, pkts[i]);
+		got += n;
+	}
+	return got;
 }
 
 static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned int n)
@@ -402,6 +505,99 @@ static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned in
 	return m;
 }
 
+/* One burst of blast frames on queue 0; what the PMD does not take is freed (tx_busy). */
+static uint16_t app_blast_tx(struct app *a)
+{
+	struct rte_mbuf *m[APP_BURST];
+	size_t len = a->sizes[0];
+	uint16_t i, n;
+
+	if (rte_pktmbuf_alloc_bulk(a->pool, m, APP_BURST) != 0) {
+		a->tx_busy++;
+		return 0;
+	}
+	for (i = 0; i < APP_BURST; i++) {
+		struct rte_ether_hdr *eth =
+			(struct rte_ether_hdr *)rte_pktmbuf_append(m[i], (uint16_t)len);
+		uint8_t *f = (uint8_t *)eth;
+		uint32_t seq = (uint32_t)(a->tx + i);
+
+		if (eth == NULL) { /* cannot happen: len <= the data room */
+			rte_pktmbuf_free_bulk(m, APP_BURST);
+			return 0;
+		}
+		rte_ether_addr_copy(&a->peer_mac, &eth->dst_addr);
+		rte_ether_addr_copy(&a->mac, &eth->src_addr);
+		eth->ether_type = rte_cpu_to_be_16(APP_BLAST_TYPE);
+		memcpy(f + 14, &seq, 4);
+		memcpy(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
+			len - APP_BLAST_HDR);
+	}
+	n = rte_eth_tx_burst(a->port, 0, m, APP_BURST);
+	a->tx += n;
+	if (n < APP_BURST) {
+		a->tx_busy++;
+		rte_pktmbuf_free_bulk(m + n, APP_BURST - n);
+	}
+	return n;
+}
+
+/* CLOCK_MONOTONIC seconds: not namespaced, so bench/vmbus.py lines up two partitions' lines. */
+static double app_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void app_blast_tick(const struct app *a, double now)
+{
+	printf("{\"bench\":\"guest_pktgen_tick\",\"t\":%.6f,\"tx\":%" PRIu64 ",\"rx\":%" PRIu64
+	       ",\"rx_bytes\":%" PRIu64 ",\"rx_bad\":%" PRIu64 "}\n",
+		now, a->tx, a->b_rx, a->b_rx_bytes, a->b_bad);
+}
+
+/* blast: send for tx_seconds, receive 'seconds' longer, a tick line a second, the summary. */
+static int app_blast(struct app *a)
+{
+	double t0 = app_now(), t1 = 0, now = t0, next = t0;
+	size_t k;
+
+	for (k = 0; k < sizeof(app_ramp); k++)
+		app_ramp[k] = (uint8_t)k;
+	while (!app_quit) {
+		unsigned int busy = app_poll(a);
+
+		now = app_now();
+		if (t1 == 0 && now < t0 + a->tx_seconds)
+			busy += app_blast_tx(a);
+		else if (t1 == 0)
+			t1 = now;
+		/* nothing received and nothing taken: let the other partition on this CPU run
+		 * (what vsw-guest-pktgen's wait on its eventfd amounts to) */
+		if (busy == 0 && a->idle_yield)
+			sched_yield();
+		if (now >= next) {
+			app_blast_tick(a, now);
+			next = now + 1.0;
+		}
+		if (t1 != 0 && now >= t1 + a->seconds)
+			break;
+	}
+	if (t1 == 0)
+		t1 = now;
+	app_blast_tick(a, now);
+	printf("{\"bench\":\"guest_pktgen\",\"driver\":\"dpdk-netvsc\",\"size\":%u,\"tx\":%" PRIu64
+	       ",\"tx_seconds\":%.6f,\"tx_pps\":%.0f,\"tx_busy\":%" PRIu64
+	       ",\"tx_start\":%.6f,\"tx_end\":%.6f,\"rx\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+	       ",\"rx_bad\":%" PRIu64 ",\"rx_other\":%" PRIu64 "}\n",
+		a->sizes[0], a->tx, t1 - t0, t1 > t0 ? (double)a->tx / (t1 - t0) : 0.0, a->tx_busy,
+		t0, t1, a->b_rx, a->b_rx_bytes, a->b_bad, a->other);
+	fflush(stdout);
+	return a->b_bad ? 1 : 0;
+}
+
 static bool app_gen_done(const struct app *a)
 {
 	unsigned int k;
@@ -421,6 +617,14 @@ static void app_gen_step(struct app *a, unsigned int *k, unsigned int *n)
 
 	if (*k >= a->n_sizes)
 		return;
+	/* answered requests are not sent again (after a resend restarted the scan) */
+	while (*n < a->count && a->seen[*k][*n])
+		++*n;
+	if (*n == a->count) {
+		*n = 0;
+		++*k;
+		return;
+	}
 	if (a->sent[*k] - a->ok[*k] - a->bad[*k] >= 8)
 		return;
 	m = app_gen_build(a, *k, *n);
@@ -438,12 +642,42 @@ static void app_gen_step(struct app *a, unsigned int *k, unsigned int *n)
 	}
 }
 
+static uint64_t app_gen_answered(const struct app *a)
+{
+	uint64_t t = 0;
+	unsigned int k;
+
+	for (k = 0; k < a->n_sizes; k++)
+		t += a->ok[k] + a->bad[k];
+	return t;
+}
+
+/*
+ * The peer may still be resolving us (ARP), or the switch port may not be on its VLAN yet, and
+ * requests get lost. After a second without a new answer, every unanswered request counts as
+ * lost and the scan starts again at the first size not complete: only those are sent again.
+ */
+static void app_gen_resend(struct app *a, unsigned int *k, unsigned int *n)
+{
+	unsigned int j;
+
+	for (j = 0; j < a->n_sizes; j++)
+		a->sent[j] = a->ok[j] + a->bad[j];
+	for (j = 0; j < a->n_sizes && a->ok[j] + a->bad[j] >= a->count; j++)
+		;
+	*k = j;
+	*n = 0;
+}
+
 static int app_run(struct app *a)
 {
-	uint64_t hz = rte_get_timer_hz(), end = 0, now, last_resend = rte_get_timer_cycles();
+	uint64_t hz = rte_get_timer_hz(), end = 0, now, last_progress = rte_get_timer_cycles();
+	uint64_t answered = 0;
 	unsigned int k = 0, n = 0, i;
 	int ret = 0;
 
+	if (a->mode == APP_BLAST)
+		return app_blast(a);
 	if (a->seconds)
 		end = rte_get_timer_cycles() + hz * a->seconds;
 	while (!app_quit) {
@@ -453,14 +687,12 @@ static int app_run(struct app *a)
 			if (app_gen_done(a))
 				break;
 			app_gen_step(a, &k, &n);
-			/* the peer may still be resolving us (ARP) and drop the first requests:
-			 * after a second without progress, count the outstanding ones as lost
-			 * and send them again */
-			if (now - last_resend > hz && k < a->n_sizes &&
-				a->sent[k] > a->ok[k] + a->bad[k]) {
-				a->sent[k] = a->ok[k] + a->bad[k];
-				n = (unsigned int)a->sent[k];
-				last_resend = now;
+			if (app_gen_answered(a) != answered) {
+				answered = app_gen_answered(a);
+				last_progress = now;
+			} else if (now - last_progress > hz) {
+				app_gen_resend(a, &k, &n);
+				last_progress = now;
 			}
 		}
 		if (end && now > end)
@@ -480,6 +712,8 @@ static int app_run(struct app *a)
 		: a->mode == APP_ECHO ? "echo"
 				      : "sink",
 		a->rx, a->tx, a->arp_replies, a->icmp_replies, a->reflected, a->other);
+	for (i = 0; i < a->n_queues; i++)
+		printf("rxq %u rx %" PRIu64 "\n", i, a->rxq[i]);
 	fflush(stdout);
 	return ret;
 }
@@ -501,9 +735,13 @@ int main(int argc, char **argv)
 	argv += n;
 	argv[0] = (char *)"vsw-dpdk-app";
 	if (app_args(&a, argc, argv)) {
-		fprintf(stderr, "usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
-				"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
-				"[--count N] [--seconds S]\n");
+		fprintf(stderr,
+			"usage: vsw-dpdk-app EAL-ARGS -- echo|gen|sink --ip A.B.C.D "
+			"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
+			"[--count N] [--seconds S] [--queues N]\n"
+			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
+			"--tx-seconds S [--seconds S] [--idle-yield] "
+			"[--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}

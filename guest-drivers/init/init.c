@@ -206,7 +206,7 @@ static void *gd_uio_thread(struct gd_init_nic *nic)
 	for (;;) {
 		ret = gd_uio_dev_start(nic->uio_dev, HV_MSG_FD_MEMORY, HV_MSG_FD_SOCKET,
 			gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT), GD_REPLY_MS,
-			gd_nic_contacted, nic);
+			(uint32_t)gd_env_ms("VSW_NIC_QUEUES", 1), gd_nic_contacted, nic);
 		if (ret == 0)
 			ret = gd_uio_view_write(GD_UIO_SYSFS_DEVICES, &nic->uio_dev->view);
 		if (ret == 0)

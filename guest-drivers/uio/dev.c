@@ -12,6 +12,12 @@
  *    because the PMD maps it and writes its latency there.
  * No NVSP: the PMD speaks it. The offer's monitor id is "none" (our host allocates none); sysfs
  * says 0, a valid index for the PMD's latency table.
+ *
+ * Multi-queue (reference §2 rows 13-18, §6.2): the PMD asks the host for subchannels over NVSP;
+ * vmmd offers them; we open each, as uio_hv_generic's new-channel callback does, with
+ * GD_UIO_RING_PAGES per direction, and publish channels/<relid>/. Their ring pages are reserved
+ * at start, below the DPDK heap (the heap is identity-mapped from partition memory above
+ * end_pfn, shim.c), so a subchannel's rings can never land in pages the heap uses.
  */
 #include "internal.h"
 #include "uio.h"
@@ -26,6 +32,7 @@
 #include <unistd.h>
 
 #define GD_UIO_CONTACT_PAGES 3u /* vmbus_client.c: interrupt page, monitor pages 1 and 2 */
+#define GD_UIO_SUB_PAGES (2u * GD_UIO_RING_PAGES) /* a subchannel's ring GPADL */
 
 static const struct vmbus_guid gd_uio_netvsc_guid = VMBUS_GUID_NETVSC;
 
@@ -58,6 +65,7 @@ static void uio_view_fill(struct gd_uio_dev *dev, const struct gd_offer *o)
 	v->numa_node = -1;
 	v->uio_index = 0;
 	gd_uio_map_names(v, dev->recv_gpadl, dev->send_gpadl);
+	v->multi_queue = dev->queues > 1;
 	v->maps[0].offset = dev->ch.ring_pfn * pg;
 	v->maps[0].size = (uint64_t)dev->ch.ring_pages * pg;
 	v->maps[1].offset = dev->vb.contact_pfn * pg;
@@ -79,18 +87,156 @@ static uint64_t uio_end_pfn(const struct gd_uio_dev *dev)
 	e = dev->recv_pfn + GD_UIO_RECV_SIZE / VMBUS_PAGE_SIZE;
 	end = e > end ? e : end;
 	e = dev->send_pfn + GD_UIO_SEND_SIZE / VMBUS_PAGE_SIZE;
-	return e > end ? e : end;
+	end = e > end ? e : end;
+	if (dev->queues > 1) {
+		e = dev->reserve_pfn + (uint64_t)(dev->queues - 1) * GD_UIO_SUB_PAGES;
+		end = e > end ? e : end;
+	}
+	return end;
+}
+
+/* Is 'o' a subchannel of our primary (same GUIDs, index >= 1)? */
+static bool uio_is_our_sub(const struct gd_uio_dev *dev, const struct gd_offer *o)
+{
+	return o->msg.sub_channel_index != 0 &&
+	       !memcmp(&o->msg.if_type, &dev->view.class_id, sizeof(o->msg.if_type)) &&
+	       !memcmp(&o->msg.if_instance, &dev->view.device_id, sizeof(o->msg.if_instance));
+}
+
+static void uio_sub_close(struct gd_uio_dev *dev, struct gd_uio_sub *s, bool rescinded)
+{
+	uint32_t relid = s->ch.relid;
+
+	if (s->published)
+		gd_uio_channel_remove(dev->sysfs, &dev->view.device_id, relid);
+	s->published = false;
+	gd_channel_close(&s->ch, rescinded);
+	gd_log(LOG_INFO, "relid %u: subchannel closed%s", relid, rescinded ? " (rescinded)" : "");
+}
+
+/* Open subchannel offer 'o' (index k) into slot k - 1 and publish it. */
+static void uio_sub_open(struct gd_uio_dev *dev, const struct gd_offer *o)
+{
+	unsigned int k = o->msg.sub_channel_index;
+	struct gd_uio_sub *s = &dev->subs[k - 1];
+	struct gd_uio_chan_view cv;
+	int ret;
+
+	if (s->reserved) {
+		/* first-fit takes these pages (or a lower run): still below end_pfn */
+		gd_gmem_free(&dev->gmem, dev->reserve_pfn + (uint64_t)(k - 1) * GD_UIO_SUB_PAGES,
+			GD_UIO_SUB_PAGES);
+		s->reserved = false;
+	}
+	ret = gd_channel_open(&s->ch, &dev->vb, o, GD_UIO_RING_PAGES);
+	if (ret == 0 && s->ch.ring_pfn + s->ch.ring_pages > dev->end_pfn) {
+		gd_channel_close(&s->ch, false);
+		ret = -ENOMEM; /* would overlap the DPDK heap */
+	}
+	if (ret == 0) {
+		cv = (struct gd_uio_chan_view){.relid = s->ch.relid,
+			.subchannel_id = (uint16_t)k,
+			.monitor_id = o->msg.monitor_id < 128 ? o->msg.monitor_id : 0,
+			.ring_size = (uint64_t)s->ch.ring_pages * VMBUS_PAGE_SIZE};
+		ret = gd_uio_channel_write(dev->sysfs, &dev->view.device_id, &cv);
+		if (ret)
+			gd_channel_close(&s->ch, false);
+	}
+	if (ret) {
+		s->failed_gen = dev->vb.offer_gen;
+		gd_log(LOG_WARNING, "relid %u: subchannel %u not opened: %s", o->msg.child_relid, k,
+			strerror(-ret));
+		return;
+	}
+	s->published = true;
+	gd_log(LOG_INFO, "relid %u: subchannel %u open, channels/%u published", s->ch.relid, k,
+		s->ch.relid);
+}
+
+/* Follow the offer table: open new subchannel offers, close and release rescinded ones. */
+static void uio_subs_sync(struct gd_uio_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < GD_MAX_OFFERS; i++) {
+		struct gd_offer *o = &dev->vb.offers[i];
+		unsigned int k = o->msg.sub_channel_index;
+		struct gd_uio_sub *s;
+
+		if ((!o->present && !o->rescinded) || !uio_is_our_sub(dev, o))
+			continue;
+		if (k >= dev->queues) {
+			/* more than we reserved for: never opened */
+			if (o->rescinded)
+				gd_vmbus_relid_release(&dev->vb, o->msg.child_relid);
+			continue;
+		}
+		s = &dev->subs[k - 1];
+		if (o->rescinded) {
+			if (s->ch.open && s->ch.relid == o->msg.child_relid)
+				uio_sub_close(dev, s, true);
+			gd_vmbus_relid_release(&dev->vb, o->msg.child_relid);
+			continue;
+		}
+		if (!s->ch.open && s->failed_gen != dev->vb.offer_gen && dev->ch.open)
+			uio_sub_open(dev, o);
+	}
+}
+
+/* The PMD's way to the subchannel rings (shim.c): where an open channel's rings are. */
+static void uio_ring_answer(struct gd_uio_dev *dev, uint32_t relid)
+{
+	struct gd_uio_ctl_ring a = {.status = ENOENT};
+	const struct gd_channel *c = NULL;
+	unsigned int k;
+
+	if (dev->ch.open && dev->ch.relid == relid)
+		c = &dev->ch;
+	for (k = 0; c == NULL && k < GD_UIO_MAX_SUBCHANNELS; k++) {
+		if (dev->subs[k].ch.open && dev->subs[k].ch.relid == relid)
+			c = &dev->subs[k].ch;
+	}
+	if (c) {
+		a.status = 0;
+		a.offset = c->ring_pfn * VMBUS_PAGE_SIZE;
+		a.size = (uint64_t)c->ring_pages * VMBUS_PAGE_SIZE;
+	}
+	if (send(dev->ctl_fd[0], &a, sizeof(a), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		gd_log(LOG_WARNING, "uio ring query: no answer sent: %s", strerror(errno));
+}
+
+/* Hold the ring pages of queues - 1 subchannels (as many as memory allows). */
+static void uio_subs_reserve(struct gd_uio_dev *dev, uint32_t queues)
+{
+	uint32_t n = queues > 1 ? queues - 1 : 0, k;
+
+	if (n > GD_UIO_MAX_SUBCHANNELS)
+		n = GD_UIO_MAX_SUBCHANNELS;
+	for (; n > 0; n--) {
+		if (gd_gmem_alloc(&dev->gmem, n * GD_UIO_SUB_PAGES, &dev->reserve_pfn) == 0)
+			break;
+	}
+	if (n + 1 < queues)
+		gd_log(LOG_WARNING, "queues=%u: memory for %u subchannel ring(s) only", queues, n);
+	dev->queues = n + 1;
+	for (k = 0; k < n; k++)
+		dev->subs[k].reserved = true;
 }
 
 int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms, int reply_ms,
-	void (*on_contact)(void *), void *arg)
+	uint32_t queues, void (*on_contact)(void *), void *arg)
 {
+	unsigned int k;
 	const struct gd_offer *o;
 	int ret;
 
 	memset(dev, 0, sizeof(*dev));
 	dev->msg_fd = msg_fd;
 	dev->ch.signal_fd = dev->ch.intr_fd = -1;
+	dev->sysfs = GD_UIO_SYSFS_DEVICES;
+	dev->queues = 1;
+	for (k = 0; k < GD_UIO_MAX_SUBCHANNELS; k++)
+		dev->subs[k].ch.signal_fd = dev->subs[k].ch.intr_fd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, dev->ctl_fd) < 0) {
 		dev->ctl_fd[0] = dev->ctl_fd[1] = -1;
 		return -errno;
@@ -120,6 +266,7 @@ int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact
 		dev->ch.relid = o->msg.child_relid;
 		return ret;
 	}
+	uio_subs_reserve(dev, queues);
 	uio_view_fill(dev, o);
 	dev->end_pfn = uio_end_pfn(dev);
 	gd_log(LOG_INFO, "relid %u: uio view: rings %u pages, recv gpadl %u, send gpadl %u",
@@ -130,13 +277,26 @@ int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact
 /* A process's claim of the device (uio.h): answer 0 once the channel is fresh for it. */
 static void uio_claim(struct gd_uio_dev *dev)
 {
-	uint32_t req = 0, status = 0;
+	uint32_t req[2] = {0}, status = 0;
+	unsigned int k;
+	ssize_t n;
 	int ret;
 
-	if (recv(dev->ctl_fd[0], &req, sizeof(req), MSG_DONTWAIT) != sizeof(req) ||
-		req != GD_UIO_CTL_CLAIM)
+	n = recv(dev->ctl_fd[0], req, sizeof(req), MSG_DONTWAIT);
+	if (n == (ssize_t)sizeof(req) && req[0] == GD_UIO_CTL_RING) {
+		uio_ring_answer(dev, req[1]);
+		return;
+	}
+	if (n != (ssize_t)sizeof(req[0]) || req[0] != GD_UIO_CTL_CLAIM)
 		return;
 	if (dev->claimed) {
+		/* Linux's last close closes the subchannels before the primary; the host then
+		 * rescinds them (uio_subs_sync releases them) and offers them again when the
+		 * next PMD asks */
+		for (k = 0; k < GD_UIO_MAX_SUBCHANNELS; k++) {
+			if (dev->subs[k].ch.open)
+				uio_sub_close(dev, &dev->subs[k], false);
+		}
 		ret = gd_channel_reopen(&dev->ch);
 		dev->reopens++;
 		if (ret) {
@@ -161,8 +321,10 @@ int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd)
 			continue;
 		if (p[0].revents)
 			return 0;
-		if (p[2].revents & POLLIN)
+		if (p[2].revents & POLLIN) {
 			uio_claim(dev);
+			uio_subs_sync(dev);
+		}
 		if (!(p[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		/* offers, rescinds: the PMD cannot follow a rescind, so it is only logged */
@@ -176,13 +338,19 @@ int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd)
 			while (r->n_fds)
 				close(r->fds[--r->n_fds]);
 		}
+		uio_subs_sync(dev);
 	}
 }
 
 void gd_uio_dev_stop(struct gd_uio_dev *dev)
 {
 	uint32_t relid = dev->ch.relid;
+	unsigned int k;
 
+	for (k = 0; k < GD_UIO_MAX_SUBCHANNELS; k++) {
+		if (dev->subs[k].ch.open)
+			uio_sub_close(dev, &dev->subs[k], false);
+	}
 	if (dev->ch.open)
 		gd_channel_close(&dev->ch, false);
 	if (dev->recv_gpadl)

@@ -18,6 +18,12 @@
  *    its mmap at address A maps partition memory at offset A ("identity window"): with
  *    --iova-mode=va the page numbers the PMD puts in GPA ranges (iova >> 12 = A >> 12) are then
  *    guest page numbers the host checks against partition memory like any other;
+ *  - open/open64 of <sysfs devices>/<dev>/channels/<relid>/ring (multi-queue, reference §2 row 18):
+ *    vsw-guest-init publishes a sparse placeholder of the rings' size there (so access() and
+ *    fstat() need nothing from us) and, asked over VSW_UIO_CTL_FD, says where that open channel's
+ *    rings are in partition memory; the real fd of the placeholder is remembered with that place.
+ *    mmap on it maps partition memory there (offset and length inside the rings). A file cannot
+ *    be the rings: they are pages of the partition memory fd, which the host maps;
  *  - close forgets the fd.
  * Everything else goes to libc unchanged.
  *
@@ -28,6 +34,7 @@
  *   VSW_UIO_MAPS      "OFF:SIZE,OFF:SIZE,..." in map order, hex or decimal bytes
  *   VSW_UIO_HEAP_MIN  lowest partition-memory offset the heap may occupy (init's own pages are
  *                     below it)
+ *   VSW_UIO_SYSFS     the sysfs devices directory (tests; default /sys/bus/vmbus/devices)
  * Misconfiguration makes the wrapped call fail (EINVAL/ENOMEM) with a line on stderr.
  */
 /* our own symbols must be both the plain and the 64 names: no header redirection */
@@ -52,11 +59,12 @@
 #define UIO_MAX_FDS 32
 #define UIO_PAGE 4096u
 
-enum uio_kind { UIO_NONE, UIO_DEV, UIO_HEAP };
+enum uio_kind { UIO_NONE, UIO_DEV, UIO_HEAP, UIO_RING };
 
 struct uio_fd {
 	int fd;
 	enum uio_kind kind;
+	uint64_t ring_off, ring_size; /* UIO_RING: the rings in partition memory */
 };
 
 static pthread_mutex_t uio_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,6 +87,7 @@ static struct {
 	unsigned int n_maps;
 	uint64_t off[UIO_MAX_MAPS], size[UIO_MAX_MAPS];
 	uint64_t heap_min;
+	char sysfs[256]; /* devices directory, no trailing slash */
 } uio_cfg = {.mem_fd = -1, .ctl_fd = -1, .dev = -1};
 
 static int env_u64(const char *name, uint64_t *v)
@@ -129,6 +138,8 @@ static void uio_init(void)
 	uio_maps_parse(getenv("VSW_UIO_MAPS"));
 	if (env_u64("VSW_UIO_HEAP_MIN", &v) == 0)
 		uio_cfg.heap_min = v;
+	snprintf(uio_cfg.sysfs, sizeof(uio_cfg.sysfs), "%s",
+		getenv("VSW_UIO_SYSFS") ? getenv("VSW_UIO_SYSFS") : "/sys/bus/vmbus/devices");
 }
 
 static void uio_ready(void)
@@ -136,26 +147,32 @@ static void uio_ready(void)
 	pthread_once(&uio_once, uio_init);
 }
 
-static void uio_fd_set(int fd, enum uio_kind kind)
+static void uio_fd_set_ring(int fd, enum uio_kind kind, uint64_t ring_off, uint64_t ring_size)
 {
 	unsigned int i, free_slot = UIO_MAX_FDS;
+	struct uio_fd e = {.fd = fd, .kind = kind, .ring_off = ring_off, .ring_size = ring_size};
 
 	pthread_mutex_lock(&uio_lock);
 	for (i = 0; i < UIO_MAX_FDS; i++) {
 		if (uio_fds[i].kind != UIO_NONE && uio_fds[i].fd == fd) {
-			uio_fds[i].kind = kind;
+			uio_fds[i] = e;
 			goto out;
 		}
 		if (uio_fds[i].kind == UIO_NONE && free_slot == UIO_MAX_FDS)
 			free_slot = i;
 	}
 	if (kind != UIO_NONE && free_slot < UIO_MAX_FDS)
-		uio_fds[free_slot] = (struct uio_fd){.fd = fd, .kind = kind};
+		uio_fds[free_slot] = e;
 out:
 	pthread_mutex_unlock(&uio_lock);
 }
 
-static enum uio_kind uio_fd_kind(int fd)
+static void uio_fd_set(int fd, enum uio_kind kind)
+{
+	uio_fd_set_ring(fd, kind, 0, 0);
+}
+
+static enum uio_kind uio_fd_get(int fd, struct uio_fd *out)
 {
 	enum uio_kind kind = UIO_NONE;
 	unsigned int i;
@@ -164,11 +181,18 @@ static enum uio_kind uio_fd_kind(int fd)
 	for (i = 0; i < UIO_MAX_FDS; i++) {
 		if (uio_fds[i].kind != UIO_NONE && uio_fds[i].fd == fd) {
 			kind = uio_fds[i].kind;
+			if (out)
+				*out = uio_fds[i];
 			break;
 		}
 	}
 	pthread_mutex_unlock(&uio_lock);
 	return kind;
+}
+
+static enum uio_kind uio_fd_kind(int fd)
+{
+	return uio_fd_get(fd, NULL);
 }
 
 static bool uio_fd_table_full(void)
@@ -192,6 +216,80 @@ static bool uio_path_is_ours(const char *path)
 		return false;
 	n = strtol(path + 8, &end, 10);
 	return *end == '\0' && n == uio_cfg.dev;
+}
+
+/* "<sysfs>/<device>/channels/<relid>/ring": the relid (<= 65535), or -1. */
+static long uio_ring_path_relid(const char *path)
+{
+	size_t n = strlen(uio_cfg.sysfs);
+	const char *dev, *c;
+	char *end;
+	long relid;
+
+	if (!path || n == 0 || strncmp(path, uio_cfg.sysfs, n) != 0 || path[n] != '/')
+		return -1;
+	dev = path + n + 1;
+	c = strchr(dev, '/');
+	if (c == NULL || c == dev || strncmp(c, "/channels/", 10) != 0)
+		return -1;
+	c += 10;
+	if (*c < '0' || *c > '9')
+		return -1;
+	relid = strtol(c, &end, 10);
+	if (strcmp(end, "/ring") != 0 || relid > 65535)
+		return -1;
+	return relid;
+}
+
+/* Ask init where the rings of open channel 'relid' are. 0 or an errno. */
+static int uio_ring_query(uint32_t relid, uint64_t *off, uint64_t *size)
+{
+	uint32_t req[2] = {0x55494f32u, relid}; /* guest-drivers/uio/uio.h GD_UIO_CTL_RING */
+	struct {
+		uint32_t status, reserved;
+		uint64_t offset, size;
+	} a;
+	int err;
+
+	if (uio_cfg.ctl_fd < 0 || uio_cfg.mem_fd < 0)
+		return ENODEV;
+	pthread_mutex_lock(&uio_claim_lock);
+	if (send(uio_cfg.ctl_fd, req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+		recv(uio_cfg.ctl_fd, &a, sizeof(a), 0) != sizeof(a))
+		err = EIO;
+	else
+		err = (int)a.status;
+	pthread_mutex_unlock(&uio_claim_lock);
+	if (err)
+		return err;
+	/* init is ours, but a wrong answer must not map outside partition memory */
+	if (a.size == 0 || a.size % UIO_PAGE || a.offset % UIO_PAGE || a.size > uio_cfg.mem_size ||
+		a.offset > uio_cfg.mem_size - a.size)
+		return EIO;
+	*off = a.offset;
+	*size = a.size;
+	return 0;
+}
+
+static int uio_ring_open(long relid, const char *path, int flags, mode_t mode)
+{
+	uint64_t off, size;
+	int fd, err;
+
+	if (uio_fd_table_full()) {
+		errno = ENFILE;
+		return -1;
+	}
+	err = uio_ring_query((uint32_t)relid, &off, &size);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	/* the placeholder: access(), fstat() and close() are the file's own */
+	fd = real_open(path, flags, mode);
+	if (fd >= 0)
+		uio_fd_set_ring(fd, UIO_RING, off, size);
+	return fd;
 }
 
 /* 0 once this process holds the device (claimed now or before), or an errno. */
@@ -220,9 +318,15 @@ static int uio_open(const char *path, int flags, mode_t mode)
 {
 	int fd, err;
 
+	long relid;
+
 	uio_ready();
-	if (!uio_path_is_ours(path))
+	if (!uio_path_is_ours(path)) {
+		relid = uio_ring_path_relid(path);
+		if (relid >= 0)
+			return uio_ring_open(relid, path, flags, mode);
 		return real_open(path, flags, mode);
+	}
 	if (uio_cfg.mem_fd < 0 || uio_fd_table_full()) {
 		errno = ENODEV;
 		return -1;
@@ -281,11 +385,20 @@ static void *uio_fail(int err, const char *why)
 
 static void *uio_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+	struct uio_fd e;
 	enum uio_kind kind;
 	uint64_t idx, a = (uint64_t)(uintptr_t)addr;
 
 	uio_ready();
-	kind = fd >= 0 ? uio_fd_kind(fd) : UIO_NONE;
+	kind = fd >= 0 ? uio_fd_get(fd, &e) : UIO_NONE;
+	if (kind == UIO_RING) {
+		/* as the kernel's ring attribute: a window of the rings, page-aligned */
+		if (off < 0 || (uint64_t)off % UIO_PAGE != 0 || len == 0 ||
+			(uint64_t)off > e.ring_size || len > e.ring_size - (uint64_t)off)
+			return uio_fail(EINVAL, "ring mmap: outside the channel's rings");
+		return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd,
+			(off_t)(e.ring_off + (uint64_t)off));
+	}
 	if (kind == UIO_DEV) {
 		/* the uio core's rule: the offset names the map, the length must fit in it */
 		if (off < 0 || (uint64_t)off % UIO_PAGE != 0)

@@ -2,7 +2,8 @@
 /*
  * libvsw_uio.so (shim.c), linked into this test so that its open/mmap/memfd_create/ftruncate/
  * close take the place of libc's as they do under LD_PRELOAD: /dev/uioN map indexes, map bounds,
- * the identity-mapped DPDK heap and its refusals, and that close forgets an fd.
+ * the identity-mapped DPDK heap and its refusals, that close forgets an fd, and the subchannel
+ * `ring` files (init asked where the rings are, mmap redirected inside them, refusals).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,10 @@
 #define MAP1_OFF 0x300000ull
 #define HEAP_MIN 0x1000000ull
 #define HEAP_VA 0x30000000ull
+#define RING_OFF 0x500000ull
+#define RING_SIZE 0x2000ull
+
+static char sysfs_dir[64];
 
 static int mem_fd;
 
@@ -179,6 +185,109 @@ static void first_open_claims_once_per_process(void **state)
 	assert_int_equal(req, 0x55494f31u);
 }
 
+struct ring_answer {
+	uint32_t status, reserved;
+	uint64_t offset, size;
+};
+
+static void ring_answer_queue(uint32_t status, uint64_t offset, uint64_t size)
+{
+	struct ring_answer a = {.status = status, .offset = offset, .size = size};
+
+	assert_int_equal(send(ctl_peer, &a, sizeof(a), 0), sizeof(a));
+}
+
+static void ring_request_expect(uint32_t relid)
+{
+	uint32_t req[3];
+
+	assert_int_equal(recv(ctl_peer, req, sizeof(req), MSG_DONTWAIT), 8);
+	assert_int_equal(req[0], 0x55494f32u); /* "UIO2" */
+	assert_int_equal(req[1], relid);
+}
+
+static void ring_path(char *buf, size_t len, const char *relid, const char *leaf)
+{
+	snprintf(buf, len, "%s/dev0/channels/%s/%s", sysfs_dir, relid, leaf);
+}
+
+/* channels/<relid>/ring: init says where the rings are; mmap maps partition memory there. */
+static void ring_mapped_from_partition_memory(void **state)
+{
+	char path[256];
+	struct stat st;
+	uint8_t *p;
+	int fd;
+
+	ring_path(path, sizeof(path), "21", "ring");
+	ring_answer_queue(0, RING_OFF, RING_SIZE);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	ring_request_expect(21);
+	/* fstat is the placeholder's own: the size init wrote */
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, RING_SIZE);
+	p = mmap(NULL, RING_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0xc0);	 /* tx ring (first half) */
+	assert_int_equal(p[4096], 0xc1); /* rx ring (second half) */
+	p[8] = 0x33;
+	assert_int_equal(mem_byte(RING_OFF + 8), 0x33);
+	munmap(p, RING_SIZE);
+	/* a window of the rings */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0xc1);
+	munmap(p, 4096);
+	/* refused: longer than the rings, past them, not page-aligned, empty */
+	errno = 0;
+	assert_true(mmap(NULL, RING_SIZE + 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	assert_true(mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 4096) == MAP_FAILED);
+	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 8192) == MAP_FAILED);
+	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 100) == MAP_FAILED);
+	close(fd);
+}
+
+static void ring_refusals(void **state)
+{
+	char path[256];
+	int fd;
+
+	ring_path(path, sizeof(path), "21", "ring");
+	/* init knows no such open channel */
+	ring_answer_queue(2 /* ENOENT */, 0, 0);
+	errno = 0;
+	assert_int_equal(open(path, O_RDWR), -1);
+	assert_int_equal(errno, ENOENT);
+	ring_request_expect(21);
+	/* answers that would map outside partition memory, or not whole pages */
+	ring_answer_queue(0, MEM_SIZE - 4096, 8192);
+	assert_int_equal(open(path, O_RDWR), -1);
+	assert_int_equal(errno, EIO);
+	ring_request_expect(21);
+	ring_answer_queue(0, RING_OFF, 100);
+	assert_int_equal(open(path, O_RDWR), -1);
+	ring_request_expect(21);
+	ring_answer_queue(0, RING_OFF + 1, 4096);
+	assert_int_equal(open(path, O_RDWR), -1);
+	ring_request_expect(21);
+	/* other files of the directory, and non-relid names, are plain files: no question asked */
+	ring_path(path, sizeof(path), "21", "subchannel_id");
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	ring_path(path, sizeof(path), "x21", "ring");
+	assert_int_equal(open(path, O_RDONLY), -1);
+	assert_int_equal(errno, ENOENT);
+	ring_path(path, sizeof(path), "21", "ringx");
+	assert_int_equal(open(path, O_RDONLY), -1);
+	ring_path(path, sizeof(path), "99999", "ring");
+	assert_int_equal(open(path, O_RDONLY), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(recv(ctl_peer, path, sizeof(path), MSG_DONTWAIT), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,7 +297,11 @@ int main(void)
 		cmocka_unit_test(heap_identity_mapped),
 		cmocka_unit_test(heap_refusals),
 		cmocka_unit_test(first_open_claims_once_per_process),
+		cmocka_unit_test(ring_mapped_from_partition_memory),
+		cmocka_unit_test(ring_refusals),
 	};
+	char path[256];
+	int fd, ret;
 	uint32_t zero = 0;
 	char v[128];
 	int sv[2];
@@ -201,6 +314,27 @@ int main(void)
 	pwrite(mem_fd, "\xa0", 1, MAP0_OFF);
 	pwrite(mem_fd, "\xa1", 1, MAP1_OFF);
 	pwrite(mem_fd, "\xb0", 1, HEAP_VA);
+	pwrite(mem_fd, "\xc0", 1, RING_OFF);
+	pwrite(mem_fd, "\xc1", 1, RING_OFF + 4096);
+	/* a sysfs tree with one channel directory as init writes it (placeholder ring) */
+	snprintf(sysfs_dir, sizeof(sysfs_dir), "/tmp/shim_test_sysfs.XXXXXX");
+	if (!mkdtemp(sysfs_dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/dev0", sysfs_dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/dev0/channels", sysfs_dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/dev0/channels/21", sysfs_dir);
+	mkdir(path, 0755);
+	ring_path(path, sizeof(path), "21", "subchannel_id");
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT, 0644);
+	syscall(SYS_close, fd);
+	ring_path(path, sizeof(path), "21", "ring");
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT, 0600);
+	if (fd < 0 || syscall(SYS_ftruncate, fd, (off_t)RING_SIZE) < 0)
+		return 1;
+	syscall(SYS_close, fd);
+	setenv("VSW_UIO_SYSFS", sysfs_dir, 1);
 	snprintf(v, sizeof(v), "%d", mem_fd);
 	setenv("VSW_UIO_MEM_FD", v, 1);
 	setenv("VSW_UIO_DEV", "0", 1);
@@ -215,5 +349,9 @@ int main(void)
 	setenv("VSW_UIO_MAPS", v, 1);
 	snprintf(v, sizeof(v), "0x%llx", HEAP_MIN);
 	setenv("VSW_UIO_HEAP_MIN", v, 1);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(path, sizeof(path), "rm -rf '%s'", sysfs_dir);
+	if (system(path) != 0)
+		ret = ret ? ret : 1;
+	return ret;
 }

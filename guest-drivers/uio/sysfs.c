@@ -2,7 +2,11 @@
 /*
  * The /sys/bus/vmbus/devices/<uuid>/ files of a uio NIC (uio.h), in Linux 6.1's formats as
  * reference/dpdk-netvsc-guest.md §2 lists them: class_id and device_id "{%pUl}\n", id and
- * monitor_id "%d\n"/"%u\n", numa_node "%d\n", maps/mapN/name "%s\n" and size "%pa\n".
+ * monitor_id "%d\n"/"%u\n", numa_node "%d\n", maps/mapN/name "%s\n" and size "%pa\n";
+ * channels/<relid>/subchannel_id and monitor_id "%u\n" (vmbus_drv.c's channel attributes) and
+ * `ring`, which for Linux is a 0600 binary attribute mapping the channel's rings: here a sparse
+ * file of that size (access() and fstat() as the PMD uses them, §2 rows 13-18) whose mmap
+ * libvsw_uio.so redirects to the rings in partition memory (shim.c).
  */
 #include "uio.h"
 
@@ -107,8 +111,86 @@ static int maps_write(const char *uio_root, const struct gd_uio_view *v)
 	return ret;
 }
 
+/* <devices>/<uuid>/channels into 'out'. */
+static int chan_root(char *out, size_t len, const char *devices, const struct vmbus_guid *id)
+{
+	char uuid[39];
+
+	gd_uio_guid_format(id, uuid, 0);
+	if ((size_t)snprintf(out, len, "%s/%s/channels", devices, uuid) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int ring_put(const char *dir, uint64_t size)
+{
+	char path[1024];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/ring", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int gd_uio_channel_write(
+	const char *devices, const struct vmbus_guid *device_id, const struct gd_uio_chan_view *c)
+{
+	char root[600], tmp[700], fin[700], text[32];
+	int ret;
+
+	if (c->ring_size == 0 || c->ring_size % 4096 != 0 || c->relid > 0xffff)
+		return -EINVAL;
+	ret = chan_root(root, sizeof(root), devices, device_id);
+	if (ret == 0)
+		ret = dir_make_all(root);
+	if (ret)
+		return ret;
+	snprintf(tmp, sizeof(tmp), "%s/.%u.new", root, c->relid);
+	snprintf(fin, sizeof(fin), "%s/%u", root, c->relid);
+	ret = dir_make(tmp);
+	snprintf(text, sizeof(text), "%u\n", c->subchannel_id);
+	ret = ret ?: file_put(tmp, "subchannel_id", text);
+	snprintf(text, sizeof(text), "%u\n", c->monitor_id);
+	ret = ret ?: file_put(tmp, "monitor_id", text);
+	/* last: the PMD skips a directory without a ring ("not found (yet)") */
+	ret = ret ?: ring_put(tmp, c->ring_size);
+	if (ret == 0 && access(fin, F_OK) == 0)
+		gd_uio_channel_remove(devices, device_id, c->relid); /* a view written again */
+	if (ret == 0 && rename(tmp, fin) < 0)
+		ret = -errno;
+	return ret;
+}
+
+int gd_uio_channel_remove(const char *devices, const struct vmbus_guid *device_id, uint32_t relid)
+{
+	static const char *const files[] = {"ring", "subchannel_id", "monitor_id"};
+	char root[600], tmp[700], fin[700], path[800];
+	unsigned int i;
+	int ret;
+
+	ret = chan_root(root, sizeof(root), devices, device_id);
+	if (ret)
+		return ret;
+	snprintf(tmp, sizeof(tmp), "%s/.%u.old", root, relid);
+	snprintf(fin, sizeof(fin), "%s/%u", root, relid);
+	/* out of sight at once, then emptied */
+	if (rename(fin, tmp) < 0)
+		return -errno;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp, files[i]);
+		unlink(path);
+	}
+	return rmdir(tmp) < 0 ? -errno : 0;
+}
+
 int gd_uio_view_write(const char *devices, const struct gd_uio_view *v)
 {
+	struct gd_uio_chan_view primary;
 	char dev[512], tmp[600], fin[600], uuid[39], text[64];
 	int ret;
 
@@ -134,6 +216,16 @@ int gd_uio_view_write(const char *devices, const struct gd_uio_view *v)
 	ret = ret ?: file_put(dev, "numa_node", text);
 	if (ret)
 		return ret;
+	/* the primary's channel directory (uio_hv_generic gives it a ring too) tells the PMD that
+	 * subchannels are possible */
+	if (v->multi_queue && v->n_maps > 0) {
+		primary = (struct gd_uio_chan_view){.relid = v->relid,
+			.monitor_id = v->monitor_id,
+			.ring_size = v->maps[0].size};
+		ret = gd_uio_channel_write(devices, &v->device_id, &primary);
+		if (ret)
+			return ret;
+	}
 	/* uio/ appears complete or not at all */
 	snprintf(tmp, sizeof(tmp), "%s/.uio.new", dev);
 	snprintf(fin, sizeof(fin), "%s/uio", dev);

@@ -155,6 +155,70 @@ static void tree_written_in_kernel_formats(void **state)
 	assert_false(exists(DEV "/channels"));
 }
 
+/* queues > 1: the primary's channels/<relid>/ as the PMD checks it (§2 row 13) */
+static void primary_channel_for_multi_queue(void **state)
+{
+	struct gd_uio_view v;
+	char devices[128], path[256];
+	struct stat st;
+
+	view_default(&v);
+	v.multi_queue = true;
+	snprintf(devices, sizeof(devices), "%s/devices", root);
+	assert_int_equal(gd_uio_view_write(devices, &v), 0);
+	expect_file(DEV "/channels/14/subchannel_id", "0\n");
+	expect_file(DEV "/channels/14/monitor_id", "7\n");
+	snprintf(path, sizeof(path), "%s/devices/" DEV "/channels/14/ring", root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0x400000); /* map 0: both rings */
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_blocks, 0); /* sparse: a placeholder, not memory */
+	assert_false(exists(DEV "/channels/.14.new"));
+}
+
+static void subchannel_directories(void **state)
+{
+	struct gd_uio_chan_view c = {
+		.relid = 17, .subchannel_id = 3, .monitor_id = 0, .ring_size = 0x400000};
+	char devices[128], path[256];
+	struct stat st;
+
+	snprintf(devices, sizeof(devices), "%s/devices", root);
+	assert_int_equal(gd_uio_channel_write(devices, &instance, &c), 0);
+	expect_file(DEV "/channels/17/subchannel_id", "3\n");
+	expect_file(DEV "/channels/17/monitor_id", "0\n");
+	snprintf(path, sizeof(path), "%s/devices/" DEV "/channels/17/ring", root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0x400000);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* the largest relid the PMD takes, index 15 */
+	c.relid = 65535;
+	c.subchannel_id = 15;
+	c.ring_size = 0x2000;
+	assert_int_equal(gd_uio_channel_write(devices, &instance, &c), 0);
+	expect_file(DEV "/channels/65535/subchannel_id", "15\n");
+	/* written again (same relid): replaced, not refused */
+	c.subchannel_id = 14;
+	assert_int_equal(gd_uio_channel_write(devices, &instance, &c), 0);
+	expect_file(DEV "/channels/65535/subchannel_id", "14\n");
+	/* refused: relid the PMD cannot parse, ring size 0 or not whole pages */
+	c.relid = 65536;
+	assert_int_equal(gd_uio_channel_write(devices, &instance, &c), -EINVAL);
+	c.relid = 18;
+	c.ring_size = 0;
+	assert_int_equal(gd_uio_channel_write(devices, &instance, &c), -EINVAL);
+	c.ring_size = 0x2001;
+	assert_int_equal(gd_uio_channel_write(devices, &instance, &c), -EINVAL);
+	assert_false(exists(DEV "/channels/18"));
+	assert_false(exists(DEV "/channels/.18.new"));
+	/* removal: gone entirely, a second removal says so */
+	assert_int_equal(gd_uio_channel_remove(devices, &instance, 17), 0);
+	assert_false(exists(DEV "/channels/17"));
+	assert_false(exists(DEV "/channels/.17.old"));
+	assert_true(exists(DEV "/channels/65535/ring"));
+	assert_int_equal(gd_uio_channel_remove(devices, &instance, 17), -ENOENT);
+}
+
 static void uio_index_names_the_directory(void **state)
 {
 	struct gd_uio_view v;
@@ -194,6 +258,8 @@ int main(void)
 		cmocka_unit_test(map_names_as_uio_hv_generic),
 		cmocka_unit_test_setup_teardown(tree_written_in_kernel_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(uio_index_names_the_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(primary_channel_for_multi_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(subchannel_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(refused_views, setup, teardown),
 	};
 

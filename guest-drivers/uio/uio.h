@@ -8,8 +8,12 @@
  *  - sysfs.c: the files of /sys/bus/vmbus/devices/<uuid>/ (on a tmpfs vmmd mounted over
  *    /sys/bus) in exactly the formats Linux 6.1 prints (reference §2, §3.1);
  *  - dev.c:   what uio_hv_generic's probe and first open do: the channel's rings, receive and
- *    send buffers with their GPADLs, the interrupt and monitor pages, the open channel; no NVSP.
- * The /dev/uioN mmap semantics come from the preload library (shim.c, libvsw_uio.so).
+ *    send buffers with their GPADLs, the interrupt and monitor pages, the open channel; no NVSP;
+ *    and what it does on a subchannel offer: open it with its own rings and publish
+ *    channels/<relid>/{subchannel_id,monitor_id,ring}.
+ * The /dev/uioN mmap semantics and the subchannel rings' mmap come from the preload library
+ * (shim.c, libvsw_uio.so): a `ring` file cannot alias partition memory, so it is a sparse
+ * placeholder of the ring's size (for access() and fstat()) whose mmap the library redirects.
  */
 #ifndef VSW_GUEST_UIO_H
 #define VSW_GUEST_UIO_H
@@ -26,6 +30,7 @@
 #define GD_UIO_RECV_SIZE (16u << 20) /* receive buffer (Linux: 31 MiB; the PMD reads the size) */
 #define GD_UIO_SEND_SIZE (16u << 20) /* send buffer, as Linux */
 #define GD_UIO_SYSFS_DEVICES "/sys/bus/vmbus/devices"
+#define GD_UIO_MAX_SUBCHANNELS 15u /* vmmd's queues= is at most 16 */
 
 struct gd_uio_map {
 	char name[GD_UIO_NAME_SIZE]; /* "txrx_rings", ..., "recv:<gpadl>" */
@@ -43,6 +48,7 @@ struct gd_uio_view {
 	unsigned int uio_index;	     /* N of uio/uioN and /dev/uioN */
 	struct gd_uio_map maps[GD_UIO_MAPS];
 	unsigned int n_maps;
+	bool multi_queue; /* the NIC may have subchannels: the primary gets channels/<relid>/ */
 };
 
 /* "{%pUl}": lower-case GUID with braces, 38 characters + NUL. */
@@ -54,12 +60,41 @@ void gd_uio_map_names(struct gd_uio_view *v, uint32_t recv_gpadl, uint32_t send_
 
 /*
  * Write 'v' under 'devices' (normally GD_UIO_SYSFS_DEVICES, created if missing): the device
- * directory <uuid>/ with class_id, device_id, id, monitor_id, numa_node, then uio/uio<N>/maps/
- * map<i>/{name,size}, built under a hidden name and renamed into place last, so that the tree is
- * complete when "uio" appears (DPDK skips a device without it). Multi-queue's channels/<relid>/
- * directories would go in the same way, before the rename. Returns 0 or -errno.
+ * directory <uuid>/ with class_id, device_id, id, monitor_id, numa_node, with 'multi_queue' the
+ * primary's channels/<relid>/ (as gd_uio_channel_write, subchannel_id 0, ring = map 0: the PMD
+ * looks for it to learn that subchannels are possible, reference §2 row 13; without it the PMD
+ * runs one queue and asks the host nothing), then uio/uio<N>/maps/map<i>/
+ * {name,size}, built under a hidden name and renamed into place last, so that the tree is
+ * complete when "uio" appears (DPDK skips a device without it). Returns 0 or -errno.
  */
 int gd_uio_view_write(const char *devices, const struct gd_uio_view *v);
+
+/* One channel as <uuid>/channels/<relid>/ shows it. */
+struct gd_uio_chan_view {
+	uint32_t relid;		/* directory name, "%u" (the PMD takes <= 65535) */
+	uint16_t subchannel_id; /* "subchannel_id": 0 the primary, 1..n subchannels */
+	uint8_t monitor_id;	/* "monitor_id" */
+	uint64_t ring_size;	/* both rings: the `ring` placeholder's size (a page multiple) */
+};
+
+/*
+ * Write <devices>/<uuid of 'device_id'>/channels/<relid>/ with subchannel_id and monitor_id
+ * ("%u\n", Linux's formats) and `ring` (mode 0600, sparse, ring_size bytes), built as
+ * channels/.<relid>.new and renamed into place, so that a directory the PMD finds is complete
+ * (reference §6.2). Returns 0 or -errno (-EINVAL: ring size 0 or not whole pages).
+ */
+int gd_uio_channel_write(
+	const char *devices, const struct vmbus_guid *device_id, const struct gd_uio_chan_view *c);
+/* Remove channels/<relid>/ (renamed to a hidden name first). Returns 0 or -errno (-ENOENT). */
+int gd_uio_channel_remove(const char *devices, const struct vmbus_guid *device_id, uint32_t relid);
+
+/* A subchannel opened for the PMD (dev.c). */
+struct gd_uio_sub {
+	struct gd_channel ch; /* .open while in use */
+	bool reserved;	      /* its ring pages still held in the reserve */
+	bool published;	      /* channels/<relid>/ written */
+	uint64_t failed_gen;  /* offer_gen when opening failed: not retried before a new offer */
+};
 
 /* A NIC taken over for a uio guest (dev.c). */
 struct gd_uio_dev {
@@ -74,21 +109,41 @@ struct gd_uio_dev {
 	int ctl_fd[2]; /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
 	bool claimed;  /* a process has opened /dev/uioN since the channel was (re)opened */
 	uint64_t reopens;
+	/* multi-queue: the ring pages of queues - 1 subchannels are reserved at start, below
+	 * end_pfn (the DPDK heap lives above it); slot k - 1 is subchannel k's */
+	const char *sysfs; /* devices directory (GD_UIO_SYSFS_DEVICES unless a test sets it) */
+	uint32_t queues;   /* the NIC's queues=, 1..16 */
+	uint64_t reserve_pfn;
+	struct gd_uio_sub subs[GD_UIO_MAX_SUBCHANNELS];
 };
 
 /* The request libvsw_uio.so sends on its control fd at a process's first open of /dev/uioN; the
  * answer is a u32: 0 (the channel is fresh for it) or a positive errno. */
 #define GD_UIO_CTL_CLAIM 0x55494f31u /* "UIO1" */
+/* Its request at an open of channels/<relid>/ring: {u32 GD_UIO_CTL_RING, u32 relid}; the answer
+ * is struct gd_uio_ctl_ring: status 0 and where that open channel's rings are in partition
+ * memory, or a positive errno (ENOENT: no such open channel). */
+#define GD_UIO_CTL_RING 0x55494f32u /* "UIO2" */
+struct gd_uio_ctl_ring {
+	uint32_t status;
+	uint32_t reserved;
+	uint64_t offset; /* bytes into partition memory */
+	uint64_t size;	 /* both rings, bytes */
+};
+_Static_assert(sizeof(struct gd_uio_ctl_ring) == 24, "ring answer");
 
 /* Connect, take the first netvsc offer, allocate and GPADL the buffers, open the channel with
- * GD_UIO_RING_PAGES per direction, fill dev->view. Returns 0, -ENODEV (no host / no offer) or
- * -errno. */
+ * GD_UIO_RING_PAGES per direction, reserve the rings of 'queues' - 1 subchannels (fewer if
+ * memory is short), fill dev->view. Returns 0, -ENODEV (no host / no offer) or -errno. */
 int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms, int reply_ms,
-	void (*on_contact)(void *), void *arg);
+	uint32_t queues, void (*on_contact)(void *), void *arg);
 /* Serve host messages and the command's claims until 'stop_fd' is readable or the host goes
  * away. The first claim gets the channel as opened; each later one (a new DPDK process) gets it
  * closed and opened again, as Linux's last close and next open of /dev/uioN do, so that the
- * new PMD finds a host without NVSP state. */
+ * new PMD finds a host without NVSP state (its subchannels are closed first and their
+ * directories removed; the host rescinds them with the primary's close). Subchannel offers
+ * (after the PMD's NVSP SUBCHANNEL request) are opened and published as they come; rescinded
+ * ones are closed, unpublished and released. */
 int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd);
 void gd_uio_dev_stop(struct gd_uio_dev *dev);
 /* Give the command (started after this) what libvsw_uio.so needs: a non-close-on-exec copy of

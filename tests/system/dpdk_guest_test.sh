@@ -12,6 +12,14 @@
 #  - A is stopped and started again between the phases.
 #  - in one partition start, a generator and then echo: the second DPDK process gets a reopened
 #    channel (as from Linux's last close and next open of /dev/uio0).
+#  - multi-queue: A with queues=4 and the app with --queues 4 (the PMD asks for 3 subchannels,
+#    init opens them and publishes channels/<relid>/): pings from 8 source addresses through the
+#    uplink (payloads checked) are spread by the PMD's RSS key and table; vswitchd's per-channel
+#    counters show frames to the guest on more than one channel and the app saw frames on more
+#    than one RX queue; then a generator and echo in one start again (subchannels closed, the
+#    host rescinds them, the next PMD gets them offered again), spread again.
+#  - blast (bench/vmbus.sh's pmd contender): A and a second uio partition C send each other
+#    vsw-guest-pktgen's test frames for 4 s; both receive some, none corrupt.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vmm_lib.sh"
 
@@ -31,6 +39,7 @@ vmm_init dg
 SW=dg
 MAC_A=02:00:5e:30:00:0a
 MAC_B=02:00:5e:30:00:0b
+MAC_C=02:00:5e:30:00:0c
 # DPDK's heap is mapped from partition memory at offset = its address (libvsw_uio.so): the
 # partition needs memory above the address EAL picks; --base-virtaddr keeps that low.
 EAL="--no-huge -m 64 --iova-mode=va --no-pci --base-virtaddr=0x8000000 --file-prefix=dg --log-level=lib.eal:notice ${DG_EAL_EXTRA:-}"
@@ -46,7 +55,7 @@ vmm_start "$GUEST_INIT"
 
 # a_cmd MODE ARGS: the DPDK app in partition A, its output in the partition log
 a_create() {
-    vm_ok create vma --memory $A_MEM --nic "switch=$SW,mac=$MAC_A,port=vma,guest=uio" \
+    vm_ok create vma --memory $A_MEM --nic "switch=$SW,mac=$MAC_A,port=vma,guest=uio${A_QUEUES:+,queues=$A_QUEUES}" \
         --cmd "$1" >/dev/null
 }
 a_log() { cat "$VMM_STATE/vma.log" 2>/dev/null; }
@@ -122,7 +131,84 @@ for s in 22 1472; do
     vping_vm_ok vmb 10.30.0.1 -s $s
 done
 
-log "no guest protocol errors on either port (the PMD's requests all handled)"
+# channels of port vma whose counter $1 is above $2
+busy_channels() {
+    vsjson port-stats | jq "[.[] | select(.name == \"vma\") | .netvsc.channels[] |
+        select(.$1 > $2)] | length"
+}
+# mq_pings: the uplink pings A from 8 source addresses (RSS hashes the IPv4 pair)
+mq_pings() {
+    local i
+    for i in $(seq 11 18); do
+        vping_ok "uplink 10.30.0.$i -> A (4 queues)" 30 1 --mac "$(hmac 1)" --ip 10.30.0.$i \
+            --dst 10.30.0.1 --vid 30 --size 100 --count 5 >/dev/null
+    done
+}
+# rxq_busy: RX queues of the last app run in A's log (after its last "port 0 mac") with frames
+rxq_busy() { a_log | awk '/^port 0 mac/ {n = 0} /^rxq / && $4 > 0 {n++} END {print n + 0}'; }
+MQ_UP='.[] | select(.name == "vma") | .netvsc.channels.open == 4 and .netvsc.rss.enabled'
+
+log "multi-queue: A with queues=4, the app with 4 RX/TX queues and RSS"
+a_stop
+A_QUEUES=4
+a_create "exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4"
+vm_ok start vma >/dev/null
+wait_for 20 port_is_up vma || fail "port vma (queues=4) not up: $(a_log | tail -20)"
+vsctl_ok set-port vma tag=30 >/dev/null
+wait_for 40 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
+    fail "the DPDK app (4 queues) did not start its port: $(a_log | tail -30)"
+grep -qi "port 0 mac $MAC_A link up .* queues 4" "$VMM_STATE/vma.log" ||
+    fail "DPDK port with 4 queues: $(grep 'port 0' "$VMM_STATE/vma.log")"
+wait_for 10 json_holds "$MQ_UP" list-ports ||
+    fail "vma: not 4 channels with RSS: $(vsjson list-ports | jq -c '.[] | select(.name == "vma") | .netvsc')"
+n=$(vmmctl --json show vma | jq '.vmbus.nics[0].subchannels_open')
+[ "$n" = 3 ] || fail "vmmctl show vma: $n subchannels open, want 3"
+mq_pings
+vping_vm_ok vmb 10.30.0.1 -s 1472
+n=$(busy_channels to_guest_packets 4)
+[ "$n" -ge 2 ] || fail "frames to A on $n channel(s), want >= 2: $(vsjson port-stats | jq -c '.[] | select(.name == "vma") | .netvsc.channels')"
+log "frames to A on $n of 4 channels"
+a_stop
+grep -q "echo rx" "$VMM_STATE/vma.log" || fail "the 4-queue echo app did not exit cleanly: $(a_log | tail -20)"
+a_log | grep '^rxq'
+n=$(rxq_busy)
+[ "$n" -ge 2 ] || fail "the app received on $n RX queue(s), want >= 2: $(a_log | grep '^rxq')"
+
+log "multi-queue restart: a generator then echo, both with 4 queues, in one start of A"
+a_create "$DPDK_APP $EAL -- gen --queues 4 --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4"
+vm_ok start vma >/dev/null
+wait_for 20 port_is_up vma || fail "port vma not up (queues=4, restart): $(a_log | tail -20)"
+vsctl_ok set-port vma tag=30 >/dev/null
+wait_for 60 sh -c "grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log' && [ \$(grep -c 'port 0 mac' '$VMM_STATE/vma.log') = 2 ]" ||
+    fail "gen then echo with 4 queues: $(a_log | tail -30)"
+wait_for 10 json_holds "$MQ_UP" list-ports ||
+    fail "vma after the second PMD: not 4 channels with RSS: $(vsjson list-ports | jq -c '.[] | select(.name == "vma") | .netvsc')"
+mq_pings
+a_stop
+a_log | grep '^rxq' | tail -4
+n=$(rxq_busy)
+[ "$n" -ge 2 ] || fail "second PMD: RX on $n queue(s), want >= 2: $(a_log | grep '^rxq')"
+
+log "blast: A <-> C (two PMDs), 60-byte test frames for 4 s, every received frame validated"
+A_QUEUES=
+BLAST="--sizes 60 --tx-seconds 4 --seconds 1 --idle-yield"
+a_create "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_C $BLAST"
+vm_ok create vmc --memory $A_MEM --nic "switch=$SW,mac=$MAC_C,port=vmc,guest=uio" \
+    --cmd "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_A $BLAST" >/dev/null
+vm_ok start vma >/dev/null
+vm_ok start vmc >/dev/null
+for vm in vma vmc; do
+    wait_for 60 sh -c "grep -q '\"bench\":\"guest_pktgen\",' '$VMM_STATE/$vm.log'" ||
+        fail "$vm: blast did not finish: $(tail -20 "$VMM_STATE/$vm.log")"
+    line=$(grep '"bench":"guest_pktgen",' "$VMM_STATE/$vm.log" | tail -1)
+    log "$vm: $line"
+    echo "$line" | jq -e '.tx > 0 and .rx > 0 and .rx_bad == 0 and .size == 60 and
+        .rx_bytes == 60 * .rx' >/dev/null || fail "$vm: blast result: $line"
+    [ "$(grep -c '"bench":"guest_pktgen_tick"' "$VMM_STATE/$vm.log")" -ge 4 ] ||
+        fail "$vm: fewer than 4 tick lines"
+done
+
+log "no guest protocol errors on any port (the PMD's requests all handled)"
 vsjson port-stats | jq -c '.[] | select(.netvsc) | {name, errors: .netvsc.errors}' >"$T/errors.json"
 jq -e -s 'all(.[]; .errors | to_entries | all(.value == 0))' "$T/errors.json" >/dev/null ||
     fail "guest protocol errors: $(cat "$T/errors.json")"
