@@ -57,13 +57,14 @@ vm_ok() {
     cat "$T/out"
 }
 vm_pid() { vmmctl --json show "$1" | jq -r .pid; }
-# vx VM CMD...: run CMD in the network namespace of partition VM
+# vx VM CMD...: run CMD in the network and PID namespaces of partition VM. In its PID namespace,
+# whatever CMD leaves running (iperf3 -D) dies with the partition instead of outliving the test.
 vx() {
     local pid
     pid=$(vm_pid "$1")
     shift
     [ -n "$pid" ] && [ "$pid" != null ] || fail "partition has no pid"
-    nsenter -t "$pid" -n "$@"
+    nsenter -t "$pid" -n -p "$@"
 }
 # vping_vm_ok VM DST [PING-ARGS...]: VM reaches DST (waits up to 15 s, then 3 of 3 replies)
 vping_vm_ok() {
