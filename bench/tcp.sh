@@ -31,6 +31,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/lib.sh"
 # shellcheck source=bench/vswlib.sh
 source "$BENCH_DIR/vswlib.sh"
+# shellcheck source=bench/ovslib.sh
+source "$BENCH_DIR/ovslib.sh"
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 
 # ---------------------------------------------------------------- defaults
@@ -363,35 +365,9 @@ run_veth() { # MTU OFFLOADS ROUND
 	result_line veth "$mtu" "$off" "$round" "$json" "{}"
 }
 
-ovsctl() { ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 "$@"; }
-ovs_appctl() { ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" --timeout=10 "$@"; }
-
 start_ovs() { # TAG MTU
-	local tag=$1 mtu=$2 i err
-	rm -rf "$OVS_DIR"
-	mkdir -p "$OVS_DIR/etc"
-	ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA" >>"$LOGS/ovs-$tag.log" 2>&1 ||
-		{ ERR="ovsdb-tool create failed"; return 1; }
-	taskset -c "$CPU_A" ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" \
-		--pidfile="$OVS_DIR/ovsdb-server.pid" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
-		--log-file="$OVS_DIR/ovsdb-server.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
-		{ ERR="ovsdb-server did not start"; return 1; }
-	OVSDB_PID=$(read_pidfile "$OVS_DIR/ovsdb-server.pid")
-	ovsctl --no-wait init >>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="ovs-vsctl init failed"; return 1; }
-	ovsctl --no-wait set Open_vSwitch . \
-		other_config:dpdk-init=true \
-		other_config:dpdk-lcore-mask="$(printf '0x%x' $((1 << CPU_A)))" \
-		other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << CPU_B)))" \
-		other_config:per-port-memory=true \
-		other_config:dpdk-socket-mem=1024 \
-		other_config:dpdk-socket-limit="$OVS_MEM_LIMIT" \
-		other_config:dpdk-extra="--file-prefix=${PFX}o --huge-dir=$HUGE --no-pci" \
-		>>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="ovs-vsctl set other_config failed"; return 1; }
-	timeout 60 taskset -c "$CPU_A" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
-		--pidfile="$OVS_DIR/ovs-vswitchd.pid" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" \
-		--log-file="$OVS_DIR/ovs-vswitchd.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
-		{ ERR="ovs-vswitchd-dpdk did not start"; return 1; }
-	OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
+	local tag=$1 mtu=$2
+	ovs_start_daemons "$tag" || return 1
 	{
 		ovsctl add-br br0 -- set bridge br0 datapath_type=netdev &&
 			ovsctl add-port br0 a0 -- set Interface a0 type=dpdk \
@@ -399,34 +375,9 @@ start_ovs() { # TAG MTU
 			ovsctl add-port br0 a1 -- set Interface a1 type=dpdk \
 				"options:dpdk-devargs=net_af_packet1,iface=${ID}y" mtu_request="$mtu"
 	} >>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="adding the OVS bridge or ports failed"; return 1; }
-	for i in a0 a1; do
-		err=$(ovsctl get Interface "$i" error 2>&1)
-		[ "$err" = "[]" ] || { ERR="OVS interface $i: $err"; return 1; }
-	done
+	ovs_ports_ok a0 a1 || return 1
 }
 
-stop_ovs() {
-	[ -z "$OVS_PID" ] && [ -s "$OVS_DIR/ovs-vswitchd.pid" ] && OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
-	[ -z "$OVSDB_PID" ] && [ -s "$OVS_DIR/ovsdb-server.pid" ] && OVSDB_PID=$(read_pidfile "$OVS_DIR/ovsdb-server.pid")
-	if [ -n "$OVS_PID" ]; then
-		alive "$OVS_PID" && { ovs_appctl exit >/dev/null 2>&1; wait_gone "$OVS_PID" 10; }
-		stop_pid "$OVS_PID" ovs-vswitchd 5
-	fi
-	if [ -n "$OVSDB_PID" ]; then
-		alive "$OVSDB_PID" && {
-			ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" --timeout=10 exit >/dev/null 2>&1
-			wait_gone "$OVSDB_PID" 5
-		}
-		stop_pid "$OVSDB_PID" ovsdb-server 5
-	fi
-	if [ -d "$OVS_DIR" ]; then
-		for f in "$OVS_DIR"/*.log; do
-			[ -e "$f" ] && cat "$f" >>"$LOGS/ovs-daemons.log"
-		done
-	fi
-	OVS_PID="" OVSDB_PID=""
-	rm -rf "$OVS_DIR" "/var/run/dpdk/${PFX}o"
-}
 
 run_ovs() { # MTU ROUND
 	local mtu=$1 round=$2 tag="ovs-$1-r$2" json=$T/iperf-c.json pmd

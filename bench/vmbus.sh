@@ -26,6 +26,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/lib.sh"
 # shellcheck source=bench/vswlib.sh
 source "$BENCH_DIR/vswlib.sh"
+# shellcheck source=bench/ovslib.sh
+source "$BENCH_DIR/ovslib.sh"
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 
 # ---------------------------------------------------------------- defaults
@@ -411,52 +413,23 @@ stop_a() {
 	rm -rf "/var/run/dpdk/${PFX}a"
 }
 
-vsctl() { ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 "$@"; }
-ovs_appctl() { ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" --timeout=10 "$@"; }
-
 start_ovs() { # TAG
-	local tag=$1 i err
-	rm -rf "$OVS_DIR"
-	mkdir -p "$OVS_DIR/etc"
-	ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA" >>"$LOGS/ovs-$tag.log" 2>&1 ||
-		{ ERR="ovsdb-tool create failed"; return 1; }
-	taskset -c "$CPU_A" ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" \
-		--pidfile="$OVS_DIR/ovsdb-server.pid" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
-		--log-file="$OVS_DIR/ovsdb-server.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
-		{ ERR="ovsdb-server did not start"; return 1; }
-	OVSDB_PID=$(read_pidfile "$OVS_DIR/ovsdb-server.pid")
-	vsctl --no-wait init >>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="ovs-vsctl init failed"; return 1; }
-	vsctl --no-wait set Open_vSwitch . \
-		other_config:dpdk-init=true \
-		other_config:dpdk-lcore-mask="$(printf '0x%x' $((1 << CPU_A)))" \
-		other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << CPU_B)))" \
-		other_config:per-port-memory=true \
-		other_config:dpdk-socket-mem=1024 \
-		other_config:dpdk-socket-limit="$OVS_MEM_LIMIT" \
-		other_config:dpdk-extra="--file-prefix=${PFX}o --huge-dir=$HUGE --no-pci" \
-		>>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="ovs-vsctl set other_config failed"; return 1; }
+	local tag=$1
 	# Private network namespace (the bridge's tap device would clash with another OVS-DPDK).
-	timeout 60 taskset -c "$CPU_A" unshare --net "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
-		--pidfile="$OVS_DIR/ovs-vswitchd.pid" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" \
-		--log-file="$OVS_DIR/ovs-vswitchd.log" --detach --no-chdir >>"$LOGS/ovs-$tag.log" 2>&1 ||
-		{ ERR="ovs-vswitchd-dpdk did not start"; return 1; }
-	OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
+	ovs_start_daemons "$tag" unshare --net || return 1
 	{
-		vsctl add-br br0 -- set bridge br0 datapath_type=netdev &&
-			vsctl add-port br0 v0 -- set Interface v0 type=dpdkvhostuser &&
-			vsctl add-port br0 v1 -- set Interface v1 type=dpdkvhostuser
+		ovsctl add-br br0 -- set bridge br0 datapath_type=netdev &&
+			ovsctl add-port br0 v0 -- set Interface v0 type=dpdkvhostuser &&
+			ovsctl add-port br0 v1 -- set Interface v1 type=dpdkvhostuser
 	} >>"$LOGS/ovs-$tag.log" 2>&1 || { ERR="adding the OVS bridge or ports failed"; return 1; }
-	for i in v0 v1; do
-		err=$(vsctl get Interface "$i" error 2>&1)
-		[ "$err" = "[]" ] || { ERR="OVS interface $i: $err"; return 1; }
-	done
+	ovs_ports_ok v0 v1 || return 1
 	wait_until 30 eval "[ -S $OVS_DIR/v0 ] && [ -S $OVS_DIR/v1 ]" ||
 		{ ERR="OVS did not create the vhost-user sockets"; return 1; }
 }
 
 ovs_links_up() {
-	[ "$(vsctl get Interface v0 link_state 2>/dev/null)" = up ] &&
-		[ "$(vsctl get Interface v1 link_state 2>/dev/null)" = up ]
+	[ "$(ovsctl get Interface v0 link_state 2>/dev/null)" = up ] &&
+		[ "$(ovsctl get Interface v1 link_state 2>/dev/null)" = up ]
 }
 
 ovs_view() { # TAG: B-side view into the log; prints {"b_busy_pct": [..]}
@@ -467,7 +440,7 @@ ovs_view() { # TAG: B-side view into the log; prints {"b_busy_pct": [..]}
 		echo "$pmd"
 		echo "== interfaces"
 		for i in v0 v1; do
-			vsctl --columns=name,link_state,mtu,statistics list Interface "$i"
+			ovsctl --columns=name,link_state,mtu,statistics list Interface "$i"
 		done
 		echo "== fdb"
 		ovs_appctl fdb/show br0
@@ -476,28 +449,6 @@ ovs_view() { # TAG: B-side view into the log; prints {"b_busy_pct": [..]}
 	     END { if (v != "") print "{\"b_busy_pct\":[" v "]}"; else print "{}" }' <<<"$pmd"
 }
 
-stop_ovs() {
-	[ -z "$OVS_PID" ] && [ -s "$OVS_DIR/ovs-vswitchd.pid" ] && OVS_PID=$(read_pidfile "$OVS_DIR/ovs-vswitchd.pid")
-	[ -z "$OVSDB_PID" ] && [ -s "$OVS_DIR/ovsdb-server.pid" ] && OVSDB_PID=$(read_pidfile "$OVS_DIR/ovsdb-server.pid")
-	if [ -n "$OVS_PID" ]; then
-		alive "$OVS_PID" && { ovs_appctl exit >/dev/null 2>&1; wait_gone "$OVS_PID" 10; }
-		stop_pid "$OVS_PID" ovs-vswitchd 5
-	fi
-	if [ -n "$OVSDB_PID" ]; then
-		alive "$OVSDB_PID" && {
-			ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" --timeout=10 exit >/dev/null 2>&1
-			wait_gone "$OVSDB_PID" 5
-		}
-		stop_pid "$OVSDB_PID" ovsdb-server 5
-	fi
-	if [ -d "$OVS_DIR" ]; then
-		for f in "$OVS_DIR"/*.log; do
-			[ -e "$f" ] && cat "$f" >>"$LOGS/ovs-daemons.log"
-		done
-	fi
-	OVS_PID="" OVSDB_PID=""
-	rm -rf "$OVS_DIR" "/var/run/dpdk/${PFX}o"
-}
 
 run_ovs() { # FRAME ROUND
 	local frame=$1 round=$2 tag="ovs-$1-r$2" l2=$(($1 - 4)) line view meta
