@@ -257,3 +257,21 @@ int vsw_opt_name(const char *prog, const char *name, const char *arg, char *out,
 	strcpy(out, arg);
 	return 0;
 }
+
+int vsw_mkdir_p(const char *dir, mode_t mode)
+{
+	char path[PATH_MAX], *p;
+
+	if (strlen(dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	strcpy(path, dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(path, mode) < 0 && errno != EEXIST ? -errno : 0;
+}

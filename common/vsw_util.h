@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VSW_VLAN_MAX 4094
 #define VSW_VLAN_BITMAP_WORDS 64 /* 4096 bits */
@@ -46,6 +47,10 @@ int vsw_file_read(const char *path, size_t max, char **out, size_t *size);
 
 /* Port and instance names: 1..15 characters of [A-Za-z0-9_.-], not starting with '-'. */
 bool vsw_name_is_valid(const char *name);
+
+/* mkdir -p: create 'dir' (mode 'mode') and its missing parents (0755). An existing directory is
+ * fine. Returns 0, -ENAMETOOLONG or -errno of the failing mkdir. */
+int vsw_mkdir_p(const char *dir, mode_t mode);
 
 /* Daemon command-line options: copy a valid value of option --'name' into 'out' (of 'size'
  * bytes), or print "PROG: --NAME: why" to stderr and return -EINVAL. A path must be non-empty

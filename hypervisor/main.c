@@ -21,30 +21,12 @@
 
 #define SHUTDOWN_STOP_TIMEOUT_S 10
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char path[VMM_PATH_SIZE], *p;
-
-	if (strlen(dir) >= sizeof(path))
-		return -ENAMETOOLONG;
-	strcpy(path, dir);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(path, mode) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static int mkdir_parent(const char *file)
 {
 	char copy[VMM_PATH_SIZE];
 
 	snprintf(copy, sizeof(copy), "%s", file);
-	return mkdir_p(dirname(copy), 0755);
+	return vsw_mkdir_p(dirname(copy), 0755);
 }
 
 /* vsw-guest-init: --guest-init, else next to vmmd (installed) or in the build tree's
@@ -143,7 +125,7 @@ static int prepare(const struct vmm_opts *o, struct vmm_daemon *d, struct vmm_pa
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	d->max_cpus_centi = (uint32_t)(ncpu > 0 ? ncpu : 1) * 100;
 	if (mkdir_parent(o->socket_path) || mkdir_parent(o->config_path) ||
-		mkdir_p(o->state_dir, 0700)) {
+		vsw_mkdir_p(o->state_dir, 0700)) {
 		fprintf(stderr,
 			"vmmd: cannot create the socket, configuration or state directory: "
 			"%s\n",

@@ -37,7 +37,8 @@
  *   VSW_UIO_SYSFS     the sysfs devices directory (tests; default /sys/bus/vmbus/devices)
  * Misconfiguration makes the wrapped call fail (EINVAL/ENOMEM) with a line on stderr.
  */
-/* our own symbols must be both the plain and the 64 names: no header redirection */
+/* our own symbols must be both the plain and the 64 names (the 64 ones are aliases: off_t is
+ * 64-bit here): no header redirection */
 #undef _FILE_OFFSET_BITS
 #include <dlfcn.h>
 #include <errno.h>
@@ -363,18 +364,7 @@ int open(const char *path, int flags, ...)
 	return uio_open(path, flags, mode);
 }
 
-int open64(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
-
-	if (uio_needs_mode(flags)) {
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	return uio_open(path, flags, mode);
-}
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 static void *uio_fail(int err, const char *why)
 {
@@ -425,9 +415,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return uio_mmap(addr, len, prot, flags, fd, off);
-}
+	__attribute__((alias("mmap")));
 
 int memfd_create(const char *name, unsigned int flags)
 {
@@ -463,10 +451,7 @@ int ftruncate(int fd, off_t len)
 	return uio_ftruncate(fd, len);
 }
 
-int ftruncate64(int fd, off_t len)
-{
-	return uio_ftruncate(fd, len);
-}
+int ftruncate64(int fd, off_t len) __attribute__((alias("ftruncate")));
 
 int close(int fd)
 {

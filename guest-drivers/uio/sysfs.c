@@ -9,6 +9,7 @@
  * libvsw_uio.so redirects to the rings in partition memory (shim.c).
  */
 #include "uio.h"
+#include "vsw_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,26 +68,6 @@ static int dir_make(const char *path)
 	return 0;
 }
 
-/* mkdir -p for the few levels of 'path' (absolute or relative). */
-static int dir_make_all(const char *path)
-{
-	char p[768], *s;
-	int ret;
-
-	if (strlen(path) >= sizeof(p))
-		return -ENAMETOOLONG;
-	strcpy(p, path);
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		ret = dir_make(p);
-		*s = '/';
-		if (ret)
-			return ret;
-	}
-	return dir_make(p);
-}
 
 static int maps_write(const char *uio_root, const struct gd_uio_view *v)
 {
@@ -95,7 +76,7 @@ static int maps_write(const char *uio_root, const struct gd_uio_view *v)
 	int ret;
 
 	snprintf(dir, sizeof(dir), "%s/uio%u/maps", uio_root, v->uio_index);
-	ret = dir_make_all(dir);
+	ret = vsw_mkdir_p(dir, 0755);
 	for (i = 0; ret == 0 && i < v->n_maps; i++) {
 		snprintf(dir, sizeof(dir), "%s/uio%u/maps/map%u", uio_root, v->uio_index, i);
 		ret = dir_make(dir);
@@ -147,7 +128,7 @@ int gd_uio_channel_write(
 		return -EINVAL;
 	ret = chan_root(root, sizeof(root), devices, device_id);
 	if (ret == 0)
-		ret = dir_make_all(root);
+		ret = vsw_mkdir_p(root, 0755);
 	if (ret)
 		return ret;
 	snprintf(tmp, sizeof(tmp), "%s/.%u.new", root, c->relid);
@@ -199,7 +180,7 @@ int gd_uio_view_write(const char *devices, const struct gd_uio_view *v)
 	gd_uio_guid_format(&v->device_id, uuid, 0);
 	if ((size_t)snprintf(dev, sizeof(dev), "%s/%s", devices, uuid) >= sizeof(dev))
 		return -ENAMETOOLONG;
-	ret = dir_make_all(dev);
+	ret = vsw_mkdir_p(dev, 0755);
 	if (ret)
 		return ret;
 	gd_uio_guid_format(&v->class_id, uuid, 1);
