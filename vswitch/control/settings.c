@@ -44,34 +44,28 @@ range:
 	return -EINVAL;
 }
 
-static int value_admin(json_t *v, bool *down, char *err, size_t errlen)
+/* One of two words: *is_second tells which. */
+static int value_word(json_t *v, const char *key, const char *first, const char *second,
+	bool *is_second, char *err, size_t errlen)
 {
 	const char *s = json_string_value(v);
 
-	if (s && strcmp(s, "up") == 0)
-		*down = false;
-	else if (s && strcmp(s, "down") == 0)
-		*down = true;
-	else {
-		snprintf(err, errlen, "admin: expected up or down");
-		return -EINVAL;
+	if (s && (strcmp(s, first) == 0 || strcmp(s, second) == 0)) {
+		*is_second = strcmp(s, second) == 0;
+		return 0;
 	}
-	return 0;
+	snprintf(err, errlen, "%s: expected %s or %s", key, first, second);
+	return -EINVAL;
 }
 
 static int value_onoff(json_t *v, const char *key, bool *on, char *err, size_t errlen)
 {
-	const char *s = json_string_value(v);
+	bool off;
+	int ret = value_word(v, key, "on", "off", &off, err, errlen);
 
-	if (s && strcmp(s, "on") == 0)
-		*on = true;
-	else if (s && strcmp(s, "off") == 0)
-		*on = false;
-	else {
-		snprintf(err, errlen, "%s: expected on or off", key);
-		return -EINVAL;
-	}
-	return 0;
+	if (ret == 0)
+		*on = !off;
+	return ret;
 }
 
 /* Offload families a port may forbid (netvsc ports, vswitch/netvsp/vsp.h VS_VSP_OL_*). */
@@ -211,7 +205,7 @@ int vs_settings_apply(const struct vs_port_settings *cur, json_t *obj, struct vs
 			if (ret)
 				return ret;
 		} else if (strcmp(key, "admin") == 0) {
-			ret = value_admin(v, &out->admin_down, err, errlen);
+			ret = value_word(v, "admin", "up", "down", &out->admin_down, err, errlen);
 			if (ret)
 				return ret;
 		} else if (strcmp(key, "vlan_mode") == 0) {

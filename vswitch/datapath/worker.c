@@ -56,40 +56,44 @@ static inline uint8_t link_up(const struct vs_worker *w, uint16_t slot)
  * timer), and the guest gets fewer, larger frames with their checksums verified once. Frames
  * that carry a guest's offload request are not coalesced (they are large already).
  */
+/* Frames into a netvsc port's guest receive buffer; what the guest cannot take is counted by the
+ * channel's drop reasons and as tx_full here. */
+static void nv_tx(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t sent = vs_nv_tx_burst(p->nv, pkts, n, &bytes);
+
+	w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(n - sent);
+	w->stats[slot].tx_packets += sent;
+	w->stats[slot].tx_bytes += bytes;
+}
+
 static void txb_flush_netvsc_gro(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot)
 {
 	struct vs_txbuf *b = &w->txb[slot];
 	struct rte_mbuf *out[VS_OL_GRO_OUT_MAX(VS_BURST)];
-	uint64_t ol = 0, bytes = 0;
-	uint16_t i, k, n_in = b->n, sent;
+	uint64_t ol = 0;
+	uint16_t i, k;
 	int n;
 
 	for (i = 0; i < b->n; i++)
 		ol |= b->pkts[i]->ol_flags;
 	n = (ol & TX_OL_MASK) ? -1 : vs_ol_gro_input(w->gro, b->pkts, b->n, out, RTE_DIM(out));
 	if (n < 0) {
-		sent = vs_nv_tx_burst(p->nv, b->pkts, b->n, &bytes);
-		w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(b->n - sent);
-		goto done;
+		nv_tx(w, p, slot, b->pkts, b->n);
+	} else {
+		k = (uint16_t)n;
+		k = (uint16_t)(k + vs_ol_gro_flush(w->gro, out + k, (uint16_t)(RTE_DIM(out) - k)));
+		nv_tx(w, p, slot, out, k);
+		w->stats[slot].rx_coalesced += b->n - k;
 	}
-	k = (uint16_t)n;
-	k = (uint16_t)(k + vs_ol_gro_flush(w->gro, out + k, (uint16_t)(RTE_DIM(out) - k)));
-	sent = vs_nv_tx_burst(p->nv, out, k, &bytes);
-	w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(k - sent);
-	w->stats[slot].rx_coalesced += n_in - k;
-done:
-	w->stats[slot].tx_packets += sent;
-	w->stats[slot].tx_bytes += bytes;
 	b->n = 0;
 }
 
-/* Frames to a netvsc port go into its guest's receive buffer; what the guest cannot take is
- * counted by the channel's drop reasons and as tx_full here. */
 static void txb_flush_netvsc(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot)
 {
 	struct vs_txbuf *b = &w->txb[slot];
-	uint64_t bytes = 0;
-	uint16_t sent;
 
 	if (p->nv == NULL) {
 		/* the channel closed (or is being changed) since the frames were queued */
@@ -102,22 +106,27 @@ static void txb_flush_netvsc(struct vs_worker *w, const struct vs_dp_port *p, ui
 		txb_flush_netvsc_gro(w, p, slot);
 		return;
 	}
-	sent = vs_nv_tx_burst(p->nv, b->pkts, b->n, &bytes);
-	w->stats[slot].drops[VS_DROP_TX_FULL] += (uint16_t)(b->n - sent);
-	w->stats[slot].tx_packets += sent;
-	w->stats[slot].tx_bytes += bytes;
+	nv_tx(w, p, slot, b->pkts, b->n);
 	b->n = 0;
 }
 
-/* Transmit 'n' frames on queue 'q' of an ethdev port; what does not go is dropped as tx_full. */
-static void eth_tx(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot, uint16_t q,
-	struct rte_mbuf **pkts, uint16_t n)
+static uint64_t pkts_bytes(struct rte_mbuf *const *pkts, uint16_t n)
 {
 	uint64_t bytes = 0;
-	uint16_t sent, i;
+	uint16_t i;
 
 	for (i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
+	return bytes;
+}
+
+/* Transmit 'n' frames of 'bytes' in all on queue 'q' of an ethdev port; what does not go is
+ * dropped as tx_full. */
+static void eth_tx(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot, uint16_t q,
+	struct rte_mbuf **pkts, uint16_t n, uint64_t bytes)
+{
+	uint16_t sent, i;
+
 	if (p->txq_shared)
 		rte_spinlock_lock(&p->txq_locks[q]);
 	sent = rte_eth_tx_burst(p->eth_port, q, pkts, n);
@@ -135,7 +144,8 @@ static void eth_tx(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slo
  * A buffer holding frames with guest offload requests (LSO, checksum: chan.c offload_in) for an
  * ethdev port: in order, frames the port's hardware can finish go with their metadata set by
  * vs_ol_tx_prepare; the others are segmented / checksummed in software (offload library) and
- * their segments sent right away. Each refusal is a counted drop (offload_failed).
+ * their segments sent right away. Each refusal is a counted drop (offload_failed). The caller
+ * empties the buffer.
  */
 static void txb_flush_offload(struct vs_worker *w, const struct vs_dp_port *p, uint16_t slot,
 	uint16_t q)
@@ -168,7 +178,7 @@ static void txb_flush_offload(struct vs_worker *w, const struct vs_dp_port *p, u
 			continue;
 		}
 		/* the frames before it go first, then its segments */
-		eth_tx(w, p, slot, q, b->pkts, run);
+		eth_tx(w, p, slot, q, b->pkts, run, pkts_bytes(b->pkts, run));
 		run = 0;
 		ns = vs_ol_tso_segment(m, &in, m->tso_segsz, w->sw->pool, segs, TX_TSO_SEGS);
 		if (ns < 0) {
@@ -177,10 +187,9 @@ static void txb_flush_offload(struct vs_worker *w, const struct vs_dp_port *p, u
 		}
 		rte_pktmbuf_free(m);
 		w->stats[slot].tx_segmented++;
-		eth_tx(w, p, slot, q, segs, (uint16_t)ns);
+		eth_tx(w, p, slot, q, segs, (uint16_t)ns, pkts_bytes(segs, (uint16_t)ns));
 	}
-	eth_tx(w, p, slot, q, b->pkts, run);
-	b->n = 0;
+	eth_tx(w, p, slot, q, b->pkts, run, pkts_bytes(b->pkts, run));
 }
 
 static void txb_flush(struct vs_worker *w, const struct vs_dp_config *dp, uint16_t slot)
@@ -188,7 +197,7 @@ static void txb_flush(struct vs_worker *w, const struct vs_dp_config *dp, uint16
 	const struct vs_dp_port *p = &dp->port[slot];
 	struct vs_txbuf *b = &w->txb[slot];
 	uint64_t bytes = 0, ol = 0;
-	uint16_t q, sent, i;
+	uint16_t q, i;
 
 	if (p->kind == VS_PORT_NETVSC) {
 		txb_flush_netvsc(w, p, slot);
@@ -199,21 +208,10 @@ static void txb_flush(struct vs_worker *w, const struct vs_dp_config *dp, uint16
 		bytes += b->pkts[i]->pkt_len;
 		ol |= b->pkts[i]->ol_flags;
 	}
-	if (unlikely(ol & TX_OL_MASK)) {
+	if (unlikely(ol & TX_OL_MASK))
 		txb_flush_offload(w, p, slot, q);
-		return;
-	}
-	if (p->txq_shared)
-		rte_spinlock_lock(&p->txq_locks[q]);
-	sent = rte_eth_tx_burst(p->eth_port, q, b->pkts, b->n);
-	if (p->txq_shared)
-		rte_spinlock_unlock(&p->txq_locks[q]);
-	for (i = sent; i < b->n; i++) {
-		bytes -= b->pkts[i]->pkt_len;
-		drop(w, slot, VS_DROP_TX_FULL, b->pkts[i]);
-	}
-	w->stats[slot].tx_packets += sent;
-	w->stats[slot].tx_bytes += bytes;
+	else
+		eth_tx(w, p, slot, q, b->pkts, b->n, bytes);
 	b->n = 0;
 }
 

@@ -363,6 +363,25 @@ static int tx_one(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struct rt
 	return vs_vsp_rx_add(ch->vsp, &f) == 0;
 }
 
+/* The offload the guest must have enabled to be told this frame's checksum is valid. */
+static uint32_t rx_csum_bit(const struct vs_ol_info *in)
+{
+	bool v6 = in->flags & VS_OL_F_IPV6;
+
+	if (in->flags & VS_OL_F_TCP)
+		return v6 ? VS_VSP_EN_RX_TCP6 : VS_VSP_EN_RX_TCP4;
+	return v6 ? VS_VSP_EN_RX_UDP6 : VS_VSP_EN_RX_UDP4;
+}
+
+/* A large TCP frame goes whole, as RSC fragments: the guest enabled RSC for its family and the
+ * frame fits one XFER_PAGES packet of its sub-allocations. */
+static bool rsc_takes(struct vs_nv_chan *ch, const struct rte_mbuf *m, const struct vs_ol_info *in,
+	uint32_t en)
+{
+	return (en & ((in->flags & VS_OL_F_IPV6) ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
+	       m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true);
+}
+
 /* Checksum PPI bits (facts 7.6) for a frame whose checksums are valid or need no check. */
 static uint32_t csum_ok_bits(const struct vs_ol_info *in)
 {
@@ -402,7 +421,6 @@ static int tx_received(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, stru
 	bool ip_good = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	struct vs_ol_info in;
 	uint32_t rx_bit, bits;
-	bool v6;
 
 	if (vs_ol_parse(m, 0, &in) < 0) {
 		if (m->ol_flags & RTE_MBUF_F_RX_LRO) {
@@ -411,16 +429,11 @@ static int tx_received(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, stru
 		}
 		return tx_one(ch, rss, m, segs, 0, 0); /* not TCP/UDP over IP: as it is */
 	}
-	v6 = in.flags & VS_OL_F_IPV6;
-	if (in.flags & VS_OL_F_TCP)
-		rx_bit = v6 ? VS_VSP_EN_RX_TCP6 : VS_VSP_EN_RX_TCP4;
-	else
-		rx_bit = v6 ? VS_VSP_EN_RX_UDP6 : VS_VSP_EN_RX_UDP4;
+	rx_bit = rx_csum_bit(&in);
 	bits = ((in.flags & VS_OL_F_TCP) ? RNDIS_CSUM_RX_TCP_OK : RNDIS_CSUM_RX_UDP_OK) |
 	       (ip_good ? RNDIS_CSUM_RX_IP_OK : 0);
 	if (m->ol_flags & RTE_MBUF_F_RX_LRO) {
-		if (good && (en & rx_bit) && (en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
-			m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true))
+		if (good && (en & rx_bit) && rsc_takes(ch, m, &in, en))
 			return tx_one(ch, rss, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM, bits);
 		/* the guest cannot take it whole: back into segments of the original size */
 		return tx_segmented(ch, rss, m, &in, segs, en & rx_bit);
@@ -441,7 +454,6 @@ static int tx_offload(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struc
 {
 	uint32_t en = vs_vsp_offloads(ch->vsp), rx_bit;
 	struct vs_ol_info in;
-	bool v6;
 
 	if (!(m->ol_flags & NV_TX_OL_MASK))
 		return tx_received(ch, rss, m, segs, en);
@@ -449,14 +461,9 @@ static int tx_offload(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struc
 		ch->drop[VS_NV_DROP_TO_GUEST_OFFLOAD]++;
 		return 0;
 	}
-	v6 = in.flags & VS_OL_F_IPV6;
-	if (in.flags & VS_OL_F_TCP)
-		rx_bit = v6 ? VS_VSP_EN_RX_TCP6 : VS_VSP_EN_RX_TCP4;
-	else
-		rx_bit = v6 ? VS_VSP_EN_RX_UDP6 : VS_VSP_EN_RX_UDP4;
+	rx_bit = rx_csum_bit(&in);
 	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
-		if ((en & (v6 ? VS_VSP_EN_RSC6 : VS_VSP_EN_RSC4)) &&
-			m->pkt_len <= vs_vsp_rx_max_len(ch->vsp, true))
+		if (rsc_takes(ch, m, &in, en))
 			return tx_one(ch, rss, m, segs, VS_VSP_RXF_RSC | VS_VSP_RXF_CSUM,
 				csum_ok_bits(&in));
 		return tx_segmented(ch, rss, m, &in, segs, en & rx_bit);

@@ -476,11 +476,43 @@ static int on_gpadl_del(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
  * A subchannel of the open primary (vmbus_user.h): map its ring into chan->ring[index] while it is
  * not present, then make it present for the workers. Its index must be one we may grant.
  */
+/*
+ * Map a channel's ring GPADL, split at the host->guest page 'o' gives, and set up 'r' on it as
+ * the reader of guest->host and the writer of host->guest, interrupt mask set (polled, chan.c).
+ * 'r' must not be visible to workers yet. Returns 0 with '*runs' (mappings used, counted against
+ * VS_NV_MAX_MAP_RUNS by the caller) or a positive errno for the reply.
+ */
+static int ring_attach(struct vs_nv_port *nv, const struct vmbus_user_chan_open *o,
+	struct vmbus_gmem_rings *rings, struct vs_nv_ring *r, uint32_t *runs)
+{
+	const struct vs_nv_gpadl *g = vs_nv_gpadls_find(nv->gpadls, o->ring_gpadl);
+	int ret;
+
+	if (g == NULL)
+		return ENOENT;
+	/* rings start on a page and cover whole pages: the split is in pages */
+	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
+		return EINVAL;
+	*runs = vs_nv_pfn_runs(g->pfns, g->n_pfns); /* the rings are mapped once more */
+	if (*runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
+		return ENOSPC;
+	ret = vmbus_gmem_map_rings(&nv->gmem, g->pfns, g->n_pfns, o->downstream_ring_page_offset,
+		rings);
+	if (ret)
+		return -ret;
+	if (vmbus_ring_init(&r->g2h, rings->g2h, rings->g2h_size, VMBUS_RING_READER) ||
+		vmbus_ring_init(&r->h2g, rings->h2g, rings->h2g_size, VMBUS_RING_WRITER)) {
+		vmbus_gmem_unmap_rings(rings);
+		return EPROTO;
+	}
+	vmbus_ring_intr_mask(&r->g2h);
+	return 0;
+}
+
 static int on_subchan_open(struct vs_nv_port *nv, const struct vmbus_user_chan_open *o, int *fds)
 {
 	struct vs_nv_chan *ch = nv->chan;
 	uint32_t i = o->sub_channel_index, runs;
-	const struct vs_nv_gpadl *g;
 	struct nv_sub *sb;
 	struct vs_nv_ring *r;
 	int ret;
@@ -494,25 +526,10 @@ static int on_subchan_open(struct vs_nv_port *nv, const struct vmbus_user_chan_o
 		return EBUSY;
 	if (doorbell_check(fds[1]))
 		return EINVAL;
-	g = vs_nv_gpadls_find(nv->gpadls, o->ring_gpadl);
-	if (g == NULL)
-		return ENOENT;
-	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
-		return EINVAL;
-	runs = vs_nv_pfn_runs(g->pfns, g->n_pfns);
-	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
-		return ENOSPC;
-	ret = vmbus_gmem_map_rings(
-		&nv->gmem, g->pfns, g->n_pfns, o->downstream_ring_page_offset, &sb->rings);
-	if (ret)
-		return -ret;
 	r = &ch->ring[i]; /* not present: no worker reads it */
-	if (vmbus_ring_init(&r->g2h, sb->rings.g2h, sb->rings.g2h_size, VMBUS_RING_READER) ||
-		vmbus_ring_init(&r->h2g, sb->rings.h2g, sb->rings.h2g_size, VMBUS_RING_WRITER)) {
-		vmbus_gmem_unmap_rings(&sb->rings);
-		return EPROTO;
-	}
-	vmbus_ring_intr_mask(&r->g2h);
+	ret = ring_attach(nv, o, &sb->rings, r, &runs);
+	if (ret)
+		return ret;
 	r->h2g_dirty = false;
 	r->intr_fd = fds[1];
 	sb->signal_fd = fds[0];
@@ -533,7 +550,6 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 {
 	struct vs_vsp_config cfg = {.link_up = !nv->port->set.admin_down};
 	struct vmbus_user_chan_open o;
-	const struct vs_nv_gpadl *g;
 	struct vs_nv_chan *ch;
 	uint32_t runs;
 	int ret;
@@ -550,31 +566,14 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 			"a pipe", nv->port->name);
 		return EINVAL;
 	}
-	g = vs_nv_gpadls_find(nv->gpadls, o.ring_gpadl);
-	if (g == NULL)
-		return ENOENT;
-	/* rings start on a page and cover whole pages: the split is in pages */
-	if (g->byte_offset != 0 || g->byte_count != (uint64_t)g->n_pfns * VMBUS_PAGE_SIZE)
-		return EINVAL;
-	runs = vs_nv_pfn_runs(g->pfns, g->n_pfns); /* the rings are mapped once more */
-	if (runs > VS_NV_MAX_MAP_RUNS - nv->map_runs)
-		return ENOSPC;
 	ch = calloc(1, sizeof(*ch));
 	if (ch == NULL)
 		return ENOMEM;
-	ret = vmbus_gmem_map_rings(&nv->gmem, g->pfns, g->n_pfns, o.downstream_ring_page_offset,
-		&nv->rings);
-	if (ret)
-		goto err_free;
-	if (vmbus_ring_init(
-		    &ch->ring[0].g2h, nv->rings.g2h, nv->rings.g2h_size, VMBUS_RING_READER) ||
-		vmbus_ring_init(
-			&ch->ring[0].h2g, nv->rings.h2g, nv->rings.h2g_size, VMBUS_RING_WRITER)) {
-		ret = -EPROTO;
-		goto err_unmap;
+	ret = ring_attach(nv, &o, &nv->rings, &ch->ring[0], &runs);
+	if (ret) {
+		free(ch);
+		return ret;
 	}
-	/* polled: the guest need not signal us (see chan.c) */
-	vmbus_ring_intr_mask(&ch->ring[0].g2h);
 	ch->ring[0].present = 1;
 	/* channels: our queues=N, what the hypervisor offers and what the core serves */
 	ch->max_sub = nv->queues - 1;
@@ -613,7 +612,6 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 	return 0;
 err_unmap:
 	vmbus_gmem_unmap_rings(&nv->rings);
-err_free:
 	free(ch);
 	return ret < 0 ? -ret : ret;
 }
