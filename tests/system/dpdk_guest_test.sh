@@ -132,10 +132,6 @@ for s in 22 1472; do
 done
 
 # channels of port vma whose counter $1 is above $2
-busy_channels() {
-    vsjson port-stats | jq "[.[] | select(.name == \"vma\") | .netvsc.channels[] |
-        select(.$1 > $2)] | length"
-}
 # mq_pings: the uplink pings A from 8 source addresses (RSS hashes the IPv4 pair)
 mq_pings() {
     local i
@@ -165,7 +161,7 @@ n=$(vmmctl --json show vma | jq '.vmbus.nics[0].subchannels_open')
 [ "$n" = 3 ] || fail "vmmctl show vma: $n subchannels open, want 3"
 mq_pings
 vping_vm_ok vmb 10.30.0.1 -s 1472
-n=$(busy_channels to_guest_packets 4)
+n=$(busy_channels vma to_guest_packets 4)
 [ "$n" -ge 2 ] || fail "frames to A on $n channel(s), want >= 2: $(vsjson port-stats | jq -c '.[] | select(.name == "vma") | .netvsc.channels')"
 log "frames to A on $n of 4 channels"
 a_stop

@@ -31,11 +31,6 @@ port_json() { vsjson list-ports | jq -c ".[] | select(.name == \"$1\") | .netvsc
 ALL_QUEUES='[.[] | select(.type == "netvsc") | select(.netvsc.state == "open" and
     .netvsc.guest.rndis_ready and .netvsc.channels.open == 4 and .netvsc.rss.enabled)] | length == 2'
 # channels of port $1 whose counter $2 is above $3
-busy_channels() {
-    vsjson port-stats | jq "[.[] | select(.name == \"$1\") | .netvsc.channels[] |
-        select(.$2 > $3)] | length"
-}
-
 vsw_start
 ln -s "$(vsw_dir)/sock" "$SWDIR/$SW.sock"
 

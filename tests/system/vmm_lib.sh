@@ -75,3 +75,8 @@ vping_vm_ok() {
     got=$(echo "$out" | _ping_count)
     [ "${got:-0}" = 3 ] || fail "ping from $vm to $dst: $got of 3 replies: $out"
 }
+# busy_channels PORT COUNTER MIN: how many of netvsc port PORT's channels have COUNTER > MIN
+busy_channels() {
+    vsjson port-stats | jq "[.[] | select(.name == \"$1\") | .netvsc.channels[] |
+        select(.$2 > $3)] | length"
+}
