@@ -84,7 +84,7 @@ static void bringup_linux61_byte_vectors(void **state)
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0x18, 0, 0, 0, 0x00, 0x01, 0, 0, 0x02, 0x10,
 		0, 0, 0, 0, 0, 0, 0x6b, 0, 0, 0, 0x01, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
 	static const uint8_t init_c[52] = {0x02, 0, 0, 0x80, 0x34, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0,
-		0x01, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x08, 0, 0, 0, 0xff, 0xff, 0xff,
+		0x01, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0xff, 0xff, 0xff,
 		0xef, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	/* Step 8: QUERY MAXIMUM_FRAME_SIZE -> 1500. QUERY_C: info_buflen @16, offset 16 @20, data @24. */
 	static const uint8_t q_mfs[28] = {0x04, 0, 0, 0, 0x1c, 0, 0, 0, 0x02, 0, 0, 0, 0x06, 0x01,

@@ -34,20 +34,20 @@ static int rx_one(struct tctx *t, const uint8_t *frame, uint32_t len, uint32_t f
 	return vs_vsp_rx_add(t->vsp, &f);
 }
 
-/* One frame with checksum and VLAN PPIs, written as facts 6.3/7.6/10 describe: PACKET header at
- * +0, PPIs from +44 (ppi_offset 36), frame at +256 (data_offset 248), msg_len = range length =
- * 256 + frame; XFER_PAGES {0xCAFE, one range at the first data sub-allocation, 107 channel 0}. */
+/* One frame with checksum and VLAN PPIs (facts 6.3/7.6/10): PACKET header at +0, PPIs from +44
+ * (ppi_offset 36), the frame right after them at +76 (data_offset 68), msg_len = range length =
+ * 76 + frame; XFER_PAGES {0xCAFE, one range at the first data sub-allocation, 107 channel 0}. */
 static void frame_written_as_rndis_packet_with_ppis(void **state)
 {
 	struct tctx *t = *state;
 	uint8_t frame[100];
 	static const uint8_t xfer_head[8] = {0x07, 0, 0x04, 0, 0x06, 0, 0x01, 0};
 	static const uint8_t xfer_rest[8 + 8 + 16] = {0xfe, 0xca, 0, 0, 0x01, 0, 0, 0,
-		0x64, 0x01, 0, 0, 0xe0, 0x70, 0, 0, /* {356, 16 * 1806 = 28896} */
+		0xb0, 0, 0, 0, 0xe0, 0x70, 0, 0, /* {176, 16 * 1806 = 28896} */
 		0x6b, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
 	static const uint8_t rndis[76] = {
-		0x01, 0, 0, 0, 0x64, 0x01, 0, 0,	/* PACKET, msg_len 356 */
-		0xf8, 0, 0, 0, 0x64, 0, 0, 0,		/* data_offset 248, data_len 100 */
+		0x01, 0, 0, 0, 0xb0, 0, 0, 0,		/* PACKET, msg_len 176 */
+		0x44, 0, 0, 0, 0x64, 0, 0, 0,		/* data_offset 68, data_len 100 */
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* no OOB */
 		0x24, 0, 0, 0, 0x20, 0, 0, 0,		/* ppi_offset 36, ppi_len 32 */
 		0, 0, 0, 0, 0, 0, 0, 0,			/* vc_handle, reserved */
@@ -72,21 +72,22 @@ static void frame_written_as_rndis_packet_with_ppis(void **state)
 	assert_memory_equal(p, xfer_head, 8);
 	assert_memory_equal(p + 16, xfer_rest, sizeof(xfer_rest));
 	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF, rndis, sizeof(rndis));
-	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF + 256, frame, sizeof(frame));
+	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF + 76, frame, sizeof(frame));
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_PACKETS], 1);
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_BYTES], 100);
 }
 
 /* A coalesced frame of 4000 bytes for a guest with RSC: fragments of 1550 bytes (sub-allocation
- * 1806 - 256), one RNDIS PACKET each, in one XFER_PAGES packet (facts 7.6): the first carries the
- * checksum PPI and packet info {1, 0x3, id}, the middle {1, 0x1, id}, the last {1, 0x5, id}. */
+ * 1806 - 256 of header room), one RNDIS PACKET each in a sub-allocation of its own, in one
+ * XFER_PAGES packet (facts 7.6): the first carries the checksum PPI and packet info {1, 0x3, id},
+ * the middle {1, 0x1, id}, the last {1, 0x5, id}; each fragment right after its PPIs. */
 static void large_frame_sent_as_rsc_fragments(void **state)
 {
 	struct tctx *t = *state;
 	static uint8_t frame[4000];
 	static const uint8_t first[76] = {
-		0x01, 0, 0, 0, 0x0e, 0x07, 0, 0,	/* PACKET, msg_len 256 + 1550 = 1806 */
-		0xf8, 0, 0, 0, 0x0e, 0x06, 0, 0,	/* data_offset 248, data_len 1550 */
+		0x01, 0, 0, 0, 0x5a, 0x06, 0, 0,	/* PACKET, msg_len 44 + 32 + 1550 = 1626 */
+		0x44, 0, 0, 0, 0x0e, 0x06, 0, 0,	/* data_offset 68, data_len 1550 */
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		0x24, 0, 0, 0, 0x20, 0, 0, 0,		/* ppi_offset 36, ppi_len 32 */
 		0, 0, 0, 0, 0, 0, 0, 0,
@@ -95,8 +96,8 @@ static void large_frame_sent_as_rsc_fragments(void **state)
 	};
 	static const uint8_t middle_ppi[24] = {0x24, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		0x10, 0, 0, 0, 0x01, 0, 0, 0x80};
-	static const uint8_t last_hdr[16] = {0x01, 0, 0, 0, 0x84, 0x04, 0, 0, 0xf8, 0, 0, 0, 0x84,
-		0x03, 0, 0}; /* msg_len 256 + 900, data_len 900 */
+	static const uint8_t last_hdr[16] = {0x01, 0, 0, 0, 0xc0, 0x03, 0, 0, 0x34, 0, 0, 0, 0x84,
+		0x03, 0, 0}; /* msg_len 44 + 16 + 900, data_offset 52, data_len 900 */
 	uint32_t off[3], cnt[3], i;
 	const uint8_t *p, *b;
 	size_t len;
@@ -116,22 +117,25 @@ static void large_frame_sent_as_rsc_fragments(void **state)
 		cnt[i] = get32(p + 24 + 8 * i);
 		off[i] = get32(p + 28 + 8 * i);
 	}
-	assert_int_equal(cnt[0], 1806);
-	assert_int_equal(cnt[1], 1806);
-	assert_int_equal(cnt[2], 256 + 900);
+	assert_int_equal(cnt[0], 1626);
+	assert_int_equal(cnt[1], 44 + 16 + 1550);
+	assert_int_equal(cnt[2], 44 + 16 + 900);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(off[i] % SUB_1500, 0); /* one sub-allocation each */
+	assert_true(off[0] != off[1] && off[1] != off[2] && off[0] != off[2]);
 	b = t->rxbuf + off[0];
 	assert_memory_equal(b, first, sizeof(first));
-	assert_memory_equal(b + 256, frame, 1550);
+	assert_memory_equal(b + 76, frame, 1550);
 	b = t->rxbuf + off[1];
 	assert_memory_equal(b + 28, middle_ppi, sizeof(middle_ppi));
 	assert_int_equal(b[44 + 12], 1);
 	assert_int_equal(b[44 + 13], 0x1);
 	assert_int_equal(b[44 + 14], 0x1);
-	assert_memory_equal(b + 256, frame + 1550, 1550);
+	assert_memory_equal(b + 60, frame + 1550, 1550);
 	b = t->rxbuf + off[2];
 	assert_memory_equal(b, last_hdr, sizeof(last_hdr));
 	assert_int_equal(b[44 + 13], 0x5);
-	assert_memory_equal(b + 256, frame + 3100, 900);
+	assert_memory_equal(b + 60, frame + 3100, 900);
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_PACKETS], 1);
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_RSC], 1);
 	assert_int_equal(vs_vsp_stats(t->vsp)->cnt[VS_VSP_CNT_TO_GUEST_RSC_FRAGS], 3);
@@ -142,18 +146,20 @@ static void frame_without_metadata_has_no_ppi(void **state)
 {
 	struct tctx *t = *state;
 	uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	static const uint8_t rndis[44] = {0x01, 0, 0, 0, 0x3c, 0x01, 0, 0, 0xf8, 0, 0, 0, 0x3c, 0, 0,
-		0};
+	static const uint8_t rndis[44] = {0x01, 0, 0, 0, 0x68, 0, 0, 0, 0x24, 0, 0, 0, 0x3c, 0, 0,
+		0}; /* msg_len 44 + 60, data_offset 36 */
 	struct vs_vsp_seg segs[3] = {{frame, 20}, {frame + 20, 0}, {frame + 20, 40}};
 	struct vs_vsp_rx_frame f = {.segs = segs, .n_segs = 3};
 
 	assert_int_equal(vs_vsp_rx_add(t->vsp, &f), 0);
 	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
 	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF, rndis, sizeof(rndis));
-	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF + 256, frame, sizeof(frame));
+	assert_memory_equal(t->rxbuf + FIRST_DATA_OFF + 44, frame, sizeof(frame));
 }
 
-/* Several frames in one XFER_PAGES packet, one range each; offset8 = (24 + 8n) / 8. */
+/* Several frames in one XFER_PAGES packet, one range each; offset8 = (24 + 8n) / 8. Messages
+ * are packed: the 844-byte one follows the 144-byte one (8-byte aligned), the 1544-byte one does
+ * not fit behind them and opens the next sub-allocation. */
 static void frames_batched_in_one_xfer(void **state)
 {
 	struct tctx *t = *state;
@@ -172,11 +178,57 @@ static void frames_batched_in_one_xfer(void **state)
 	assert_int_equal(p[2], 6); /* offset8 */
 	assert_int_equal(p[4], 8); /* len8 */
 	assert_int_equal(get32(p + 20), 3);
-	for (i = 0; i < 3; i++) {
-		assert_int_equal(get32(p + 24 + 8 * i), 256 + 100 + 700 * i);
-		assert_int_equal(get32(p + 28 + 8 * i), FIRST_DATA_OFF + i * SUB_1500);
-	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(get32(p + 24 + 8 * i), 44 + 100 + 700 * i);
+	assert_int_equal(get32(p + 28), FIRST_DATA_OFF);
+	assert_int_equal(get32(p + 36), FIRST_DATA_OFF + 144);
+	assert_int_equal(get32(p + 44), FIRST_DATA_OFF + SUB_1500);
 	assert_int_equal(get32(p + 48), 107);
+}
+
+/* Small frames share sub-allocations: 60-byte frames are 104-byte messages back to back, 17 fit
+ * in 1806 bytes, the 18th opens the next sub-allocation; a 61-byte frame (105 bytes) pushes the
+ * next message to the 8-byte boundary. No range crosses the end of its sub-allocation, and the
+ * guest's completion frees both. */
+static void small_frames_packed(void **state)
+{
+	struct tctx *t = *state;
+	uint8_t frame[61];
+	struct vs_vsp_info info;
+	const uint8_t *p;
+	uint32_t off, cnt, i;
+
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(0xa0 + i);
+	for (i = 0; i < 18; i++) {
+		frame[0] = (uint8_t)i;
+		assert_int_equal(rx_one(t, frame, 60, 0, 0, 0), 0);
+	}
+	assert_int_equal(rx_one(t, frame, 61, 0, 0, 0), 0);
+	assert_int_equal(rx_one(t, frame, 60, 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289 - 2);
+	p = sent(t, 0, NULL);
+	assert_int_equal(get32(p + 20), 20);
+	for (i = 0; i < 20; i++) {
+		cnt = get32(p + 24 + 8 * i);
+		off = get32(p + 28 + 8 * i);
+		assert_int_equal(cnt, i == 18 ? 105 : 104);
+		assert_true(off % SUB_1500 + cnt <= SUB_1500);
+		if (i < 17)
+			assert_int_equal(off, FIRST_DATA_OFF + 104 * i);
+		else
+			assert_int_equal(off, FIRST_DATA_OFF + SUB_1500 + 104 * (i - 17) +
+						      (i == 19 ? 8 : 0));
+		assert_int_equal(get32(t->rxbuf + off + 4), cnt);	/* msg_len */
+		assert_int_equal(get32(t->rxbuf + off + 8), 36);	/* data_offset */
+		if (i < 18)
+			assert_int_equal(t->rxbuf[off + 44], i);
+	}
+	assert_int_equal(guest_complete(t, get64(p + 8), 1), 0);
+	vs_vsp_info_get(t->vsp, &info);
+	assert_int_equal(info.rx_free, 9289);
 }
 
 /* A full batch is sent at once and stays within Linux's 4624-byte packet buffer. */
@@ -207,7 +259,7 @@ static void completion_frees_once_duplicate_counted(void **state)
 	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
 	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
 	vs_vsp_info_get(t->vsp, &info);
-	assert_int_equal(info.rx_free, 9287);
+	assert_int_equal(info.rx_free, 9288); /* both in one sub-allocation */
 	id = get64(sent(t, 0, NULL) + 8);
 	assert_int_equal(guest_complete(t, id, 1), 0);
 	vs_vsp_info_get(t->vsp, &info);
@@ -323,7 +375,7 @@ static void no_free_suballocation(void **state)
 {
 	struct tctx *t = *state;
 	struct vs_vsp_config cfg = {.link_up = true};
-	uint8_t frame[64] = {0};
+	uint8_t frame[1000] = {0}; /* two do not share a sub-allocation */
 	unsigned int i;
 	uint8_t q[28] = {0x04, 0, 0, 0, 0x1c, 0, 0, 0, 0x01, 0, 0, 0, 0x06, 0x01, 0x01, 0x00, 0, 0, 0,
 		0, 0x14, 0, 0, 0};
@@ -376,9 +428,9 @@ static void jumbo_frame_fits_jumbo_suballocation(void **state)
 	frame[9013] = 0x5a;
 	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
 	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
-	assert_int_equal(get32(sent(t, 0, NULL) + 24), 256 + 9014);
+	assert_int_equal(get32(sent(t, 0, NULL) + 24), 44 + 9014);
 	assert_int_equal(get32(sent(t, 0, NULL) + 28), 16 * 9306);
-	assert_int_equal(t->rxbuf[16 * 9306 + 256 + 9013], 0x5a);
+	assert_int_equal(t->rxbuf[16 * 9306 + 44 + 9013], 0x5a);
 }
 
 int main(void)
@@ -388,6 +440,7 @@ int main(void)
 		T(frame_written_as_rndis_packet_with_ppis),
 		T(frame_without_metadata_has_no_ppi),
 		T(frames_batched_in_one_xfer),
+		T(small_frames_packed),
 		T(large_frame_sent_as_rsc_fragments),
 		T(full_batch_sent_automatically),
 		T(completion_frees_once_duplicate_counted),

@@ -63,6 +63,7 @@ void vs_rxbuf_clear(struct vs_vsp *vsp)
 	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
 		vsp->stats.drop[VS_VSP_DROP_TO_GUEST_NOT_READY] += vsp->batch[c].n;
 		vsp->batch[c].n = 0;
+		vsp->batch[c].chain = 0;
 		vsp->batch[c].bytes = 0;
 	}
 	vsp->ctlq.count = 0;

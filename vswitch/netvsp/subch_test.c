@@ -129,8 +129,8 @@ static void hash_ppi_written(void **state)
 {
 	struct tctx *t = *state;
 	static const uint8_t want[44 + 16] = {
-		0x01, 0, 0, 0, 0x50, 0x01, 0, 0,	/* PACKET, msg_len 256 + 80 */
-		0xf8, 0, 0, 0, 0x50, 0, 0, 0,		/* data_offset 248, data_len 80 */
+		0x01, 0, 0, 0, 0x8c, 0, 0, 0,		/* PACKET, msg_len 44 + 16 + 80 */
+		0x34, 0, 0, 0, 0x50, 0, 0, 0,		/* data_offset 52, data_len 80 */
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* no OOB */
 		0x24, 0, 0, 0, 0x10, 0, 0, 0,		/* ppi_offset 36, ppi_len 16 */
 		0, 0, 0, 0, 0, 0, 0, 0,

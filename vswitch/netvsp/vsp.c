@@ -569,6 +569,7 @@ static void nvsp_rndis_pkt(struct vs_vsp *vsp, const struct vs_in *in)
 			goto complete;
 		}
 		vs_stream_add(s, vsp->tx.base + start, used);
+		vs_prefetch_range(vsp->tx.base + start, used);
 	}
 	if (in->ranges) {
 		e = vs_stream_add_gpa(vsp, s, in->ranges, in->ranges_size, in->range_count);

@@ -24,11 +24,12 @@
  * below must be called from that thread. The ops are called from inside these functions.
  *
  * Receive-buffer layout we choose (facts 6.3, 8, 10): one section at offset 0, sub-allocations of
- * 256 + (NDIS-config MTU) + 36 bytes (1806 for MTU 1500). A data sub-allocation holds the RNDIS
- * PACKET header at +0, per-packet info right after it (+44), and the frame at +256
- * (data_offset 248); the range's byte_count = msg_len = 256 + frame length. The first
- * VS_VSP_RX_RESERVED sub-allocations are kept for RNDIS control answers and status indications,
- * which are written at +0 of a sub-allocation.
+ * 256 + (NDIS-config MTU) + 36 bytes (1806 for MTU 1500). Each frame is one RNDIS PACKET: header
+ * (44 bytes), per-packet info, the frame right after (data_offset 36 + PPI bytes); the range's
+ * byte_count = msg_len. The messages of one XFER_PAGES batch are packed back to back, in 8-byte
+ * steps, in the sub-allocations the batch took (rx.c). The first VS_VSP_RX_RESERVED
+ * sub-allocations are kept for RNDIS control answers and status indications, which are written
+ * at +0 of a sub-allocation.
  *
  * Subchannels (facts 6.1 type 133, 10 step 17): one struct vs_vsp serves all channels of a NIC,
  * the primary (index 0) and its subchannels (sub_channel_index 1..n), which share the receive and
@@ -57,7 +58,7 @@ struct vs_vsp;
 /* Limits (all documented choices, see the .c files for why). */
 #define VS_VSP_NDIS_MTU_MIN 1514u	     /* NDIS-config MTU (= MTU + 14) below this is raised */
 #define VS_VSP_NDIS_MTU_MAX 9230u	     /* default cap: jumbo MTU 9216 + 14; config can lower it */
-#define VS_VSP_RX_DATA_OFFSET 256u	     /* frame offset in a data sub-allocation */
+#define VS_VSP_RX_DATA_OFFSET 256u	     /* header room counted in a sub-allocation's size */
 #define VS_VSP_RX_SUBALLOC_EXTRA 36u	     /* OpenVMM's slack after the frame (facts 6.3) */
 #define VS_VSP_RX_RESERVED 16u		     /* sub-allocations kept for control answers */
 #define VS_VSP_RX_SUBALLOCS_MAX 16384u	     /* default cap on the sub-allocation count */
