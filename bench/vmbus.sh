@@ -4,8 +4,10 @@
 #
 #   pktgen   packet rate partition <-> partition through vswitchd: vsw-guest-pktgen in both
 #            partitions, each a timed sender to the other and a sink (both directions summed)
-#   pmd      the same between two partitions whose NICs are guest=uio, driven by Debian's DPDK
-#            netvsc PMD: vsw-dpdk-app in blast mode in each (same frames, same JSON lines)
+#   pmd      packet rate between two partitions whose NICs are guest=uio, driven by Debian's DPDK
+#            netvsc PMD: vsw-dpdk-app blast --loop in each, a closed loop like the ovs
+#            contender's (PMD_LOOP frames injected, every frame sent back with its addresses
+#            rewritten; same frames and JSON lines as pktgen); PMD_LOOP=0: the open-loop flood
 #   ovs      packet rate through Open vSwitch-DPDK (NORMAL): two dpdkvhostuserclient ports,
 #            one dpdk-testpmd with two virtio-user ports, mac forwarding, closed loop
 #   iperf    iperf3 TCP throughput partition -> partition through vswitchd (vsw-guest-init)
@@ -48,6 +50,9 @@ VSW_IDLE_SLEEP="${VSW_IDLE_SLEEP:-}"  # vswitchd --idle-sleep-max (us); empty: i
 PART_MEM="${PART_MEM:-128}"         # partition --memory (MiB)
 PMD_MEM="${PMD_MEM:-512}"           # pmd partitions' --memory (MiB): DPDK's heap lies inside
 PMD_EAL="${PMD_EAL:---no-huge -m 64 --iova-mode=va --no-pci --base-virtaddr=0x8000000 --log-level=lib.eal:notice}"
+PMD_LOOP="${PMD_LOOP:-256}"         # pmd: frames put into a closed loop (both partitions send back
+                                    # what they get, as the ovs contender's testpmd forwards);
+                                    # 0: open loop, each partition a timed flood and a sink
 PMD_DEVARGS="${PMD_DEVARGS:-}"      # netvsc devargs, e.g. tx_copybreak=1518 (frames above 512 B
                                     # otherwise go by GPA ranges); empty: the PMD's defaults
 A_MEM="${A_MEM:-1024}"              # testpmd -m (MiB)
@@ -125,6 +130,7 @@ for n in $ROUNDS $WARMUP $DURATION; do
 	[[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"
 done
 [ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 2 ] || die "need at least 1 round of at least 2 s"
+[[ $PMD_LOOP =~ ^[0-9]+$ ]] && [ "$PMD_LOOP" -le 2048 ] || die "PMD_LOOP: 0-2048, not $PMD_LOOP"
 for c in $CONTENDERS; do
 	case $c in pktgen | pmd | ovs | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
 done
@@ -253,20 +259,22 @@ run_pktgen() { # FRAME ROUND
 }
 
 # ---------------------------------------------------------------- pmd: DPDK's netvsc PMD
-# Two guest=uio partitions, each running vsw-dpdk-app blast (a timed sender to the other and a
-# sink, printing vsw-guest-pktgen's JSON lines), so the round is cut and summed as pktgen's.
+# Two guest=uio partitions, each running vsw-dpdk-app blast (closed loop with PMD_LOOP, else a timed
+# sender to the other and a sink), printing vsw-guest-pktgen's JSON lines, so the round is cut and
+# summed as pktgen's.
 run_pmd() { # FRAME ROUND
-	local frame=$1 round=$2 tag="pmd-$1-r$2" l2=$(($1 - 4)) txs ws0 view line eal=$PMD_EAL
+	local frame=$1 round=$2 tag="pmd-$1-r$2" l2=$(($1 - 4)) txs ws0 view line eal=$PMD_EAL loop=
 	txs=$((WARMUP + DURATION + 3))
+	[ "$PMD_LOOP" = 0 ] || loop="--loop $PMD_LOOP"
 	# devargs go with the device's name, the one directory of the partition's uio view
 	[ -z "$PMD_DEVARGS" ] || eal="$eal -a \$(ls /sys/bus/vmbus/devices),$PMD_DEVARGS"
 	start_vsw "$tag" || return 1
 	start_vmm "$tag" "$GUEST_INIT" || return 1
 	PART_MEM=$PMD_MEM create_part p0 "$MAC_P0" p0 \
-		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P1 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield" \
+		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P1 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield $loop" \
 		guest=uio || return 1
 	PART_MEM=$PMD_MEM create_part p1 "$MAC_P1" p1 \
-		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield" \
+		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield $loop" \
 		guest=uio || return 1
 	start_part p0 && start_part p1 || return 1
 	check_affinity p0
@@ -530,11 +538,12 @@ jq -cn --arg date "$(date -Is)" --arg host "$(hostname)" --arg kernel "$(uname -
 	--argjson cpua "$CPU_A" --argjson cpub "$CPU_B" --argjson txf "$TX_FIRST" \
 	--argjson pmem "$PART_MEM" --argjson qs "$VHOST_QSIZE" \
 	--argjson pmdmem "$PMD_MEM" --arg pmdeal "$PMD_EAL" --arg pmddev "$PMD_DEVARGS" \
+	--argjson pmdloop "$PMD_LOOP" \
 	'{type:"meta", bench:"vmbus", date:$date, host:$host, kernel:$kernel, cpu:$cpu, dpdk:$dpdk,
 	  ovs:$ovs, iperf:$iperf, git:$git, rounds:$rounds, warmup_s:$warmup, duration_s:$dur,
 	  frames:$frames, contenders:$contenders, cpu_endpoints:$cpua, cpu_switch:$cpub,
 	  tx_first:$txf, partition_memory_mb:$pmem, vhost_queue_size:$qs, pmd_memory_mb:$pmdmem,
-	  pmd_eal:$pmdeal, pmd_devargs:$pmddev}' >>"$RESULTS"
+	  pmd_eal:$pmdeal, pmd_devargs:$pmddev, pmd_loop:$pmdloop}' >>"$RESULTS"
 
 if [ -n "$DO_C2C" ]; then
 	if gcc -O2 -pthread -o "$T/c2c" "$BENCH_DIR/c2c.c" 2>>"$LOGS/c2c.log"; then

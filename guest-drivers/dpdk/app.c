@@ -26,6 +26,14 @@
  *         --idle-yield: sched_yield() after a turn that neither received nor sent anything, so
  *         that two blasting partitions sharing a CPU interleave finely instead of by time
  *         slices (bench/vmbus.sh passes it; see bench/README.md).
+ *         --loop N (1..2048): closed loop instead of a timed flood, the shape of testpmd's mac
+ *         forwarding with tx_first: N frames are sent once, then every blast frame received is
+ *         sent back to --peer-mac with only its addresses rewritten (payloads are not checked
+ *         in this mode), RX/TX rings of 4096; when nothing arrives for 50 ms (the peer was not
+ *         up yet) N frames are sent again. With --idle-yield, a burst shorter than 32 frames
+ *         also yields: our side of the loop is drained. The summary adds "loop", "injections",
+ *         "polls" and "yields", and a line {"bench":"pmd_xstats",...} with the PMD's nonzero
+ *         extended counters ends every blast.
  * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
  * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
  * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
@@ -68,6 +76,9 @@
 #define APP_BLAST_TYPE 0x88b5 /* vsw-guest-pktgen's test frames */
 #define APP_BLAST_HDR 18u     /* Ethernet header + sequence number */
 #define APP_BLAST_MIN 60u
+#define APP_LOOP_MAX 2048u    /* --loop: frames a side injects (the RX ring holds both sides') */
+#define APP_LOOP_RING 4096u   /* RX/TX descriptors with --loop */
+#define APP_LOOP_STALL_MS 50u /* --loop: inject again after this long without a frame */
 
 enum app_mode { APP_ECHO, APP_GEN, APP_SINK, APP_BLAST };
 
@@ -86,6 +97,7 @@ struct app {
 	unsigned int seconds;
 	unsigned int tx_seconds; /* blast */
 	bool idle_yield;	 /* blast: sched_yield() when a turn did nothing */
+	unsigned int loop;	 /* blast: closed loop with this many frames injected, 0: open */
 	uint16_t n_queues;
 	uint64_t rxq[APP_MAX_QUEUES]; /* frames received per RX queue */
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
@@ -93,7 +105,8 @@ struct app {
 	uint64_t sent[APP_MAX_SIZES], ok[APP_MAX_SIZES], bad[APP_MAX_SIZES];
 	uint8_t seen[APP_MAX_SIZES][APP_MAX_COUNT]; /* a reply per sequence number counts once */
 	/* blast */
-	uint64_t b_rx, b_rx_bytes, b_bad, tx_busy;
+	uint64_t b_rx, b_rx_bytes, b_bad, tx_busy, injections;
+	uint64_t polls, yields; /* blast: turns of the main loop, sched_yield() calls */
 };
 
 static volatile sig_atomic_t app_quit;
@@ -149,6 +162,7 @@ static int app_args(struct app *a, int argc, char **argv)
 		{"queues", required_argument, NULL, 'q'},
 		{"tx-seconds", required_argument, NULL, 'x'},
 		{"idle-yield", no_argument, NULL, 'y'},
+		{"loop", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -204,6 +218,14 @@ static int app_args(struct app *a, int argc, char **argv)
 		case 'x':
 			a->tx_seconds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'l': {
+			unsigned long n = strtoul(optarg, NULL, 10);
+
+			if (n < 1 || n > APP_LOOP_MAX)
+				return -EINVAL;
+			a->loop = (unsigned int)n;
+			break;
+		}
 		case 'q': {
 			unsigned long q = strtoul(optarg, NULL, 10);
 
@@ -261,10 +283,12 @@ static int app_port_init(struct app *a)
 		ret = rte_eth_dev_configure(a->port, a->n_queues, a->n_queues, &conf);
 	for (q = 0; ret == 0 && q < a->n_queues; q++) {
 		ret = rte_eth_rx_queue_setup(
-			a->port, q, APP_RING, rte_eth_dev_socket_id(a->port), NULL, a->pool);
+			a->port, q, a->loop ? APP_LOOP_RING : APP_RING, rte_eth_dev_socket_id(a->port),
+			NULL, a->pool);
 		if (ret == 0)
 			ret = rte_eth_tx_queue_setup(
-				a->port, q, APP_RING, rte_eth_dev_socket_id(a->port), NULL);
+				a->port, q, a->loop ? APP_LOOP_RING : APP_RING,
+				rte_eth_dev_socket_id(a->port), NULL);
 	}
 	if (ret == 0)
 		ret = rte_eth_dev_start(a->port);
@@ -505,25 +529,26 @@ static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned in
 	return m;
 }
 
-/* One burst of blast frames on queue 0; what the PMD does not take is freed (tx_busy). */
-static uint16_t app_blast_tx(struct app *a)
+/* 'want' (<= APP_BURST) blast frames on queue 0; what the PMD does not take is freed
+ * (tx_busy). */
+static uint16_t app_blast_tx(struct app *a, uint16_t want)
 {
 	struct rte_mbuf *m[APP_BURST];
 	size_t len = a->sizes[0];
 	uint16_t i, n;
 
-	if (rte_pktmbuf_alloc_bulk(a->pool, m, APP_BURST) != 0) {
+	if (rte_pktmbuf_alloc_bulk(a->pool, m, want) != 0) {
 		a->tx_busy++;
 		return 0;
 	}
-	for (i = 0; i < APP_BURST; i++) {
+	for (i = 0; i < want; i++) {
 		struct rte_ether_hdr *eth =
 			(struct rte_ether_hdr *)rte_pktmbuf_append(m[i], (uint16_t)len);
 		uint8_t *f = (uint8_t *)eth;
 		uint32_t seq = (uint32_t)(a->tx + i);
 
 		if (eth == NULL) { /* cannot happen: len <= the data room */
-			rte_pktmbuf_free_bulk(m, APP_BURST);
+			rte_pktmbuf_free_bulk(m, want);
 			return 0;
 		}
 		rte_ether_addr_copy(&a->peer_mac, &eth->dst_addr);
@@ -533,13 +558,75 @@ static uint16_t app_blast_tx(struct app *a)
 		memcpy(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
 			len - APP_BLAST_HDR);
 	}
-	n = rte_eth_tx_burst(a->port, 0, m, APP_BURST);
+	n = rte_eth_tx_burst(a->port, 0, m, want);
 	a->tx += n;
-	if (n < APP_BURST) {
+	if (n < want) {
 		a->tx_busy++;
-		rte_pktmbuf_free_bulk(m + n, APP_BURST - n);
+		rte_pktmbuf_free_bulk(m + n, want - n);
 	}
 	return n;
+}
+
+/* --loop: put 'a->loop' frames into the loop (what the PMD refuses is not retried here: a
+ * shortfall shows as a lower rate, and a loop that dies is refilled after a stall). */
+static void app_loop_inject(struct app *a)
+{
+	unsigned int left = a->loop;
+
+	while (left) {
+		uint16_t want = left > APP_BURST ? APP_BURST : (uint16_t)left;
+
+		if (app_blast_tx(a, want) == 0)
+			break;
+		left -= want;
+	}
+	a->injections++;
+}
+
+/*
+ * --loop: receive a burst on every queue and send each blast frame back to the peer on the same
+ * queue (only the addresses are rewritten, like testpmd's mac forwarding; payloads are checked
+ * by dpdk_guest_test, not here). 'reflect' false: count and free (the drain at the end).
+ */
+static unsigned int app_loop_poll(struct app *a, bool reflect)
+{
+	struct rte_mbuf *pkts[APP_BURST], *out[APP_BURST];
+	const rte_be16_t blast = rte_cpu_to_be_16(APP_BLAST_TYPE);
+	unsigned int got = 0;
+	uint16_t n, i, k, sent, q;
+
+	for (q = 0; q < a->n_queues; q++) {
+		n = rte_eth_rx_burst(a->port, q, pkts, APP_BURST);
+		for (i = 0, k = 0; i < n; i++) {
+			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+
+			if (pkts[i]->data_len < APP_BLAST_HDR || eth->ether_type != blast) {
+				app_rx_one(a, q, pkts[i]);
+				continue;
+			}
+			a->rx++;
+			a->rxq[q]++;
+			a->b_rx++;
+			a->b_rx_bytes += pkts[i]->data_len;
+			if (!reflect) {
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
+			rte_ether_addr_copy(&a->peer_mac, &eth->dst_addr);
+			rte_ether_addr_copy(&a->mac, &eth->src_addr);
+			out[k++] = pkts[i];
+		}
+		if (k) {
+			sent = rte_eth_tx_burst(a->port, q, out, k);
+			a->tx += sent;
+			if (sent < k) {
+				a->tx_busy++;
+				rte_pktmbuf_free_bulk(out + sent, k - sent);
+			}
+		}
+		got += n;
+	}
+	return got;
 }
 
 /* CLOCK_MONOTONIC seconds: not namespaced, so bench/vmbus.py lines up two partitions' lines. */
@@ -558,26 +645,70 @@ static void app_blast_tick(const struct app *a, double now)
 		now, a->tx, a->b_rx, a->b_rx_bytes, a->b_bad);
 }
 
+/* The PMD's own view (where frames it was given went): a JSON line of its nonzero xstats. */
+static void app_print_xstats(const struct app *a)
+{
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *vals = NULL;
+	int n, i;
+
+	n = rte_eth_xstats_get_names(a->port, NULL, 0);
+	if (n <= 0)
+		return;
+	names = calloc((size_t)n, sizeof(*names));
+	vals = calloc((size_t)n, sizeof(*vals));
+	if (names && vals && rte_eth_xstats_get_names(a->port, names, (unsigned int)n) == n &&
+		rte_eth_xstats_get(a->port, vals, (unsigned int)n) == n) {
+		printf("{\"bench\":\"pmd_xstats\"");
+		for (i = 0; i < n; i++) {
+			if (vals[i].value == 0 || vals[i].id >= (uint64_t)n)
+				continue;
+			printf(",\"%s\":%" PRIu64, names[vals[i].id].name, vals[i].value);
+		}
+		printf("}\n");
+	}
+	free(names);
+	free(vals);
+}
+
 /* blast: send for tx_seconds, receive 'seconds' longer, a tick line a second, the summary. */
 static int app_blast(struct app *a)
 {
 	double t0 = app_now(), t1 = 0, now = t0, next = t0;
+	uint64_t hz = rte_get_timer_hz(), stall = hz * APP_LOOP_STALL_MS / 1000;
+	uint64_t tsc, last_rx_tsc = 0, last_rx = 0;
 	size_t k;
 
 	for (k = 0; k < sizeof(app_ramp); k++)
 		app_ramp[k] = (uint8_t)k;
 	while (!app_quit) {
-		unsigned int busy = app_poll(a);
+		unsigned int busy = a->loop ? app_loop_poll(a, t1 == 0) : app_poll(a);
 
 		now = app_now();
-		if (t1 == 0 && now < t0 + a->tx_seconds)
-			busy += app_blast_tx(a);
-		else if (t1 == 0)
+		if (t1 == 0 && now < t0 + a->tx_seconds && a->loop) {
+			/* an empty loop (the peer was not up yet, frames lost) is filled again */
+			tsc = rte_get_timer_cycles();
+			if (a->b_rx != last_rx) {
+				last_rx = a->b_rx;
+				last_rx_tsc = tsc;
+			} else if (last_rx_tsc == 0 || tsc - last_rx_tsc > stall) {
+				app_loop_inject(a);
+				last_rx_tsc = tsc;
+			}
+		} else if (t1 == 0 && now < t0 + a->tx_seconds) {
+			busy += app_blast_tx(a, APP_BURST);
+		} else if (t1 == 0) {
 			t1 = now;
+		}
 		/* nothing received and nothing taken: let the other partition on this CPU run
-		 * (what vsw-guest-pktgen's wait on its eventfd amounts to) */
-		if (busy == 0 && a->idle_yield)
+		 * (what vsw-guest-pktgen's wait on its eventfd amounts to). In a loop, a short
+		 * burst means our side of it is drained: the frames are with the peer, which
+		 * should run now rather than when our time slice ends. */
+		a->polls++;
+		if (a->idle_yield && (busy == 0 || (a->loop && busy < APP_BURST))) {
+			a->yields++;
 			sched_yield();
+		}
 		if (now >= next) {
 			app_blast_tick(a, now);
 			next = now + 1.0;
@@ -591,9 +722,12 @@ static int app_blast(struct app *a)
 	printf("{\"bench\":\"guest_pktgen\",\"driver\":\"dpdk-netvsc\",\"size\":%u,\"tx\":%" PRIu64
 	       ",\"tx_seconds\":%.6f,\"tx_pps\":%.0f,\"tx_busy\":%" PRIu64
 	       ",\"tx_start\":%.6f,\"tx_end\":%.6f,\"rx\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-	       ",\"rx_bad\":%" PRIu64 ",\"rx_other\":%" PRIu64 "}\n",
+	       ",\"rx_bad\":%" PRIu64 ",\"rx_other\":%" PRIu64 ",\"loop\":%u,\"injections\":%" PRIu64
+	       ",\"polls\":%" PRIu64 ",\"yields\":%" PRIu64 "}\n",
 		a->sizes[0], a->tx, t1 - t0, t1 > t0 ? (double)a->tx / (t1 - t0) : 0.0, a->tx_busy,
-		t0, t1, a->b_rx, a->b_rx_bytes, a->b_bad, a->other);
+		t0, t1, a->b_rx, a->b_rx_bytes, a->b_bad, a->other, a->loop, a->injections,
+		a->polls, a->yields);
+	app_print_xstats(a);
 	fflush(stdout);
 	return a->b_bad ? 1 : 0;
 }
@@ -740,7 +874,7 @@ int main(int argc, char **argv)
 			"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
 			"[--count N] [--seconds S] [--queues N]\n"
 			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
-			"--tx-seconds S [--seconds S] [--idle-yield] "
+			"--tx-seconds S [--seconds S] [--idle-yield] [--loop N] "
 			"[--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
@@ -748,7 +882,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, app_signal);
 	signal(SIGINT, app_signal);
 	a.pool = rte_pktmbuf_pool_create(
-		"app_pool", APP_NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		"app_pool", a.loop ? 2 * APP_LOOP_RING : APP_NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (a.pool == NULL) {
 		fprintf(stderr, "vsw-dpdk-app: mbuf pool: %s\n", rte_strerror(rte_errno));
 		rte_eal_cleanup();
