@@ -310,17 +310,57 @@ static void uio_claim(struct gd_uio_dev *dev)
 		gd_log(LOG_WARNING, "uio claim: no answer sent: %s", strerror(errno));
 }
 
+/*
+ * The host signalled channel 'ch': what uio_hv_generic's channel callback does, mask the inbound
+ * ring's interrupts (the PMD polls and never unmasks: DPDK 22.11's netvsc has no receive
+ * interrupts), so that the host stops signalling a guest that does not need it. Without this,
+ * vswitchd would make a write() into our doorbell pipe for nearly every batch it delivers.
+ */
+static void uio_intr(struct gd_channel *ch)
+{
+	gd_channel_intr_clear(ch);
+	__atomic_store_n(&ch->in.ctl->interrupt_mask, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* The open channels' doorbells after the three fixed entries of 'p'; returns the entry count. */
+static nfds_t uio_intr_fds(struct gd_uio_dev *dev, struct pollfd *p, struct gd_channel **chs)
+{
+	nfds_t n = 3;
+	unsigned int k;
+
+	if (dev->ch.open && dev->ch.intr_fd >= 0) {
+		chs[n] = &dev->ch;
+		p[n++] = (struct pollfd){.fd = dev->ch.intr_fd, .events = POLLIN};
+	}
+	for (k = 0; k < GD_UIO_MAX_SUBCHANNELS; k++) {
+		if (dev->subs[k].ch.open && dev->subs[k].ch.intr_fd >= 0) {
+			chs[n] = &dev->subs[k].ch;
+			p[n++] = (struct pollfd){.fd = dev->subs[k].ch.intr_fd, .events = POLLIN};
+		}
+	}
+	return n;
+}
+
 int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd)
 {
-	struct pollfd p[3] = {{.fd = stop_fd, .events = POLLIN},
+	struct pollfd p[3 + 1 + GD_UIO_MAX_SUBCHANNELS] = {{.fd = stop_fd, .events = POLLIN},
 		{.fd = dev->msg_fd, .events = POLLIN}, {.fd = dev->ctl_fd[0], .events = POLLIN}};
+	struct gd_channel *chs[3 + 1 + GD_UIO_MAX_SUBCHANNELS] = {NULL};
+	nfds_t n, i;
 	int ret;
 
 	for (;;) {
-		if (poll(p, 3, -1) < 0)
+		/* channels open and close below: the set is rebuilt every turn */
+		n = uio_intr_fds(dev, p, chs);
+		if (poll(p, n, -1) < 0)
 			continue;
 		if (p[0].revents)
 			return 0;
+		for (i = 3; i < n; i++) {
+			if (p[i].revents & POLLIN)
+				uio_intr(chs[i]);
+		}
 		if (p[2].revents & POLLIN) {
 			uio_claim(dev);
 			uio_subs_sync(dev);

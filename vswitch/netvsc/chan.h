@@ -30,6 +30,7 @@ struct vs_nv_ring {
 	struct vmbus_ring h2g; /* lock: we are its writer */
 	int intr_fd;	       /* doorbell to the guest */
 	bool h2g_dirty;	       /* lock: written since the last write_done */
+	uint64_t doorbells;    /* owner worker: signals sent (a gauge for control) */
 };
 
 struct vs_nv_chan {

@@ -150,6 +150,7 @@ static void stats_add(struct vs_nv_stats *acc, const struct vs_nv_chan *ch)
 		acc->vsp.chan[i].to_guest_packets += st->chan[i].to_guest_packets;
 		acc->vsp.chan[i].to_guest_bytes += st->chan[i].to_guest_bytes;
 		acc->vsp.chan[i].ring_full += st->chan[i].ring_full;
+		acc->doorbells[i] += vs_nv_doorbells(ch, i);
 	}
 	for (i = 0; i < VS_VSP_CNT_COUNT; i++)
 		acc->vsp.cnt[i] += st->cnt[i];
@@ -962,10 +963,11 @@ json_t *vs_nv_port_json(const struct vs_nv_port *nv)
 		"relid", nv->chan ? (int)nv->relid : -1, "gpadls",
 		nv->gpadls ? (int)nv->gpadls->n : 0);
 	if (o && nv->chan)
-		json_object_set_new(o, "guest", json_pack("{s:I, s:i, s:b, s:b, s:i, s:i, s:i, s:b}",
+		json_object_set_new(o, "guest", json_pack("{s:I, s:i, s:b, s:b, s:i, s:i, s:i, s:i, s:b}",
 			"nvsp_version", (json_int_t)info.nvsp_version, "ndis_mtu", info.ndis_mtu,
 			"recv_buf", info.recv_buf, "send_buf", info.send_buf, "rx_suballocs",
-			info.rx_suballocs, "rx_suballoc_size", info.rx_suballoc_size,
+			info.rx_suballocs, "rx_suballocs_free", info.rx_free, "rx_suballoc_size",
+			info.rx_suballoc_size,
 			"packet_filter", info.packet_filter, "rndis_ready", info.rndis_ready));
 	if (o && nv->chan)
 		json_object_set_new(json_object_get(o, "guest"), "offloads", offloads_json(&info));
@@ -999,16 +1001,21 @@ static json_t *chan_stats_json(const struct vs_nv_port *nv, const struct vs_nv_s
 	for (i = 0; i < VS_VSP_MAX_CHANNELS; i++) {
 		const struct vs_vsp_chan_stats *c = &st->vsp.chan[i];
 		bool open = nv->chan && (i == 0 || nv->sub[i].open);
+		uint32_t g2h = 0, h2g = 0;
 
 		if (!open && !c->from_guest_packets && !c->to_guest_packets && !c->ring_full)
 			continue;
+		if (open)
+			vs_nv_ring_depth(nv->chan, i, &g2h, &h2g);
 		json_array_append_new(
-			a, json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I}", "index", (int)i, "open",
-				   open, "from_guest_packets", (json_int_t)c->from_guest_packets,
+			a, json_pack("{s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:I}", "index", (int)i,
+				   "open", open, "from_guest_packets", (json_int_t)c->from_guest_packets,
 				   "from_guest_bytes", (json_int_t)c->from_guest_bytes,
 				   "to_guest_packets", (json_int_t)c->to_guest_packets,
 				   "to_guest_bytes", (json_int_t)c->to_guest_bytes, "ring_full",
-				   (json_int_t)c->ring_full));
+				   (json_int_t)c->ring_full, "g2h_pending_bytes", (int)g2h,
+				   "h2g_pending_bytes", (int)h2g, "doorbells",
+				   (json_int_t)st->doorbells[i]));
 	}
 	return a;
 }

@@ -128,6 +128,15 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 uint16_t vs_nv_tx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t n,
 	uint64_t *bytes);
 
+/* Bytes waiting now in channel 'c''s guest->host and host->guest rings (a gauge read from shared
+ * memory: the guest may be moving the indices; 0 when the ring is not attached). Control thread,
+ * which attaches and detaches rings. */
+void vs_nv_ring_depth(const struct vs_nv_chan *ch, uint32_t c, uint32_t *g2h, uint32_t *h2g);
+
+/* Signals vswitchd sent the guest on channel 'c' of this channel set (each one a write() into
+ * the guest's doorbell). Any thread. */
+uint64_t vs_nv_doorbells(const struct vs_nv_chan *ch, uint32_t c);
+
 /* The offloads the channel's guest enabled (VS_VSP_EN_*), as of the owner's last poll. Any thread. */
 uint32_t vs_nv_chan_offloads(const struct vs_nv_chan *ch);
 
@@ -161,6 +170,7 @@ struct vs_nv_stats {
 	struct vs_vsp_stats vsp;
 	uint64_t err[VS_NV_ERR_COUNT];
 	uint64_t drop[VS_NV_DROP_COUNT];
+	uint64_t doorbells[VS_VSP_MAX_CHANNELS]; /* signals sent to the guest, per channel */
 };
 
 /* ---- control (conn.c): control thread only ---- */
