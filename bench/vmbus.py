@@ -188,6 +188,12 @@ def cmd_report(args):
             busy = [b for r in good for b in (r.get("b_busy_pct") or []) if b is not None]
             if busy:
                 s["median_b_busy_pct"] = round(statistics.median(busy), 1)
+            # the switch thread's busy time per frame it forwarded: less sensitive than the
+            # rate to what limits the endpoints (busy share of one core / frames per second)
+            ns = [10.0 * r["b_busy_pct"][0] / r[m] for r in good
+                  if m == "mpps" and r.get(m) and r.get("b_busy_pct") and r["b_busy_pct"][0] is not None]
+            if ns:
+                s["median_b_ns_per_frame"] = round(statistics.median(ns), 1)
         if bad:
             s["problems"] = sorted({r.get("problem", "?") for r in bad})
         summaries[k] = s
@@ -256,6 +262,11 @@ def cmd_report(args):
         print()
         print("Switch forwarding thread busy (median %): " + ", ".join(
             f"{c}{'/' + str(fr) if fr else ''} {b}" for (c, fr), b in busy))
+    cost = [(k, s["median_b_ns_per_frame"]) for k, s in summaries.items() if "median_b_ns_per_frame" in s]
+    if cost:
+        print()
+        print("Switch thread busy time per forwarded frame (median ns): " + ", ".join(
+            f"{c}/{fr} {v:.0f}" for (c, fr), v in cost))
     for o in others:
         if o.get("type") == "c2c":
             print()
