@@ -5,6 +5,8 @@
  * puts its IOVA page numbers there (every RNDIS control message, frames above tx_copybreak);
  * libvsw_uio.so maps its heap at the partition-memory offset equal to its address, so those are
  * guest page numbers and get exactly this check (docs/guest-drivers.md).
+ * Also the ring gauges vswitchctl port-stats shows (pending bytes, doorbells): read from indices
+ * the guest writes, so out-of-range ones read as 0.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,11 +71,45 @@ static void pages_outside_memory_refused(void **state)
 	assert_int_equal(vs_nv_vsp_ops.gpa_pages(&ch, pfns, 1, pages), -EFAULT);
 }
 
+static struct vmbus_ring_ctl ctl_g2h, ctl_h2g;
+
+static void ring_depth_gauges(void **state)
+{
+	struct vs_nv_chan ch;
+	uint32_t g2h, h2g;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.ring[0].g2h = (struct vmbus_ring){.ctl = &ctl_g2h, .size = 4096};
+	ch.ring[0].h2g = (struct vmbus_ring){.ctl = &ctl_h2g, .size = 4096};
+	ctl_g2h.write_index = 200;
+	ctl_g2h.read_index = 136;
+	ctl_h2g.write_index = 8; /* wrapped: 4096 - 4000 + 8 */
+	ctl_h2g.read_index = 4000;
+	vs_nv_ring_depth(&ch, 0, &g2h, &h2g);
+	assert_int_equal(g2h, 0); /* not attached */
+	assert_int_equal(h2g, 0);
+	ch.ring[0].present = 1;
+	vs_nv_ring_depth(&ch, 0, &g2h, &h2g);
+	assert_int_equal(g2h, 64);
+	assert_int_equal(h2g, 104);
+	ctl_g2h.read_index = 200; /* empty */
+	ctl_h2g.write_index = 4096; /* out of range: a gauge of 0, never a huge number */
+	vs_nv_ring_depth(&ch, 0, &g2h, &h2g);
+	assert_int_equal(g2h, 0);
+	assert_int_equal(h2g, 0);
+	vs_nv_ring_depth(&ch, VS_VSP_MAX_CHANNELS, &g2h, &h2g);
+	assert_int_equal(g2h, 0);
+	ch.ring[3].doorbells = 7;
+	assert_int_equal(vs_nv_doorbells(&ch, 3), 7);
+	assert_int_equal(vs_nv_doorbells(&ch, VS_VSP_MAX_CHANNELS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pages_inside_memory_map_to_their_offset),
 		cmocka_unit_test(pages_outside_memory_refused),
+		cmocka_unit_test(ring_depth_gauges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
