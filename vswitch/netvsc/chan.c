@@ -239,7 +239,11 @@ static bool ring_poll(struct vs_nv_chan *ch, uint32_t c, bool *signal)
 	unsigned int n_pkts;
 	int len, room;
 
-	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage < VS_NV_RX_FRAMES; n_pkts++) {
+	/* A packet is taken only while the stage holds all the frames a guest that keeps to
+	 * max_pkt_per_msg may batch in it: frames that do not fit are dropped (burst_full). */
+	_Static_assert(VS_NV_RX_STAGE >= 2 * VS_VSP_PKTS_PER_MSG, "a poll stages two messages");
+	for (n_pkts = 0; n_pkts < VS_NV_RX_PKTS && ch->n_stage + VS_VSP_PKTS_PER_MSG <= ch->stage_max;
+		n_pkts++) {
 		/* an answer must fit before a request is taken: a guest that does not read its
 		 * ring stops being served instead of losing answers */
 		room = vmbus_ring_free_bytes(&r->h2g);

@@ -12,7 +12,6 @@
 #define VS_NV_PKT_MAX 8192u   /* largest guest->host ring packet we take (Linux: < 1 KiB) */
 #define VS_NV_LOG_LEN 120u    /* one worker log line */
 #define VS_NV_RX_PKTS 64u     /* ring packets per receive poll */
-#define VS_NV_RX_FRAMES 128u  /* a poll stops reading once it has staged this many frames */
 
 struct vs_nv_log_msg {
 	char text[VS_NV_LOG_LEN];

@@ -36,7 +36,8 @@ struct vs_nv_port;
 #define VS_NV_DEVARGS_PREFIX "netvsc"
 #define VS_NV_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) */
 #define VS_NV_MAX_GPADLS 64u /* per connection: rings and buffers of a few reopenings */
-#define VS_NV_RX_STAGE 128u  /* frames one receive poll may stage (switched 32 at a time) */
+#define VS_NV_RX_STAGE 128u  /* frames one receive poll may stage (switched 32 at a time): at
+			      * least two messages' worth (VS_VSP_PKTS_PER_MSG) */
 #define VS_NV_MAX_CHAIN 64u  /* mbufs per frame: a 64 KiB frame in 2 KiB buffers */
 #define VS_NV_TX_SEGS 64u    /* segments of a frame sent to the guest */
 
@@ -116,7 +117,8 @@ int vs_nv_mbuf_to_segs(const struct rte_mbuf *m, struct vs_vsp_seg *segs, unsign
 
 /*
  * Owner worker: read guest->host ring packets (at most one burst's worth), run them through the
- * VSP and return the guest's frames as mbufs in 'pkts' (up to 'max', >= VS_NV_RX_STAGE advised).
+ * VSP and return the guest's frames as mbufs in 'pkts' (up to 'max'; 'max' >= VS_NV_RX_STAGE: a
+ * packet is read only while a whole message's frames, VS_VSP_PKTS_PER_MSG, still fit).
  * Answers to the guest are published and signalled once for the whole poll.
  */
 uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t max);

@@ -59,7 +59,7 @@ static int answer_init(struct vs_vsp *vsp, uint32_t req_id, uint32_t status)
 		.minor_ver = 0,
 		.dev_flags = 1,
 		.medium = 0,
-		.max_pkt_per_msg = 64,
+		.max_pkt_per_msg = VS_VSP_PKTS_PER_MSG,
 		.max_xfer_size = 0xefffffffu,
 		.pkt_alignment_factor = 3,
 		.af_list_offset = 0,

@@ -63,6 +63,8 @@ struct vs_vsp;
 #define VS_VSP_RX_RESERVED 16u		     /* sub-allocations kept for control answers */
 #define VS_VSP_RX_SUBALLOCS_MAX 16384u	     /* default cap on the sub-allocation count */
 #define VS_VSP_RX_BATCH_MAX 64u		     /* frames (ranges) per XFER_PAGES packet */
+#define VS_VSP_PKTS_PER_MSG 64u		     /* RNDIS packets per message the guest may batch
+					      * (INIT_C max_pkt_per_msg) */
 #define VS_VSP_SEND_SECTION_SIZE 6144u	     /* send-buffer section size we answer (facts 6.2) */
 #define VS_VSP_MAX_GPA_RANGES 32u	     /* ranges per GPA_DIRECT packet */
 #define VS_VSP_MAX_GPA_PFNS 96u		     /* PFNs per GPA_DIRECT packet */
