@@ -346,6 +346,16 @@ bool vmbus_ring_write_done(struct vmbus_ring *r)
 	return rd == old;
 }
 
+uint32_t vmbus_ring_pending_bytes(const struct vmbus_ring *r)
+{
+	uint32_t w = __atomic_load_n(&r->ctl->write_index, __ATOMIC_RELAXED);
+	uint32_t rd = __atomic_load_n(&r->ctl->read_index, __ATOMIC_RELAXED);
+
+	if (!ring_index_ok(r, w) || !ring_index_ok(r, rd))
+		return 0;
+	return ring_dist(r, rd, w);
+}
+
 int vmbus_ring_free_bytes(struct vmbus_ring *r)
 {
 	int64_t rd = ring_read_index(r);

@@ -158,6 +158,12 @@ bool vmbus_ring_write_done(struct vmbus_ring *r);
 int vmbus_ring_free_bytes(struct vmbus_ring *r);
 
 /*
+ * Either role: bytes between read_index and write_index as the control page says now, a gauge
+ * for statistics (both indices may be moving). 0 when either index is invalid. Any thread.
+ */
+uint32_t vmbus_ring_pending_bytes(const struct vmbus_ring *r);
+
+/*
  * Writer, blocked on -EAGAIN: ask the reader to signal us once a packet of 'pkt_size' bytes
  * (before padding) fits, by setting pending_send_sz; then re-check the space so a read that
  * happened meanwhile is not missed. Returns true if it already fits (retry now; pending_send_sz

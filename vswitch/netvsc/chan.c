@@ -483,20 +483,6 @@ static int tx_offload(struct vs_nv_chan *ch, const struct vs_vsp_rss *rss, struc
 	return tx_one(ch, rss, m, segs, 0, 0);
 }
 
-/* Bytes waiting in a ring as its indices in shared memory say now; 0 for indices out of range. */
-static uint32_t ring_pending(const struct vmbus_ring *r)
-{
-	uint32_t w, rd;
-
-	if (r->ctl == NULL || r->size == 0)
-		return 0;
-	w = __atomic_load_n(&r->ctl->write_index, __ATOMIC_RELAXED);
-	rd = __atomic_load_n(&r->ctl->read_index, __ATOMIC_RELAXED);
-	if (w >= r->size || rd >= r->size)
-		return 0;
-	return w >= rd ? w - rd : r->size - rd + w;
-}
-
 uint64_t vs_nv_doorbells(const struct vs_nv_chan *ch, uint32_t c)
 {
 	return c < VS_VSP_MAX_CHANNELS ? __atomic_load_n(&ch->ring[c].doorbells, __ATOMIC_RELAXED) : 0;
@@ -507,8 +493,8 @@ void vs_nv_ring_depth(const struct vs_nv_chan *ch, uint32_t c, uint32_t *g2h, ui
 	*g2h = *h2g = 0;
 	if (c >= VS_VSP_MAX_CHANNELS || !__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
 		return;
-	*g2h = ring_pending(&ch->ring[c].g2h);
-	*h2g = ring_pending(&ch->ring[c].h2g);
+	*g2h = vmbus_ring_pending_bytes(&ch->ring[c].g2h);
+	*h2g = vmbus_ring_pending_bytes(&ch->ring[c].h2g);
 }
 
 uint32_t vs_nv_chan_offloads(const struct vs_nv_chan *ch)
