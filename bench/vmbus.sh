@@ -227,15 +227,11 @@ setup_hugepages() {
 	reserve_hugepages "$need_mb"
 }
 
-# ---------------------------------------------------------------- pktgen
-run_pktgen() { # FRAME ROUND
-	local frame=$1 round=$2 tag="pktgen-$1-r$2" l2=$(($1 - 4)) txs ws0 view line
-	# Both partitions send for the whole round; the window is cut from the overlap.
-	txs=$((WARMUP + DURATION + 3))
-	start_vsw "$tag" || return 1
-	start_vmm "$tag" "$GUEST_PKTGEN" || return 1
-	create_part p0 "$MAC_P0" p0 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P1 seconds=2 ticks=1" || return 1
-	create_part p1 "$MAC_P1" p1 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P0 seconds=2 ticks=1" || return 1
+# The rest of a pktgen or pmd round once p0 and p1 exist: start both, wait until both ports are
+# open, take the worker counters (busy % from there, traffic flowing, to the end), wait for both to
+# finish, cut the window from their logs and emit the round.
+pair_round() { # CONTENDER TAG FRAME ROUND L2 TX-SECONDS
+	local c=$1 tag=$2 frame=$3 round=$4 l2=$5 txs=$6 ws0 view line
 	start_part p0 && start_part p1 || return 1
 	check_affinity p0
 	check_affinity p1
@@ -243,7 +239,6 @@ run_pktgen() { # FRAME ROUND
 		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
 		return 1
 	fi
-	# busy % from here (both attached, traffic flowing) to the end of the round
 	ws0=$(worker_stats)
 	if ! wait_until $((txs + 30)) eval 'part_stopped p0 && part_stopped p1'; then
 		ERR="partitions did not finish"
@@ -251,11 +246,23 @@ run_pktgen() { # FRAME ROUND
 	fi
 	view=$(vsw_view "$tag" "$ws0")
 	line=$(python3 "$BENCH_DIR/vmbus.py" pktgen --warmup "$WARMUP" --duration "$DURATION" \
-		--expect-len "$l2" --meta "$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
-			'{type:"round", contender:"pktgen", metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
+		--expect-len "$l2" --meta "$(jq -cn --arg c "$c" --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
+			'{type:"round", contender:$c, metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
 		"$VMM_DIR/state/p0.log" "$VMM_DIR/state/p1.log" 2>>"$LOGS/$tag.err")
 	[ -n "$line" ] || { ERR="no result from the partitions' logs ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
 	emit "$line" "$view"
+}
+
+# ---------------------------------------------------------------- pktgen
+run_pktgen() { # FRAME ROUND
+	local frame=$1 round=$2 tag="pktgen-$1-r$2" l2=$(($1 - 4)) txs
+	# Both partitions send for the whole round; the window is cut from the overlap.
+	txs=$((WARMUP + DURATION + 3))
+	start_vsw "$tag" || return 1
+	start_vmm "$tag" "$GUEST_PKTGEN" || return 1
+	create_part p0 "$MAC_P0" p0 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P1 seconds=2 ticks=1" || return 1
+	create_part p1 "$MAC_P1" p1 "count=0 tx_seconds=$txs size=$l2 dst=$MAC_P0 seconds=2 ticks=1" || return 1
+	pair_round pktgen "$tag" "$frame" "$round" "$l2" "$txs"
 }
 
 # ---------------------------------------------------------------- pmd: DPDK's netvsc PMD
@@ -263,7 +270,7 @@ run_pktgen() { # FRAME ROUND
 # sender to the other and a sink), printing vsw-guest-pktgen's JSON lines, so the round is cut and
 # summed as pktgen's.
 run_pmd() { # FRAME ROUND
-	local frame=$1 round=$2 tag="pmd-$1-r$2" l2=$(($1 - 4)) txs ws0 view line eal=$PMD_EAL loop=
+	local frame=$1 round=$2 tag="pmd-$1-r$2" l2=$(($1 - 4)) txs eal=$PMD_EAL loop=
 	txs=$((WARMUP + DURATION + 3))
 	[ "$PMD_LOOP" = 0 ] || loop="--loop $PMD_LOOP"
 	# devargs go with the device's name, the one directory of the partition's uio view
@@ -276,25 +283,7 @@ run_pmd() { # FRAME ROUND
 	PART_MEM=$PMD_MEM create_part p1 "$MAC_P1" p1 \
 		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield $loop" \
 		guest=uio || return 1
-	start_part p0 && start_part p1 || return 1
-	check_affinity p0
-	check_affinity p1
-	if ! wait_until "$READY_TIMEOUT" ports_ready; then
-		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
-		return 1
-	fi
-	ws0=$(worker_stats)
-	if ! wait_until $((txs + 30)) eval 'part_stopped p0 && part_stopped p1'; then
-		ERR="partitions did not finish"
-		return 1
-	fi
-	view=$(vsw_view "$tag" "$ws0")
-	line=$(python3 "$BENCH_DIR/vmbus.py" pktgen --warmup "$WARMUP" --duration "$DURATION" \
-		--expect-len "$l2" --meta "$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
-			'{type:"round", contender:"pmd", metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
-		"$VMM_DIR/state/p0.log" "$VMM_DIR/state/p1.log" 2>>"$LOGS/$tag.err")
-	[ -n "$line" ] || { ERR="no result from the partitions' logs ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
-	emit "$line" "$view"
+	pair_round pmd "$tag" "$frame" "$round" "$l2" "$txs"
 }
 
 # ---------------------------------------------------------------- iperf3 through vswitchd
