@@ -92,12 +92,33 @@ for s in 22 1358 1472; do
         --dst 10.30.0.1 --vid 30 --size $s --count 3 >/dev/null
 done
 
+# vm_gone VM: wait until partition VM has no process (stopped, or its command ended), delete it
+vm_gone() {
+    wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show $1 | jq -e '.pid > 0' >/dev/null" ||
+        fail "$1 did not stop"
+    vm_ok delete $1 >/dev/null
+}
+
 # a_stop: stop and delete partition A
 a_stop() {
     vm_ok stop vma >/dev/null
-    wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show vma | jq -e '.pid > 0' >/dev/null" ||
-        fail "vma did not stop"
-    vm_ok delete vma >/dev/null
+    vm_gone vma
+}
+
+# ac_blast ARGS: partitions A and C each run 'blast --peer-mac OTHER ARGS', fresh logs; returns
+# once both printed their summary line
+ac_blast() {
+    a_create "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_C $1"
+    vm_ok create vmc --memory $A_MEM --nic "switch=$SW,mac=$MAC_C,port=vmc,guest=uio" \
+        --cmd "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_A $1" >/dev/null
+    : >"$VMM_STATE/vma.log" 2>/dev/null || true
+    : >"$VMM_STATE/vmc.log" 2>/dev/null || true
+    vm_ok start vma >/dev/null
+    vm_ok start vmc >/dev/null
+    for vm in vma vmc; do
+        wait_for 60 sh -c "grep -q '\"bench\":\"guest_pktgen\",' '$VMM_STATE/$vm.log'" ||
+            fail "$vm: blast did not finish: $(tail -20 "$VMM_STATE/$vm.log")"
+    done
 }
 
 # a_gen PEER-IP PEER-MAC: partition A in gen mode; every request answered, payloads intact
@@ -191,15 +212,8 @@ n=$(rxq_busy)
 
 log "blast: A <-> C (two PMDs), 60-byte test frames for 4 s, every received frame validated"
 A_QUEUES=
-BLAST="--sizes 60 --tx-seconds 4 --seconds 1 --idle-yield"
-a_create "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_C $BLAST"
-vm_ok create vmc --memory $A_MEM --nic "switch=$SW,mac=$MAC_C,port=vmc,guest=uio" \
-    --cmd "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_A $BLAST" >/dev/null
-vm_ok start vma >/dev/null
-vm_ok start vmc >/dev/null
+ac_blast "--sizes 60 --tx-seconds 4 --seconds 1 --idle-yield"
 for vm in vma vmc; do
-    wait_for 60 sh -c "grep -q '\"bench\":\"guest_pktgen\",' '$VMM_STATE/$vm.log'" ||
-        fail "$vm: blast did not finish: $(tail -20 "$VMM_STATE/$vm.log")"
     line=$(grep '"bench":"guest_pktgen",' "$VMM_STATE/$vm.log" | tail -1)
     log "$vm: $line"
     echo "$line" | jq -e '.tx > 0 and .rx > 0 and .rx_bad == 0 and .size == 60 and
@@ -217,24 +231,9 @@ for vm in vma vmc; do
 done
 
 log "closed loop (bench/vmbus.sh's pmd contender): 64 frames injected, both reflect for 3 s; no frame lost or made up"
-for vm in vma vmc; do
-    # the blasts ended their partitions
-    wait_for 20 sh -c "! $VMMCTL -s $VMM_SOCK --json show $vm | jq -e '.pid > 0' >/dev/null" ||
-        fail "$vm did not exit"
-    vm_ok delete $vm >/dev/null
-done
-LOOP="--sizes 60 --tx-seconds 3 --seconds 1 --idle-yield --loop 64"
-a_create "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_C $LOOP"
-vm_ok create vmc --memory $A_MEM --nic "switch=$SW,mac=$MAC_C,port=vmc,guest=uio" \
-    --cmd "exec $DPDK_APP $EAL -- blast --peer-mac $MAC_A $LOOP" >/dev/null
-: >"$VMM_STATE/vma.log" 2>/dev/null || true
-: >"$VMM_STATE/vmc.log" 2>/dev/null || true
-vm_ok start vma >/dev/null
-vm_ok start vmc >/dev/null
-for vm in vma vmc; do
-    wait_for 60 sh -c "grep -q '\"bench\":\"guest_pktgen\",' '$VMM_STATE/$vm.log'" ||
-        fail "$vm: loop did not finish: $(tail -20 "$VMM_STATE/$vm.log")"
-done
+vm_gone vma # the blasts ended their partitions
+vm_gone vmc
+ac_blast "--sizes 60 --tx-seconds 3 --seconds 1 --idle-yield --loop 64"
 la=$(grep '"bench":"guest_pktgen",' "$VMM_STATE/vma.log" | tail -1)
 lc=$(grep '"bench":"guest_pktgen",' "$VMM_STATE/vmc.log" | tail -1)
 log "vma: $la"
