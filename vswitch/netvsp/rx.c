@@ -216,14 +216,15 @@ static int add_fragments(struct vs_vsp *vsp, struct vs_rx_batch *b, uint32_t c,
 		drop(vsp, VS_VSP_DROP_TO_GUEST_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	if (b->n + n_frags > VS_VSP_RX_BATCH_MAX || vsp->rx.n_free_data < n_frags) {
-		ret = batch_flush(vsp, c);
-		if (ret < 0)
-			return ret;
-	}
 	if (vsp->rx.n_free_data < n_frags) {
 		drop(vsp, VS_VSP_DROP_TO_GUEST_NO_BUFFER);
 		return -ENOBUFS;
+	}
+	/* all fragments go in one XFER_PAGES packet: send what is pending if they do not fit */
+	if (b->n + n_frags > VS_VSP_RX_BATCH_MAX) {
+		ret = batch_flush(vsp, c);
+		if (ret < 0)
+			return ret;
 	}
 	vsp->rsc_pkt_id++;
 	for (i = 0; i < n_frags; i++) {
