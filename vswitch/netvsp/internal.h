@@ -97,8 +97,9 @@ struct vs_rxbuf {
 	uint32_t cap;	     /* capacity of the arrays below */
 	uint32_t *next;	     /* [cap] chain links */
 	uint32_t *seq;	     /* [cap] sequence of an in-flight chain head, 0 otherwise */
-	uint32_t *free_data; /* [cap] stack of free data indices */
+	uint32_t *free_data; /* [cap] FIFO of free data indices, n_subs - n_reserved slots */
 	uint32_t n_free_data;
+	uint32_t free_head;  /* free_data slot of the oldest free index */
 	uint32_t free_ctl[VS_VSP_RX_RESERVED]; /* stack of free reserved indices */
 	uint32_t n_free_ctl;
 	uint32_t next_seq; /* last sequence number used */

@@ -394,6 +394,54 @@ static void no_free_suballocation(void **state)
 	assert_int_equal(get32(sent(t, 0, NULL) + 28) / SUB_1500 < 16, 1);
 }
 
+/* Data sub-allocations are reused oldest-freed first: one the guest just completed goes behind
+ * every other free one (its lines are still in the guest core's cache), and the queue wraps. */
+static void freed_suballocation_reused_last(void **state)
+{
+	struct tctx *t = *state;
+	struct vs_vsp_config cfg = {.link_up = true};
+	uint8_t frame[1000] = {0}; /* one sub-allocation per batch */
+	uint64_t id;
+	unsigned int i, round;
+
+	tctx_teardown(t);
+	tctx_setup_cfg(t, &cfg, 40 * SUB_1500); /* 16 reserved, 24 data: 16..39 */
+	full_bringup(t);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 24; i++) {
+			vsp_fake_clear(&t->f);
+			assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+			assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+			id = get64(sent(t, 0, NULL) + 8);
+			/* round 0 takes 16..39 in order; each later round starts where the guest's
+			 * completions left the queue: 16 was completed first, so it comes first */
+			assert_int_equal(id, 16 + i);
+			assert_int_equal(guest_complete(t, id, 1), 0);
+		}
+	}
+	/* completions out of order: each goes to the back as it comes */
+	for (i = 0; i < 2; i++) {
+		vsp_fake_clear(&t->f);
+		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+		assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+		assert_int_equal(get64(sent(t, 0, NULL) + 8), 16 + i);
+	}
+	assert_int_equal(guest_complete(t, 17, 1), 0);
+	assert_int_equal(guest_complete(t, 16, 1), 0);
+	for (i = 0; i < 22; i++)
+		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0); /* 18..39 */
+	vsp_fake_clear(&t->f);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+	assert_int_equal(get64(sent(t, 0, NULL) + 8), 18);
+	for (i = 0; i < 2; i++) {
+		vsp_fake_clear(&t->f);
+		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
+		assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
+		assert_int_equal(get64(sent(t, 0, NULL) + 8), 17 - i);
+	}
+	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), -ENOBUFS);
+}
+
 /* Ring full on flush: the batch is dropped and counted, its sub-allocations come back. */
 static void ring_full_drops_batch(void **state)
 {
@@ -450,6 +498,7 @@ int main(void)
 		T(completion_after_revoke_is_unknown),
 		T(too_big_and_malformed_frames_refused),
 		T(no_free_suballocation),
+		T(freed_suballocation_reused_last),
 		T(ring_full_drops_batch),
 		T(jumbo_frame_fits_jumbo_suballocation),
 	};

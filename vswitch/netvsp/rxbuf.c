@@ -39,12 +39,13 @@ int vs_rxbuf_setup(struct vs_vsp *vsp, uint8_t *base, size_t size, uint32_t gpad
 	rx->sub_size = sub;
 	rx->n_subs = (uint32_t)n;
 	rx->n_reserved = rx->n_subs / 2 < VS_VSP_RX_RESERVED ? rx->n_subs / 2 : VS_VSP_RX_RESERVED;
-	/* Stacks pop the lowest index first, which keeps tests' offsets predictable. */
+	/* Both hand out the lowest index first, which keeps tests' offsets predictable. */
 	rx->n_free_ctl = 0;
 	for (i = rx->n_reserved; i-- > 0;)
 		rx->free_ctl[rx->n_free_ctl++] = i;
 	rx->n_free_data = 0;
-	for (i = rx->n_subs; i-- > rx->n_reserved;)
+	rx->free_head = 0;
+	for (i = rx->n_reserved; i < rx->n_subs; i++)
 		rx->free_data[rx->n_free_data++] = i;
 	memset(rx->seq, 0, (size_t)rx->n_subs * sizeof(rx->seq[0]));
 	rx->next_seq = 0;
@@ -77,6 +78,22 @@ void vs_rxbuf_clear(struct vs_vsp *vsp)
 	rx->n_reserved = 0;
 	rx->n_free_ctl = 0;
 	rx->n_free_data = 0;
+	rx->free_head = 0;
+}
+
+/*
+ * Data sub-allocations are reused oldest-freed first. A stack handed back the one the guest had
+ * just completed, whose lines were still in the guest core's cache: every host write had to take
+ * its line back from that core first, and the stores queued behind those transfers (about 40 %
+ * of the switch thread in a 64-byte DPDK-PMD loop). Going round the whole buffer, a line is
+ * written again only long after the guest read it, and the writes run in address order.
+ * Measured: 229-324 ns -> 150-177 ns of switch time per forwarded frame (bench/README.md).
+ */
+static uint32_t data_slot(const struct vs_rxbuf *rx, uint32_t k)
+{
+	uint32_t n = rx->n_subs - rx->n_reserved, s = rx->free_head + k;
+
+	return s >= n ? s - n : s;
 }
 
 /* Take a sub-allocation: control answers use the reserved pool first, data never touches it.
@@ -85,22 +102,27 @@ uint32_t vs_rxbuf_alloc(struct vs_rxbuf *rx, bool ctl)
 {
 	uint32_t i;
 
-	if (ctl && rx->n_free_ctl)
+	if (ctl && rx->n_free_ctl) {
 		i = rx->free_ctl[--rx->n_free_ctl];
-	else if (rx->n_free_data)
-		i = rx->free_data[--rx->n_free_data];
-	else
+	} else if (rx->n_free_data) {
+		i = rx->free_data[rx->free_head];
+		rx->free_head = data_slot(rx, 1);
+		rx->n_free_data--;
+	} else {
 		return VS_RXBUF_END;
+	}
 	rx->next[i] = VS_RXBUF_END;
 	return i;
 }
 
 static void rxbuf_put(struct vs_rxbuf *rx, uint32_t i)
 {
-	if (i < rx->n_reserved)
+	if (i < rx->n_reserved) {
 		rx->free_ctl[rx->n_free_ctl++] = i;
-	else
-		rx->free_data[rx->n_free_data++] = i;
+	} else {
+		rx->free_data[data_slot(rx, rx->n_free_data)] = i;
+		rx->n_free_data++;
+	}
 }
 
 /* Free a chain. Bounded by n_subs so that a corrupted link cannot loop. */
