@@ -47,6 +47,13 @@ static inline void vs_wr32(void *p, uint32_t v)
  * read, each cost a transfer from the other core; taken one by one as the parser and the copy
  * reach them, they serialize. vs_prefetch_range() reads ahead, vs_prefetchw() asks for ownership
  * (x86 PREFETCHW, present on every x86-64 CPU this runs on; elsewhere a plain prefetch).
+ *
+ * Send sections are read ahead with the non-temporal hint: we read a section once, and the guest
+ * writes it again a few dozen sections later (DPDK's PMD takes sections round-robin by 64). Kept in
+ * our caches, every line of it would have to be taken back from this core before the guest's
+ * stores complete: in a 64-byte DPDK-PMD loop the PMD's store into its section header was the
+ * hottest spot of the partitions' CPU (20 %). With the hint the line stays near L1 only and is
+ * gone by then. Measured: 64-byte PMD loop median 2.98 -> 4.11 Mpps, 6 interleaved rounds each.
  */
 static inline void vs_prefetchw(const void *p)
 {
@@ -66,7 +73,7 @@ static inline void vs_prefetch_range(const uint8_t *p, uint32_t len)
 	if (len > VS_VSP_PREFETCH_MAX)
 		len = VS_VSP_PREFETCH_MAX;
 	for (off = 0; off < len; off += 64)
-		__builtin_prefetch(p + off, 0, 3);
+		__builtin_prefetch(p + off, 0, 0); /* PREFETCHNTA */
 }
 
 #define VS_VSP_CTL_SEND_BUDGET 2u
