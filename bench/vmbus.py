@@ -267,6 +267,19 @@ def cmd_report(args):
         print()
         print("Switch thread busy time per forwarded frame (median ns): " + ", ".join(
             f"{c}/{fr} {v:.0f}" for (c, fr), v in cost))
+    placed = [r for r in rounds if r.get("ok") and r.get("c2c_ns")]
+    if placed:
+        # the placement of the two vCPUs on the host moves between minutes; a round's rate is
+        # only comparable with rounds taken at a similar round trip
+        print()
+        print("Per round: rate @ core-to-core round trip in ns (the larger of just before/after)")
+        for k in keys:
+            c, fr = k
+            m = metric_of.get(c, "mpps" if fr else "gbps")
+            rr = [r for r in placed if key_of(r) == k]
+            if rr:
+                print(f"  {c + ('/' + str(fr) if fr else ''):<14} " + "  ".join(
+                    f"r{r['round']} {r[m]:.2f}@{max(r['c2c_ns']):.0f}" for r in rr))
     for o in others:
         if o.get("type") == "c2c":
             print()

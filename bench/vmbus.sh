@@ -53,6 +53,8 @@ PMD_EAL="${PMD_EAL:---no-huge -m 64 --iova-mode=va --no-pci --base-virtaddr=0x80
 PMD_LOOP="${PMD_LOOP:-256}"         # pmd: frames put into a closed loop (both partitions send back
                                     # what they get, as the ovs contender's testpmd forwards);
                                     # 0: open loop, each partition a timed flood and a sink
+PMD_YIELD_BELOW="${PMD_YIELD_BELOW:-32}"  # pmd loop: a partition yields the CPU after a poll
+                                    # that received fewer frames (1: only after an empty one)
 PMD_DEVARGS="${PMD_DEVARGS:-}"      # netvsc devargs, e.g. tx_copybreak=1518 (frames above 512 B
                                     # otherwise go by GPA ranges); empty: the PMD's defaults
 A_MEM="${A_MEM:-1024}"              # testpmd -m (MiB)
@@ -272,7 +274,7 @@ run_pktgen() { # FRAME ROUND
 run_pmd() { # FRAME ROUND
 	local frame=$1 round=$2 tag="pmd-$1-r$2" l2=$(($1 - 4)) txs eal=$PMD_EAL loop=
 	txs=$((WARMUP + DURATION + 3))
-	[ "$PMD_LOOP" = 0 ] || loop="--loop $PMD_LOOP"
+	[ "$PMD_LOOP" = 0 ] || loop="--loop $PMD_LOOP --yield-below $PMD_YIELD_BELOW"
 	# devargs go with the device's name, the one directory of the partition's uio view
 	[ -z "$PMD_DEVARGS" ] || eal="$eal -a \$(ls /sys/bus/vmbus/devices),$PMD_DEVARGS"
 	start_vsw "$tag" || return 1
@@ -485,10 +487,19 @@ stop_all() { # TAG
 	stop_veth
 }
 
+# The vCPUs' placement on the host can change between minutes (core-to-core round trip 60 vs
+# 350 ns on the same VM), and with it every rate: each round records the round trip just before
+# and just after it (c2c_ns), so that rounds can be compared at the same placement.
+c2c_now() {
+	[ -x "$T/c2c" ] || return 0
+	timeout 10 "$T/c2c" "$CPU_A" "$CPU_B" 50000 3 2>/dev/null | jq -r '.round_trip_ns_median // empty'
+}
+
 run_one() { # CONTENDER FRAME(or "") ROUND
-	local c=$1 frame=$2 round=$3 tag="$1${2:+-$2}-r$3" ok=""
+	local c=$1 frame=$2 round=$3 tag="$1${2:+-$2}-r$3" ok="" c2c0 c2c1
 	ERR=""
 	rm -f "$T/line"
+	c2c0=$(c2c_now)
 	case $c in
 	pktgen) run_pktgen "$frame" "$round" && ok=1 ;;
 	pmd) run_pmd "$frame" "$round" && ok=1 ;;
@@ -496,15 +507,17 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 	iperf) run_iperf "$round" && ok=1 ;;
 	veth | veth-nooff) run_veth "$c" "$round" && ok=1 ;;
 	esac
+	stop_all "$tag"
+	c2c1=$(c2c_now)
 	if [ -n "$ok" ] && [ -s "$T/line" ]; then
-		cat "$T/line" >>"$RESULTS"
+		jq -c --arg a "$c2c0" --arg b "$c2c1" \
+			'. + {c2c_ns: ([$a, $b] | map(select(. != "") | tonumber))}' "$T/line" >>"$RESULTS"
 		log "  $c${frame:+ frame $frame} round $round: $(jq -r '(if .metric == "mpps" then "\(.mpps) Mpps" else "\(.gbps) Gbit/s" end)
 			+ (if .b_busy_pct then ", switch busy \(.b_busy_pct|map(tostring)|join("/")) %" else "" end)
 			+ (if .ok then "" else ", PROBLEM: " + .problem end)' "$T/line")"
 	else
 		record_failure "$c" "$frame" "$round" "${ERR:-unknown error}"
 	fi
-	stop_all "$tag"
 }
 
 # ---------------------------------------------------------------- main

@@ -31,9 +31,9 @@
  *         sent back to --peer-mac with only its addresses rewritten (payloads are not checked
  *         in this mode), RX/TX rings of 4096; when nothing arrives for 50 ms (the peer was not
  *         up yet) N frames are sent again. With --idle-yield, a burst shorter than 32 frames
- *         also yields: our side of the loop is drained. The summary adds "loop", "injections",
- *         "polls" and "yields", and a line {"bench":"pmd_xstats",...} with the PMD's nonzero
- *         extended counters ends every blast.
+ *         (--yield-below N, 1..32) also yields: our side of the loop is drained. The summary
+ *         adds "loop", "injections", "polls" and "yields", and a line {"bench":"pmd_xstats",...}
+ *         with the PMD's nonzero extended counters ends every blast.
  * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
  * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
  * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
@@ -98,6 +98,7 @@ struct app {
 	unsigned int tx_seconds; /* blast */
 	bool idle_yield;	 /* blast: sched_yield() when a turn did nothing */
 	unsigned int loop;	 /* blast: closed loop with this many frames injected, 0: open */
+	unsigned int yield_below; /* blast --loop --idle-yield: yield after a poll with fewer frames */
 	uint16_t n_queues;
 	uint64_t rxq[APP_MAX_QUEUES]; /* frames received per RX queue */
 	uint64_t rx, tx, arp_replies, icmp_replies, reflected, other;
@@ -163,6 +164,7 @@ static int app_args(struct app *a, int argc, char **argv)
 		{"tx-seconds", required_argument, NULL, 'x'},
 		{"idle-yield", no_argument, NULL, 'y'},
 		{"loop", required_argument, NULL, 'l'},
+		{"yield-below", required_argument, NULL, 'Y'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -181,6 +183,7 @@ static int app_args(struct app *a, int argc, char **argv)
 		return -EINVAL;
 	a->count = 32;
 	a->n_queues = 1;
+	a->yield_below = APP_BURST;
 	a->seconds = a->mode == APP_GEN ? 10 : a->mode == APP_BLAST ? 2 : 0;
 	a->sizes[0] = 64;
 	a->sizes[1] = 1400;
@@ -224,6 +227,15 @@ static int app_args(struct app *a, int argc, char **argv)
 			if (n < 1 || n > APP_LOOP_MAX)
 				return -EINVAL;
 			a->loop = (unsigned int)n;
+			break;
+		}
+		case 'Y': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > APP_BURST)
+				return -EINVAL;
+			a->yield_below = (unsigned int)n;
 			break;
 		}
 		case 'q': {
@@ -705,7 +717,7 @@ static int app_blast(struct app *a)
 		 * burst means our side of it is drained: the frames are with the peer, which
 		 * should run now rather than when our time slice ends. */
 		a->polls++;
-		if (a->idle_yield && (busy == 0 || (a->loop && busy < APP_BURST))) {
+		if (a->idle_yield && (busy == 0 || (a->loop && busy < a->yield_below))) {
 			a->yields++;
 			sched_yield();
 		}
@@ -874,7 +886,7 @@ int main(int argc, char **argv)
 			"[--peer-ip IP --peer-mac MAC] [--sizes 64,1400,1514] "
 			"[--count N] [--seconds S] [--queues N]\n"
 			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
-			"--tx-seconds S [--seconds S] [--idle-yield] [--loop N] "
+			"--tx-seconds S [--seconds S] [--idle-yield] [--loop N [--yield-below N]] "
 			"[--ip A.B.C.D] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
