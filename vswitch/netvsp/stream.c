@@ -134,6 +134,8 @@ enum vs_vsp_err vs_stream_add_gpa(struct vs_vsp *vsp, struct vs_stream *s, const
 
 			if (vs_stream_add(s, vsp->pages[n_pfns + i] + from, to - from) < 0)
 				return VS_VSP_ERR_GPA_RANGE;
+			/* the frame's lines come from the guest's core: start them all now */
+			vs_prefetch_range(vsp->pages[n_pfns + i] + from, to - from);
 		}
 		n_pfns += np;
 	}
