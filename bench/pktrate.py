@@ -4,9 +4,10 @@ socket and turns result lines into a report.
 
   pktrate.py wait-link --socket PATH [--ports 0,1] [--timeout S] [--split S]
       Wait until the socket answers and every listed port reports link UP.
-  pktrate.py measure --socket PATH [--ports 0,1] --warmup S --duration S [--expect-len N]
-      [--meta JSON]
-      Sample /ethdev/stats of the ports once per second. Samples taken during the
+  pktrate.py measure --socket PATH [--socket PATH...] [--ports 0,1] --warmup S --duration S
+                     [--expect-len N] [--meta JSON]
+      Sample /ethdev/stats of the ports (of every process, when several sockets are given:
+      their ports are summed like one process's) once per second. Samples taken during the
       warm-up are discarded; the rate is (last - first) / elapsed over the rest.
       Prints one JSON line (meta fields merged in).
   pktrate.py report FILE
@@ -96,9 +97,15 @@ def sample(tm, ports):
     return ((t_before + t_after) / 2, per_port)
 
 
+def sample_all(tms, ports):
+    """One reading of the ports of every process: (time, per-port stats, process by process)."""
+    readings = [sample(tm, ports) for tm in tms]
+    return (sum(t for t, _ in readings) / len(readings), [st for _, sts in readings for st in sts])
+
+
 def cmd_measure(args):
     ports = parse_ports(args.ports)
-    tm = Telemetry(args.socket)
+    tms = [Telemetry(path) for path in args.socket]
     start = time.monotonic()
     samples = []
     n_total = int(round(args.warmup)) + int(args.duration) + 1
@@ -109,8 +116,9 @@ def cmd_measure(args):
         delay = target - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        samples.append(sample(tm, ports))
-    tm.close()
+        samples.append(sample_all(tms, ports))
+    for tm in tms:
+        tm.close()
 
     first_idx = int(round(args.warmup))
     meas = samples[first_idx:]
@@ -123,7 +131,7 @@ def cmd_measure(args):
     rx_pkts = total(s1, "ipackets") - total(s0, "ipackets")
     rx_bytes = total(s1, "ibytes") - total(s0, "ibytes")
     tx_pkts = total(s1, "opackets") - total(s0, "opackets")
-    per_dir = [(s1[i]["ipackets"] - s0[i]["ipackets"]) / elapsed / 1e6 for i in range(len(ports))]
+    per_dir = [(s1[i]["ipackets"] - s0[i]["ipackets"]) / elapsed / 1e6 for i in range(len(s1))]
     per_sec = []
     for (ta, sa), (tb, sb) in zip(meas, meas[1:]):
         per_sec.append(round((total(sb, "ipackets") - total(sa, "ipackets")) / (tb - ta) / 1e6, 3))
@@ -302,7 +310,8 @@ def main():
     w.add_argument("--split", type=float, default=0,
                    help="give up when some ports are up and others down this long (0: never)")
     m = sub.add_parser("measure")
-    m.add_argument("--socket", required=True)
+    m.add_argument("--socket", required=True, action="append",
+                   help="telemetry socket; repeated: the ports of several processes, summed")
     m.add_argument("--ports", default="0,1")
     m.add_argument("--warmup", type=float, default=3)
     m.add_argument("--duration", type=float, default=6)

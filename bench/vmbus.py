@@ -153,7 +153,7 @@ def cmd_iperf(args):
     return 0
 
 
-RATIOS = [("pktgen", "ovs", "mpps"), ("pmd", "ovs", "mpps"), ("iperf", "veth", "gbps"), ("iperf", "veth-nooff", "gbps")]
+RATIOS = [("pktgen", "ovs", "mpps"), ("pmd", "ovs", "mpps"), ("pmd", "ovs2", "mpps"), ("iperf", "veth", "gbps"), ("iperf", "veth-nooff", "gbps")]
 
 
 def cmd_report(args):
@@ -237,7 +237,7 @@ def cmd_report(args):
               f"rounds {meta.get('rounds', '')}  warmup {meta.get('warmup_s', '')} s  "
               f"measure {meta.get('duration_s', '')} s  endpoints CPU {meta.get('cpu_endpoints', '')}  "
               f"switch CPU {meta.get('cpu_switch', '')}")
-    pr = [c for c in ("pktgen", "pmd", "ovs") if any(k[0] == c for k in keys)]
+    pr = [c for c in ("pktgen", "pmd", "ovs", "ovs2") if any(k[0] == c for k in keys)]
     if pr:
         print()
         print("Packet rate, both directions summed, Mpps: median [min-max over rounds]")

@@ -10,6 +10,9 @@
 #            rewritten; same frames and JSON lines as pktgen); PMD_LOOP=0: the open-loop flood
 #   ovs      packet rate through Open vSwitch-DPDK (NORMAL): two dpdkvhostuserclient ports,
 #            one dpdk-testpmd with two virtio-user ports, mac forwarding, closed loop
+#   ovs2     the same switch between two dpdk-testpmd processes with one virtio-user port each
+#            (the arrangement issue 5 names; like the two pmd partitions, they share CPU_A, and
+#            testpmd never gives the CPU up: they alternate by the kernel's time slices)
 #   iperf    iperf3 TCP throughput partition -> partition through vswitchd (vsw-guest-init)
 #   veth     the same iperf3 between two network namespaces joined by a veth pair
 #   veth-nooff  the same, with TSO/GSO/GRO and tx checksum offload off on the veth (every
@@ -81,7 +84,7 @@ Usage: $0 [options]            (run as root)
   -d S        measured seconds per round (default $DURATION)
   -f "LIST"   frame sizes for the packet-rate contenders, FCS included, 64-1518
               (default "$FRAMES")
-  -c "LIST"   contenders, any of: pktgen pmd ovs iperf veth veth-nooff
+  -c "LIST"   contenders, any of: pktgen pmd ovs ovs2 iperf veth veth-nooff
               (default "$CONTENDERS")
   -b DIR      meson build dir with vswitch/vswitchd, ctl/vswitchctl, hypervisor/vmmd,
               hypervisor/vmmctl, guest-drivers/vsw-guest-init, guest-drivers/vsw-guest-pktgen,
@@ -134,7 +137,7 @@ done
 [ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 2 ] || die "need at least 1 round of at least 2 s"
 [[ $PMD_LOOP =~ ^[0-9]+$ ]] && [ "$PMD_LOOP" -le 2048 ] || die "PMD_LOOP: 0-2048, not $PMD_LOOP"
 for c in $CONTENDERS; do
-	case $c in pktgen | pmd | ovs | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
+	case $c in pktgen | pmd | ovs | ovs2 | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
 done
 for f in $FRAMES; do
 	[[ $f =~ ^[0-9]+$ ]] && [ "$f" -ge 64 ] && [ "$f" -le 1518 ] || die "bad frame size: $f (64-1518)"
@@ -142,7 +145,7 @@ done
 for cmd in python3 jq taskset unshare mountpoint nsenter ip; do
 	command -v "$cmd" >/dev/null || die "missing command: $cmd"
 done
-if has ovs; then
+if has ovs || has ovs2; then
 	for cmd in dpdk-testpmd ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl; do
 		command -v "$cmd" >/dev/null || die "missing command: $cmd"
 	done
@@ -221,7 +224,7 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 # ---------------------------------------------------------------- hugepages
 setup_hugepages() {
 	local need_mb=0
-	has ovs && need_mb=$((A_MEM + OVS_MEM_LIMIT + 256))
+	{ has ovs || has ovs2; } && need_mb=$((A_MEM + OVS_MEM_LIMIT + 256))
 	if has pktgen || has iperf || has pmd; then
 		[ $((VSW_MEM + 256)) -gt "$need_mb" ] && need_mb=$((VSW_MEM + 256))
 	fi
@@ -469,6 +472,72 @@ run_ovs() { # FRAME ROUND
 	emit "$line" "$view"
 }
 
+# ovs2: two testpmd processes, one virtio-user port each (half of A_MEM each), each forwarding
+# to the other's MAC; both on CPU_A. Their telemetry sockets are summed like one process's ports.
+A2_PIDS=() A2_FDS=()
+a2_cmd() {
+	local fd
+	for fd in "${A2_FDS[@]}"; do printf '%s\n' "$@" 1>&"$fd" 2>/dev/null; done
+	return 0
+}
+
+start_a2() { # L2_LEN TAG
+	local i fd fifo mac peer
+	for i in 0 1; do
+		fifo=$T/a2-$i.fifo
+		rm -f "$fifo"
+		mkfifo "$fifo"
+		exec {fd}<>"$fifo"
+		A2_FDS+=("$fd")
+		if [ "$i" = 0 ]; then mac=$MAC_A0 peer=$MAC_A1; else mac=$MAC_A1 peer=$MAC_A0; fi
+		taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}a2$i" \
+			--huge-dir "$HUGE" -m $((A_MEM / 2)) --no-pci --single-file-segments \
+			--vdev "net_virtio_user0,path=$OVS_DIR/v$i,queue_size=$VHOST_QSIZE,mac=$mac" \
+			-- -i --forward-mode=mac --rxq=1 --txq=1 --nb-cores=1 --total-num-mbufs=16384 \
+			--rxd="$VHOST_QSIZE" --txd="$VHOST_QSIZE" --txpkts="$1" --eth-peer=0,$peer \
+			<&"$fd" >"$LOGS/A2-$i-$2.log" 2>&1 &
+		A2_PIDS+=($!)
+	done
+}
+
+stop_a2() {
+	local pid i
+	[ ${#A2_PIDS[@]} -gt 0 ] && a2_cmd stop quit
+	for pid in "${A2_PIDS[@]}"; do
+		wait_gone "$pid" 10 || log "testpmd did not quit"
+		stop_pid "$pid" testpmd 3
+	done
+	for i in "${A2_FDS[@]}"; do exec {i}>&-; done
+	A2_PIDS=() A2_FDS=()
+	for i in 0 1; do
+		rm -f "$T/a2-$i.fifo" "$HUGE/${PFX}a2$i"* 2>/dev/null
+		rm -rf "/var/run/dpdk/${PFX}a2$i"
+	done
+}
+
+run_ovs2() { # FRAME ROUND
+	local frame=$1 round=$2 tag="ovs2-$1-r$2" l2=$(($1 - 4)) line view meta i
+	start_ovs "$tag" || return 1
+	start_a2 "$l2" "$tag" || return 1
+	wait_until "$READY_TIMEOUT" ovs_links_up || { ERR="OVS vhost ports not up"; return 1; }
+	for i in 0 1; do
+		taskset -c "$CPU_A" python3 "$BENCH_DIR/pktrate.py" wait-link --ports 0 \
+			--socket "/var/run/dpdk/${PFX}a2$i/dpdk_telemetry.v2" --timeout "$READY_TIMEOUT" 2>"$T/ready.err" ||
+			{ ERR="testpmd $i link: $(tail -1 "$T/ready.err")"; return 1; }
+	done
+	ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+	a2_cmd "start tx_first $TX_FIRST"
+	meta=$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
+		'{type:"round", contender:"ovs2", metric:"mpps", frame:$f, round:$r, l2_len:$l}')
+	line=$(taskset -c "$CPU_A" timeout --foreground $((WARMUP + DURATION + 30)) python3 "$BENCH_DIR/pktrate.py" \
+		measure --socket "/var/run/dpdk/${PFX}a20/dpdk_telemetry.v2" \
+		--socket "/var/run/dpdk/${PFX}a21/dpdk_telemetry.v2" --ports 0 --warmup "$WARMUP" \
+		--duration "$DURATION" --expect-len "$l2" --meta "$meta" 2>>"$LOGS/A2-$tag.log")
+	[ -n "$line" ] || { ERR="telemetry sampling failed (see A2-$tag.log)"; return 1; }
+	view=$(ovs_view "$tag")
+	emit "$line" "$view"
+}
+
 # ---------------------------------------------------------------- one measurement
 record_failure() { # CONTENDER FRAME ROUND MESSAGE
 	log "  $1${2:+ frame $2} round $3 FAILED: $4"
@@ -479,7 +548,9 @@ record_failure() { # CONTENDER FRAME ROUND MESSAGE
 
 stop_all() { # TAG
 	a_cmd stop
+	a2_cmd stop
 	sleep 0.2
+	stop_a2
 	stop_ovs
 	stop_a
 	stop_vmm "$1"
@@ -504,6 +575,7 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 	pktgen) run_pktgen "$frame" "$round" && ok=1 ;;
 	pmd) run_pmd "$frame" "$round" && ok=1 ;;
 	ovs) run_ovs "$frame" "$round" && ok=1 ;;
+	ovs2) run_ovs2 "$frame" "$round" && ok=1 ;;
 	iperf) run_iperf "$round" && ok=1 ;;
 	veth | veth-nooff) run_veth "$c" "$round" && ok=1 ;;
 	esac
@@ -559,7 +631,7 @@ fi
 setup_hugepages
 
 pr_list=() tcp_list=()
-for c in pktgen pmd ovs; do has $c && pr_list+=("$c"); done
+for c in pktgen pmd ovs ovs2; do has $c && pr_list+=("$c"); done
 for c in iperf veth veth-nooff; do has $c && tcp_list+=("$c"); done
 for ((round = 1; round <= ROUNDS; round++)); do
 	log "round $round"
