@@ -221,9 +221,9 @@ static bool h2g_publish(struct vs_nv_ring *r)
  * rings to signal after it is released. */
 static unsigned int publish_all(struct vs_nv_chan *ch, struct vs_nv_ring **sig)
 {
-	unsigned int c, n = 0;
+	unsigned int c, n = 0, nr = __atomic_load_n(&ch->n_rings, __ATOMIC_ACQUIRE);
 
-	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+	for (c = 0; c < nr && c < VS_VSP_MAX_CHANNELS; c++) {
 		if (h2g_publish(&ch->ring[c]))
 			sig[n++] = &ch->ring[c];
 	}
@@ -302,7 +302,7 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	struct vs_nv_ring *sig[VS_VSP_MAX_CHANNELS];
 	bool read_sig[VS_VSP_MAX_CHANNELS] = {false};
 	unsigned int n_sig, i;
-	uint32_t c;
+	uint32_t c, nr;
 	uint16_t n;
 
 	rte_spinlock_lock(&ch->lock);
@@ -314,7 +314,10 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	ch->n_stage = 0;
 	ch->stage_max = max;
 	link_follow(ch);
-	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+	nr = __atomic_load_n(&ch->n_rings, __ATOMIC_ACQUIRE);
+	if (nr > VS_VSP_MAX_CHANNELS)
+		nr = VS_VSP_MAX_CHANNELS;
+	for (c = 0; c < nr; c++) {
 		if (!__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
 			continue;
 		if (!ring_poll(ch, c, &read_sig[c]))
@@ -330,7 +333,7 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 		read_sig[sig[i] - ch->ring] = false;
 		doorbell(sig[i]);
 	}
-	for (c = 0; c < VS_VSP_MAX_CHANNELS; c++) {
+	for (c = 0; c < nr; c++) {
 		if (read_sig[c])
 			doorbell(&ch->ring[c]);
 	}

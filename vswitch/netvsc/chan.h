@@ -38,6 +38,9 @@ struct vs_nv_chan {
 	struct vs_vsp *vsp;			  /* lock */
 	struct vs_nv_ring ring[VS_VSP_MAX_CHANNELS]; /* [0] primary, [i] subchannel i */
 	uint32_t max_sub;			     /* subchannels we may grant */
+	/* atomic: 1 + the highest ring index ever made present (control raises it before setting
+	 * that ring's present), so that a poll looks at the rings in use, not all 16 */
+	uint32_t n_rings;
 	/* the owner worker grants subchannels (lock), control sends SUBCHAN_REQ for them */
 	uint32_t sub_granted;			  /* atomic: count of the last grant */
 	uint32_t sub_gen;			  /* atomic: bumped by every grant */

@@ -89,6 +89,7 @@ static void ring_depth_gauges(void **state)
 	assert_int_equal(g2h, 0); /* not attached */
 	assert_int_equal(h2g, 0);
 	ch.ring[0].present = 1;
+	ch.n_rings = 1;
 	vs_nv_ring_depth(&ch, 0, &g2h, &h2g);
 	assert_int_equal(g2h, 64);
 	assert_int_equal(h2g, 104);

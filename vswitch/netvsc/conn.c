@@ -540,6 +540,8 @@ static int on_subchan_open(struct vs_nv_port *nv, const struct vmbus_user_chan_o
 	sb->ring_gpadl = o->ring_gpadl;
 	sb->ring_runs = runs;
 	nv->map_runs += runs;
+	if (__atomic_load_n(&ch->n_rings, __ATOMIC_RELAXED) < i + 1)
+		__atomic_store_n(&ch->n_rings, i + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->present, 1, __ATOMIC_RELEASE);
 	VS_LOG(INFO, "port %s: subchannel %u open (relid %u, ring %zu+%zu KiB)", nv->port->name, i,
 		o->relid, sb->rings.g2h_size >> 10, sb->rings.h2g_size >> 10);
@@ -576,6 +578,7 @@ static int on_chan_open(struct vs_nv_port *nv, const uint8_t *body, uint32_t siz
 		return ret;
 	}
 	ch->ring[0].present = 1;
+	ch->n_rings = 1;
 	/* channels: our queues=N, what the hypervisor offers and what the core serves */
 	ch->max_sub = nv->queues - 1;
 	if (ch->max_sub > nv->hv_max_sub)
