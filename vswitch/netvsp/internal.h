@@ -104,7 +104,7 @@ struct vs_rxbuf {
 	uint32_t cap;	     /* capacity of the arrays below */
 	uint32_t *next;	     /* [cap] chain links */
 	uint32_t *seq;	     /* [cap] sequence of an in-flight chain head, 0 otherwise */
-	uint32_t *free_data; /* [cap] FIFO of free data indices, n_subs - n_reserved slots */
+	uint32_t *free_data; /* [cap] queue of free data indices, n_subs - n_reserved slots */
 	uint32_t n_free_data;
 	uint32_t free_head;  /* free_data slot of the oldest free index */
 	uint32_t free_ctl[VS_VSP_RX_RESERVED]; /* stack of free reserved indices */
@@ -210,7 +210,7 @@ enum vs_vsp_err vs_stream_add_gpa(struct vs_vsp *vsp, struct vs_stream *s, const
 /* rxbuf.c */
 int vs_rxbuf_setup(struct vs_vsp *vsp, uint8_t *base, size_t size, uint32_t gpadl, uint16_t id);
 void vs_rxbuf_clear(struct vs_vsp *vsp);
-uint32_t vs_rxbuf_alloc(struct vs_rxbuf *rx, bool ctl);
+uint32_t vs_rxbuf_alloc(struct vs_rxbuf *rx, bool ctl, bool recent);
 void vs_rxbuf_free_chain(struct vs_rxbuf *rx, uint32_t head);
 int vs_rxbuf_send_xfer(struct vs_vsp *vsp, uint32_t head, const struct vmbus_xfer_range *ranges,
 	uint32_t n, uint32_t channel_type);

@@ -139,10 +139,11 @@ static uint32_t write_packet(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f
 }
 
 /* Take a fresh sub-allocation for batch 'b' and link it to the batch's chain; it becomes the one
- * the batch fills. Returns false when none is free. */
-static bool batch_open(struct vs_vsp *vsp, struct vs_rx_batch *b)
+ * the batch fills. 'whole': for a message that fills most of it (rxbuf.c says why that takes the
+ * most recently freed one). Returns false when none is free. */
+static bool batch_open(struct vs_vsp *vsp, struct vs_rx_batch *b, bool whole)
 {
-	uint32_t idx = vs_rxbuf_alloc(&vsp->rx, false);
+	uint32_t idx = vs_rxbuf_alloc(&vsp->rx, false, whole);
 
 	if (idx == VS_RXBUF_END)
 		return false;
@@ -232,7 +233,7 @@ static int add_fragments(struct vs_vsp *vsp, struct vs_rx_batch *b, uint32_t c,
 			      (i + 1 == n_frags ? RNDIS_PKTINFO_LAST_FRAG : 0);
 		uint32_t k = i + 1 == n_frags ? len - i * room : room;
 
-		batch_open(vsp, b); /* cannot fail: n_free_data was checked */
+		batch_open(vsp, b, true); /* cannot fail: n_free_data was checked */
 		batch_range(vsp, b, write_packet(vsp, f, b->fill, i == 0, fl, &si, &soff, k));
 	}
 	vsp->stats.cnt[VS_VSP_CNT_TO_GUEST_RSC]++;
@@ -271,7 +272,7 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 		/* Frames are packed: a message goes behind the previous one of the batch when the
 		 * sub-allocation has room, so small frames share cache lines and sub-allocations. */
 		msg = (uint32_t)sizeof(struct rndis_packet) + ppi_bytes(f, true, 0) + len;
-		if (batch_room(vsp, b) < msg && !batch_open(vsp, b)) {
+		if (batch_room(vsp, b) < msg && !batch_open(vsp, b, msg > rx->sub_size / 2)) {
 			drop(vsp, VS_VSP_DROP_TO_GUEST_NO_BUFFER);
 			return -ENOBUFS;
 		}

@@ -159,7 +159,8 @@ static void frame_without_metadata_has_no_ppi(void **state)
 
 /* Several frames in one XFER_PAGES packet, one range each; offset8 = (24 + 8n) / 8. Messages
  * are packed: the 844-byte one follows the 144-byte one (8-byte aligned), the 1544-byte one does
- * not fit behind them and opens the next sub-allocation. */
+ * not fit behind them and, filling most of a sub-allocation, takes the most recently freed one:
+ * on a fresh buffer the last. */
 static void frames_batched_in_one_xfer(void **state)
 {
 	struct tctx *t = *state;
@@ -182,7 +183,7 @@ static void frames_batched_in_one_xfer(void **state)
 		assert_int_equal(get32(p + 24 + 8 * i), 44 + 100 + 700 * i);
 	assert_int_equal(get32(p + 28), FIRST_DATA_OFF);
 	assert_int_equal(get32(p + 36), FIRST_DATA_OFF + 144);
-	assert_int_equal(get32(p + 44), FIRST_DATA_OFF + SUB_1500);
+	assert_int_equal(get32(p + 44), LAST_DATA_OFF(SUB_1500));
 	assert_int_equal(get32(p + 48), 107);
 }
 
@@ -394,13 +395,22 @@ static void no_free_suballocation(void **state)
 	assert_int_equal(get32(sent(t, 0, NULL) + 28) / SUB_1500 < 16, 1);
 }
 
-/* Data sub-allocations are reused oldest-freed first: one the guest just completed goes behind
- * every other free one (its lines are still in the guest core's cache), and the queue wraps. */
-static void freed_suballocation_reused_last(void **state)
+/* Free data sub-allocations queue up: packed (small) frames take the oldest-freed one, so one the
+ * guest just completed goes behind every other free one, and the queue wraps; a frame that fills
+ * most of a sub-allocation takes the most recently freed one (rxbuf.c). */
+static uint64_t send_one(struct tctx *t, const uint8_t *frame, uint32_t len)
+{
+	vsp_fake_clear(&t->f);
+	assert_int_equal(rx_one(t, frame, len, 0, 0, 0), 0);
+	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0); /* one sub-allocation per batch */
+	return get64(sent(t, 0, NULL) + 8);
+}
+
+static void freed_suballocation_queue(void **state)
 {
 	struct tctx *t = *state;
 	struct vs_vsp_config cfg = {.link_up = true};
-	uint8_t frame[1000] = {0}; /* one sub-allocation per batch */
+	uint8_t frame[1000] = {0}; /* 100 bytes: packed; 1000: fills a sub-allocation */
 	uint64_t id;
 	unsigned int i, round;
 
@@ -409,37 +419,31 @@ static void freed_suballocation_reused_last(void **state)
 	full_bringup(t);
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < 24; i++) {
-			vsp_fake_clear(&t->f);
-			assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
-			assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
-			id = get64(sent(t, 0, NULL) + 8);
 			/* round 0 takes 16..39 in order; each later round starts where the guest's
 			 * completions left the queue: 16 was completed first, so it comes first */
+			id = send_one(t, frame, 100);
 			assert_int_equal(id, 16 + i);
 			assert_int_equal(guest_complete(t, id, 1), 0);
 		}
 	}
 	/* completions out of order: each goes to the back as it comes */
-	for (i = 0; i < 2; i++) {
-		vsp_fake_clear(&t->f);
-		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
-		assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
-		assert_int_equal(get64(sent(t, 0, NULL) + 8), 16 + i);
-	}
+	assert_int_equal(send_one(t, frame, 100), 16);
+	assert_int_equal(send_one(t, frame, 100), 17);
 	assert_int_equal(guest_complete(t, 17, 1), 0);
 	assert_int_equal(guest_complete(t, 16, 1), 0);
 	for (i = 0; i < 22; i++)
-		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0); /* 18..39 */
-	vsp_fake_clear(&t->f);
-	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
-	assert_int_equal(get64(sent(t, 0, NULL) + 8), 18);
-	for (i = 0; i < 2; i++) {
-		vsp_fake_clear(&t->f);
-		assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
-		assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
-		assert_int_equal(get64(sent(t, 0, NULL) + 8), 17 - i);
-	}
-	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), -ENOBUFS);
+		assert_int_equal(send_one(t, frame, 100), 18 + i);
+	assert_int_equal(send_one(t, frame, 100), 17);
+	assert_int_equal(send_one(t, frame, 100), 16);
+	assert_int_equal(rx_one(t, frame, 100, 0, 0, 0), -ENOBUFS);
+	/* a whole-sub-allocation frame takes the most recently completed one */
+	for (i = 16; i < 40; i++)
+		assert_int_equal(guest_complete(t, i, 1), 0); /* queue 16..39, 39 last */
+	assert_int_equal(send_one(t, frame, sizeof(frame)), 39);
+	assert_int_equal(guest_complete(t, 39, 1), 0);
+	assert_int_equal(send_one(t, frame, sizeof(frame)), 39);
+	assert_int_equal(send_one(t, frame, sizeof(frame)), 38);
+	assert_int_equal(send_one(t, frame, 100), 16); /* the head did not move */
 }
 
 /* Ring full on flush: the batch is dropped and counted, its sub-allocations come back. */
@@ -477,8 +481,8 @@ static void jumbo_frame_fits_jumbo_suballocation(void **state)
 	assert_int_equal(rx_one(t, frame, sizeof(frame), 0, 0, 0), 0);
 	assert_int_equal(vs_vsp_rx_flush(t->vsp), 0);
 	assert_int_equal(get32(sent(t, 0, NULL) + 24), 44 + 9014);
-	assert_int_equal(get32(sent(t, 0, NULL) + 28), 16 * 9306);
-	assert_int_equal(t->rxbuf[16 * 9306 + 44 + 9013], 0x5a);
+	assert_int_equal(get32(sent(t, 0, NULL) + 28), LAST_DATA_OFF(9306));
+	assert_int_equal(t->rxbuf[LAST_DATA_OFF(9306) + 44 + 9013], 0x5a);
 }
 
 int main(void)
@@ -498,7 +502,7 @@ int main(void)
 		T(completion_after_revoke_is_unknown),
 		T(too_big_and_malformed_frames_refused),
 		T(no_free_suballocation),
-		T(freed_suballocation_reused_last),
+		T(freed_suballocation_queue),
 		T(ring_full_drops_batch),
 		T(jumbo_frame_fits_jumbo_suballocation),
 	};

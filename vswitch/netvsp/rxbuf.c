@@ -82,12 +82,15 @@ void vs_rxbuf_clear(struct vs_vsp *vsp)
 }
 
 /*
- * Data sub-allocations are reused oldest-freed first. A stack handed back the one the guest had
+ * Free data sub-allocations wait in a queue, oldest-freed at the head, most recently freed at the
+ * tail. Packed small frames take the head. A stack handed back the sub-allocation the guest had
  * just completed, whose lines were still in the guest core's cache: every host write had to take
  * its line back from that core first, and the stores queued behind those transfers (about 40 %
- * of the switch thread in a 64-byte DPDK-PMD loop). Going round the whole buffer, a line is
- * written again only long after the guest read it, and the writes run in address order.
- * Measured: 229-324 ns -> 150-177 ns of switch time per forwarded frame (bench/README.md).
+ * of the switch thread in a 64-byte DPDK-PMD loop; 229-324 -> 150-177 ns per forwarded frame
+ * with the head). A frame that fills a sub-allocation by itself takes the tail instead: going
+ * round the whole 16 MiB buffer, its two dozen lines come from memory, which measured slower
+ * than taking them back (1518-byte frames with our driver: 531-550 ns per frame from the head,
+ * 465-507 from the tail). bench/README.md, session 5.
  */
 static uint32_t data_slot(const struct vs_rxbuf *rx, uint32_t k)
 {
@@ -96,14 +99,18 @@ static uint32_t data_slot(const struct vs_rxbuf *rx, uint32_t k)
 	return s >= n ? s - n : s;
 }
 
-/* Take a sub-allocation: control answers use the reserved pool first, data never touches it.
- * Returns its index or VS_RXBUF_END. */
-uint32_t vs_rxbuf_alloc(struct vs_rxbuf *rx, bool ctl)
+/* Take a sub-allocation: control answers use the reserved pool first, data never touches it;
+ * data takes the oldest free one, or with 'recent' the most recently freed. Returns its index or
+ * VS_RXBUF_END. */
+uint32_t vs_rxbuf_alloc(struct vs_rxbuf *rx, bool ctl, bool recent)
 {
 	uint32_t i;
 
 	if (ctl && rx->n_free_ctl) {
 		i = rx->free_ctl[--rx->n_free_ctl];
+	} else if (rx->n_free_data && recent) {
+		i = rx->free_data[data_slot(rx, rx->n_free_data - 1)];
+		rx->n_free_data--;
 	} else if (rx->n_free_data) {
 		i = rx->free_data[rx->free_head];
 		rx->free_head = data_slot(rx, 1);
@@ -220,7 +227,7 @@ static int ctl_send(struct vs_vsp *vsp, const void *msg, uint32_t len)
 {
 	struct vs_rxbuf *rx = &vsp->rx;
 	struct vmbus_xfer_range r;
-	uint32_t i = vs_rxbuf_alloc(rx, true);
+	uint32_t i = vs_rxbuf_alloc(rx, true, false);
 	int ret;
 
 	if (i == VS_RXBUF_END)

@@ -27,6 +27,8 @@
 #define RAM_PAGES 64u
 #define SUB_1500 1806u		 /* 256 + 1514 + 36 (facts 10 step 9) */
 #define FIRST_DATA_OFF (16u * SUB_1500) /* first data sub-allocation after 16 reserved */
+/* the last sub-allocation of a RECV_SIZE buffer: a whole-sub frame's first pick on a fresh one */
+#define LAST_DATA_OFF(sub) ((RECV_SIZE / (sub) - 1u) * (sub))
 
 static const uint8_t test_mac[6] = {0x00, 0x15, 0x5d, 0x01, 0x02, 0x03};
 
