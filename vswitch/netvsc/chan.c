@@ -217,13 +217,21 @@ static bool h2g_publish(struct vs_nv_ring *r)
 	return vmbus_ring_write_done(&r->h2g);
 }
 
+/* The ring slots in use: up to the highest one control ever attached. */
+static uint32_t rings_in_use(const struct vs_nv_chan *ch)
+{
+	uint32_t nr = __atomic_load_n(&ch->n_rings, __ATOMIC_ACQUIRE);
+
+	return nr < VS_VSP_MAX_CHANNELS ? nr : VS_VSP_MAX_CHANNELS;
+}
+
 /* Publish and signal every channel written to. Called with the lock held; 'sig' collects the
  * rings to signal after it is released. */
 static unsigned int publish_all(struct vs_nv_chan *ch, struct vs_nv_ring **sig)
 {
-	unsigned int c, n = 0, nr = __atomic_load_n(&ch->n_rings, __ATOMIC_ACQUIRE);
+	unsigned int c, n = 0, nr = rings_in_use(ch);
 
-	for (c = 0; c < nr && c < VS_VSP_MAX_CHANNELS; c++) {
+	for (c = 0; c < nr; c++) {
 		if (h2g_publish(&ch->ring[c]))
 			sig[n++] = &ch->ring[c];
 	}
@@ -314,9 +322,7 @@ uint16_t vs_nv_rx_burst(struct vs_nv_chan *ch, struct rte_mbuf **pkts, uint16_t 
 	ch->n_stage = 0;
 	ch->stage_max = max;
 	link_follow(ch);
-	nr = __atomic_load_n(&ch->n_rings, __ATOMIC_ACQUIRE);
-	if (nr > VS_VSP_MAX_CHANNELS)
-		nr = VS_VSP_MAX_CHANNELS;
+	nr = rings_in_use(ch);
 	for (c = 0; c < nr; c++) {
 		if (!__atomic_load_n(&ch->ring[c].present, __ATOMIC_ACQUIRE))
 			continue;

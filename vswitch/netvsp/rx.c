@@ -83,14 +83,12 @@ static void gather(const struct vs_vsp_rx_frame *f, unsigned int *si, uint32_t *
 	}
 }
 
-/* Bytes of per-packet info write_packet() emits for this frame (fragment): 16 per element. */
-static uint32_t ppi_bytes(const struct vs_vsp_rx_frame *f, bool first, uint32_t rsc_flags)
+/* Bytes of per-packet info write_packet() emits for a frame that is not split: 16 per element. */
+static uint32_t ppi_bytes(const struct vs_vsp_rx_frame *f)
 {
-	uint32_t n = rsc_flags ? 1 : 0;
-
-	if (first)
-		n += !!(f->flags & VS_VSP_RXF_CSUM) + !!(f->flags & VS_VSP_RXF_VLAN) +
+	uint32_t n = !!(f->flags & VS_VSP_RXF_CSUM) + !!(f->flags & VS_VSP_RXF_VLAN) +
 		     !!(f->flags & VS_VSP_RXF_HASH);
+
 	return n * (uint32_t)(sizeof(struct rndis_ppi) + 4);
 }
 
@@ -271,7 +269,7 @@ int vs_vsp_rx_add(struct vs_vsp *vsp, const struct vs_vsp_rx_frame *f)
 	} else {
 		/* Frames are packed: a message goes behind the previous one of the batch when the
 		 * sub-allocation has room, so small frames share cache lines and sub-allocations. */
-		msg = (uint32_t)sizeof(struct rndis_packet) + ppi_bytes(f, true, 0) + len;
+		msg = (uint32_t)sizeof(struct rndis_packet) + ppi_bytes(f) + len;
 		if (batch_room(vsp, b) < msg && !batch_open(vsp, b, msg > rx->sub_size / 2)) {
 			drop(vsp, VS_VSP_DROP_TO_GUEST_NO_BUFFER);
 			return -ENOBUFS;

@@ -108,12 +108,13 @@ uint32_t vs_rxbuf_alloc(struct vs_rxbuf *rx, bool ctl, bool recent)
 
 	if (ctl && rx->n_free_ctl) {
 		i = rx->free_ctl[--rx->n_free_ctl];
-	} else if (rx->n_free_data && recent) {
-		i = rx->free_data[data_slot(rx, rx->n_free_data - 1)];
-		rx->n_free_data--;
 	} else if (rx->n_free_data) {
-		i = rx->free_data[rx->free_head];
-		rx->free_head = data_slot(rx, 1);
+		if (recent) {
+			i = rx->free_data[data_slot(rx, rx->n_free_data - 1)];
+		} else {
+			i = rx->free_data[rx->free_head];
+			rx->free_head = data_slot(rx, 1);
+		}
 		rx->n_free_data--;
 	} else {
 		return VS_RXBUF_END;
