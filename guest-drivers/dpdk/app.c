@@ -130,6 +130,18 @@ static int app_parse_ip(const char *s, rte_be32_t *ip)
 	return 0;
 }
 
+/* A whole decimal number in [min, max]. */
+static int app_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
 static int app_parse_sizes(struct app *a, const char *s)
 {
 	char *end;
@@ -221,27 +233,18 @@ static int app_args(struct app *a, int argc, char **argv)
 		case 'x':
 			a->tx_seconds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
-		case 'l': {
-			unsigned long n = strtoul(optarg, NULL, 10);
-
-			if (n < 1 || n > APP_LOOP_MAX)
+		case 'l':
+			if (app_parse_uint(optarg, 1, APP_LOOP_MAX, &a->loop))
 				return -EINVAL;
-			a->loop = (unsigned int)n;
 			break;
-		}
-		case 'Y': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (*optarg == '\0' || *end != '\0' || n < 1 || n > APP_BURST)
+		case 'Y':
+			if (app_parse_uint(optarg, 1, APP_BURST, &a->yield_below))
 				return -EINVAL;
-			a->yield_below = (unsigned int)n;
 			break;
-		}
 		case 'q': {
-			unsigned long q = strtoul(optarg, NULL, 10);
+			unsigned int q;
 
-			if (q < 1 || q > APP_MAX_QUEUES)
+			if (app_parse_uint(optarg, 1, APP_MAX_QUEUES, &q))
 				return -EINVAL;
 			a->n_queues = (uint16_t)q;
 			break;
@@ -269,7 +272,7 @@ static int app_port_init(struct app *a)
 	struct rte_eth_dev_info info;
 	struct rte_eth_link link;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	uint16_t q;
+	uint16_t q, ring = a->loop ? APP_LOOP_RING : APP_RING;
 	int ret;
 
 	if (rte_eth_dev_count_avail() == 0) {
@@ -295,12 +298,9 @@ static int app_port_init(struct app *a)
 		ret = rte_eth_dev_configure(a->port, a->n_queues, a->n_queues, &conf);
 	for (q = 0; ret == 0 && q < a->n_queues; q++) {
 		ret = rte_eth_rx_queue_setup(
-			a->port, q, a->loop ? APP_LOOP_RING : APP_RING, rte_eth_dev_socket_id(a->port),
-			NULL, a->pool);
+			a->port, q, ring, rte_eth_dev_socket_id(a->port), NULL, a->pool);
 		if (ret == 0)
-			ret = rte_eth_tx_queue_setup(
-				a->port, q, a->loop ? APP_LOOP_RING : APP_RING,
-				rte_eth_dev_socket_id(a->port), NULL);
+			ret = rte_eth_tx_queue_setup(a->port, q, ring, rte_eth_dev_socket_id(a->port), NULL);
 	}
 	if (ret == 0)
 		ret = rte_eth_dev_start(a->port);
@@ -893,8 +893,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, app_signal);
 	signal(SIGINT, app_signal);
-	a.pool = rte_pktmbuf_pool_create(
-		"app_pool", a.loop ? 2 * APP_LOOP_RING : APP_NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	a.pool = rte_pktmbuf_pool_create("app_pool", a.loop ? 2 * APP_LOOP_RING : APP_NB_MBUF, 256, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (a.pool == NULL) {
 		fprintf(stderr, "vsw-dpdk-app: mbuf pool: %s\n", rte_strerror(rte_errno));
 		rte_eal_cleanup();
