@@ -30,13 +30,7 @@ source "$(dirname "$0")/vmm_lib.sh"
 GUEST_INIT=${GUEST_INIT:-$VSW_BUILD/guest-drivers/vsw-guest-init}
 DPDK_APP=${DPDK_APP:-$VSW_BUILD/guest-drivers/vsw-dpdk-app}
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
-command -v nsenter >/dev/null 2>&1 || skip "nsenter (util-linux) not installed"
-unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
-    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
-for f in "$VMMD" "$VMMCTL" "$GUEST_INIT" "$DPDK_APP" "$(dirname "$GUEST_INIT")/libvsw_uio.so"; do
-    [ -e "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
-done
+vmm_require nsenter -- "$GUEST_INIT" "$DPDK_APP" "$(dirname "$GUEST_INIT")/libvsw_uio.so"
 
 vsw_init dg
 vmm_init dg

@@ -24,14 +24,7 @@ SEED=${HOSTILE_SEED:-424242}
 PHASES=${HOSTILE_PHASES:-chan,nvsp,rndis,ring,race,scribble,doorbell,vma}
 SECS=${HOSTILE_SECONDS:-4}
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
-command -v nsenter >/dev/null 2>&1 || skip "nsenter (util-linux) not installed"
-command -v iperf3 >/dev/null 2>&1 || skip "iperf3 not installed"
-unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
-    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
-for f in "$VMMD" "$VMMCTL" "$EVIL" "$VSW_BUILD/guest-drivers/vsw-guest-init"; do
-    [ -x "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
-done
+vmm_require nsenter iperf3 -- "$EVIL" "$VSW_BUILD/guest-drivers/vsw-guest-init"
 
 vsw_init hg
 vmm_init hg

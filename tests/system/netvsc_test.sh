@@ -14,14 +14,7 @@ source "$(dirname "$0")/vmm_lib.sh"
 
 GUEST_INIT=${GUEST_INIT:-$VSW_BUILD/guest-drivers/vsw-guest-init}
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
-command -v nsenter >/dev/null 2>&1 || skip "nsenter (util-linux) not installed"
-command -v iperf3 >/dev/null 2>&1 || skip "iperf3 not installed"
-unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
-    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
-for f in "$VMMD" "$VMMCTL" "$GUEST_INIT"; do
-    [ -x "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
-done
+vmm_require nsenter iperf3 -- "$GUEST_INIT"
 
 vsw_init ne
 vmm_init ne

@@ -17,15 +17,7 @@ source "$(dirname "$0")/vmm_lib.sh"
 
 GUEST_INIT=${GUEST_INIT:-$VSW_BUILD/guest-drivers/vsw-guest-init}
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
-for c in nsenter iperf3 tcpdump; do
-    command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
-done
-unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
-    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
-for f in "$VMMD" "$VMMCTL" "$GUEST_INIT"; do
-    [ -x "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
-done
+vmm_require nsenter iperf3 tcpdump -- "$GUEST_INIT"
 
 vsw_init ot
 vmm_init ot

@@ -9,12 +9,7 @@ source "$(dirname "$0")/vmm_lib.sh"
 
 GUEST_PKTGEN=${GUEST_PKTGEN:-$VSW_BUILD/guest-drivers/vsw-guest-pktgen}
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
-unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
-    skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
-for f in "$VMMD" "$VMMCTL" "$GUEST_PKTGEN"; do
-    [ -x "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
-done
+vmm_require -- "$GUEST_PKTGEN"
 
 vsw_init pg
 vmm_init pg

@@ -6,6 +6,28 @@
 VMMD=${VMMD:-$VSW_BUILD/hypervisor/vmmd}
 VMMCTL=${VMMCTL:-$VSW_BUILD/hypervisor/vmmctl}
 
+# vmm_require [TOOL...] -- [FILE...]: what a partition test needs before it starts anything.
+# Without root, the namespaces or a TOOL it is skipped (exit 77); vmmd, vmmctl or a FILE not built
+# fails it.
+vmm_require() {
+    local f
+    [ "$(id -u)" -eq 0 ] || skip "needs root (uid is $(id -u))"
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        case $1 in
+        nsenter) f="nsenter (util-linux)" ;;
+        *) f=$1 ;;
+        esac
+        command -v "$1" >/dev/null 2>&1 || skip "$f not installed"
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    unshare -n -m -p -u -i --fork true >/dev/null 2>&1 ||
+        skip "cannot create net/mount/pid/uts/ipc namespaces (unshare -nmpui failed)"
+    for f in "$VMMD" "$VMMCTL" "$@"; do
+        [ -x "$f" ] || fail "$f not built (set VSW_BUILD to the build directory)"
+    done
+}
+
 # vmm_init PREFIX: per-test names and directories, and the cleanup trap.
 vmm_init() {
     VMM_NAME="$1$(($$ % 100000))"
