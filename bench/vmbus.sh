@@ -175,11 +175,11 @@ LOGS=$T/logs
 RESULTS=$T/results.jsonl
 mkdir -p "$LOGS"
 : >"$RESULTS"
-PFX="vswvmbus$$"          # DPDK file prefixes: ${PFX}a (testpmd), ${PFX}o (OVS)
+PFX="vswvmbus$$"          # DPDK file prefixes: ${PFX}a, a20, a21 (testpmd), ${PFX}o (OVS)
 ID="vb$$"                 # vswitchd / vmmd instance names, namespaces, veths
 HUGE=$T/huge
 ORIG_NR_HUGE="" HUGE_CHANGED="" HUGE_MOUNTED=""
-A_PID="" A_FD=""
+A_PIDS=() A_FDS=() A_NAMES=() A_PORTS=""  # testpmd endpoints of ovs/ovs2 (start_a, start_a2)
 OVS_DIR=$T/ovs OVSDB_PID="" OVS_PID=""
 VSW_PID="" VSW_STARTED="" VSW_SOCK=$T/vsw.sock VSW_NAME="$ID" VSW_VERSION_DONE=""
 VMM_PID="" VMM_STARTED="" VMM_DIR=$T/vmm VMM_NAME="$ID"
@@ -211,7 +211,8 @@ cleanup() {
 		echo "$ORIG_NR_HUGE" >/proc/sys/vm/nr_hugepages 2>/dev/null ||
 			log "cannot restore nr_hugepages to $ORIG_NR_HUGE"
 	fi
-	rm -rf "/var/run/dpdk/${PFX}a" "/var/run/dpdk/${PFX}o" "/var/run/dpdk/vsw-$VSW_NAME"
+	rm -rf "/var/run/dpdk/${PFX}a" "/var/run/dpdk/${PFX}a20" "/var/run/dpdk/${PFX}a21" \
+		"/var/run/dpdk/${PFX}o" "/var/run/dpdk/vsw-$VSW_NAME"
 	if mountpoint -q "$HUGE" 2>/dev/null; then
 		log "leaving $T: $HUGE is still mounted"
 	else
@@ -382,37 +383,67 @@ run_veth() { # CONTENDER ROUND
 }
 
 # ---------------------------------------------------------------- OVS vhost-user
-a_cmd() { [ -n "$A_FD" ] && printf '%s\n' "$@" 1>&"$A_FD" 2>/dev/null; }
+# The ovs contenders' endpoints: mac-forwarding dpdk-testpmd processes on CPU_A whose virtio-user
+# ports are vhost-user clients of OVS's dpdkvhostuser sockets (a virtio-user server blocks its
+# start in accept() until the switch connects), as in run.sh. Per process: its PID, the FD of its
+# prompt FIFO, its name (file prefix ${PFX}NAME); A_PORTS: each one's ports for telemetry.
+a_cmd() {
+	local fd
+	for fd in "${A_FDS[@]}"; do printf '%s\n' "$@" 1>&"$fd" 2>/dev/null; done
+	return 0
+}
 
-# testpmd with two virtio-user ports, vhost-user clients of OVS's dpdkvhostuser sockets (a
-# virtio-user server blocks its start in accept() until the switch connects), mac forwarding
-# as in run.sh.
-start_a() { # L2_LEN TAG
-	local fifo=$T/a.fifo
+a_vdev() { echo "net_virtio_user$1,path=$OVS_DIR/v$2,queue_size=$VHOST_QSIZE,mac=$3"; } # N PORT MAC
+
+testpmd_start() { # NAME MEM_MB MBUFS L2_LEN TAG VDEV... -- ETH_PEER_ARG...
+	local name=$1 mem=$2 mbufs=$3 l2=$4 tag=$5 fifo=$T/$1.fifo fd vdevs=()
+	shift 5
+	while [ "$1" != -- ]; do
+		vdevs+=(--vdev "$1")
+		shift
+	done
+	shift
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	exec {A_FD}<>"$fifo"
-	taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}a" \
-		--huge-dir "$HUGE" -m "$A_MEM" --no-pci --single-file-segments \
-		--vdev "net_virtio_user0,path=$OVS_DIR/v0,queue_size=$VHOST_QSIZE,mac=$MAC_A0" \
-		--vdev "net_virtio_user1,path=$OVS_DIR/v1,queue_size=$VHOST_QSIZE,mac=$MAC_A1" \
-		-- -i --forward-mode=mac --rxq=1 --txq=1 --nb-cores=1 --total-num-mbufs=32768 \
-		--rxd="$VHOST_QSIZE" --txd="$VHOST_QSIZE" \
-		--txpkts="$1" --eth-peer=0,$MAC_A1 --eth-peer=1,$MAC_A0 \
-		<&"$A_FD" >"$LOGS/A-$2.log" 2>&1 &
-	A_PID=$!
+	exec {fd}<>"$fifo"
+	taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}$name" \
+		--huge-dir "$HUGE" -m "$mem" --no-pci --single-file-segments "${vdevs[@]}" \
+		-- -i --forward-mode=mac --rxq=1 --txq=1 --nb-cores=1 --total-num-mbufs="$mbufs" \
+		--rxd="$VHOST_QSIZE" --txd="$VHOST_QSIZE" --txpkts="$l2" "$@" \
+		<&"$fd" >"$LOGS/testpmd-$name-$tag.log" 2>&1 &
+	A_PIDS+=($!)
+	A_FDS+=("$fd")
+	A_NAMES+=("$name")
+}
+
+# ovs: one testpmd with both ports.
+start_a() { # L2_LEN TAG
+	A_PORTS=0,1
+	testpmd_start a "$A_MEM" 32768 "$1" "$2" "$(a_vdev 0 0 $MAC_A0)" "$(a_vdev 1 1 $MAC_A1)" -- \
+		--eth-peer=0,$MAC_A1 --eth-peer=1,$MAC_A0
+}
+
+# ovs2: two testpmd processes with one port each (half of A_MEM each), each forwarding to the
+# other's MAC. Their telemetry sockets are summed like one process's ports.
+start_a2() { # L2_LEN TAG
+	A_PORTS=0
+	testpmd_start a20 $((A_MEM / 2)) 16384 "$1" "$2" "$(a_vdev 0 0 $MAC_A0)" -- --eth-peer=0,$MAC_A1
+	testpmd_start a21 $((A_MEM / 2)) 16384 "$1" "$2" "$(a_vdev 0 1 $MAC_A1)" -- --eth-peer=0,$MAC_A0
 }
 
 stop_a() {
-	if [ -n "$A_PID" ]; then
-		a_cmd stop quit
-		wait_gone "$A_PID" 10 || log "testpmd did not quit"
-		stop_pid "$A_PID" testpmd 3
-	fi
-	if [ -n "$A_FD" ]; then exec {A_FD}>&-; fi
-	A_PID="" A_FD=""
-	rm -f "$T/a.fifo" "$HUGE/${PFX}a"* 2>/dev/null
-	rm -rf "/var/run/dpdk/${PFX}a"
+	local pid fd name
+	[ ${#A_PIDS[@]} -gt 0 ] && a_cmd stop quit
+	for pid in "${A_PIDS[@]}"; do
+		wait_gone "$pid" 10 || log "testpmd did not quit"
+		stop_pid "$pid" testpmd 3
+	done
+	for fd in "${A_FDS[@]}"; do exec {fd}>&-; done
+	for name in "${A_NAMES[@]}"; do
+		rm -f "$T/$name.fifo" "$HUGE/${PFX}$name"* 2>/dev/null
+		rm -rf "/var/run/dpdk/${PFX}$name"
+	done
+	A_PIDS=() A_FDS=() A_NAMES=()
 }
 
 start_ovs() { # TAG
@@ -452,88 +483,25 @@ ovs_view() { # TAG: B-side view into the log; prints {"b_busy_pct": [..]}
 }
 
 
-run_ovs() { # FRAME ROUND
-	local frame=$1 round=$2 tag="ovs-$1-r$2" l2=$(($1 - 4)) line view meta
+run_ovs() { # CONTENDER(ovs|ovs2) FRAME ROUND
+	local c=$1 frame=$2 round=$3 tag="$1-$2-r$3" l2=$(($2 - 4)) line view meta name socks=()
 	start_ovs "$tag" || return 1
-	start_a "$l2" "$tag" || return 1
+	if [ "$c" = ovs ]; then start_a "$l2" "$tag"; else start_a2 "$l2" "$tag"; fi
 	wait_until "$READY_TIMEOUT" ovs_links_up || { ERR="OVS vhost ports not up"; return 1; }
-	taskset -c "$CPU_A" python3 "$BENCH_DIR/pktrate.py" wait-link \
-		--socket "/var/run/dpdk/${PFX}a/dpdk_telemetry.v2" --timeout "$READY_TIMEOUT" 2>"$T/ready.err" ||
-		{ ERR="testpmd links: $(tail -1 "$T/ready.err")"; return 1; }
+	for name in "${A_NAMES[@]}"; do
+		socks+=(--socket "/var/run/dpdk/${PFX}$name/dpdk_telemetry.v2")
+		taskset -c "$CPU_A" python3 "$BENCH_DIR/pktrate.py" wait-link --ports "$A_PORTS" \
+			--socket "/var/run/dpdk/${PFX}$name/dpdk_telemetry.v2" --timeout "$READY_TIMEOUT" 2>"$T/ready.err" ||
+			{ ERR="testpmd $name links: $(tail -1 "$T/ready.err")"; return 1; }
+	done
 	ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
 	a_cmd "start tx_first $TX_FIRST"
-	meta=$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
-		'{type:"round", contender:"ovs", metric:"mpps", frame:$f, round:$r, l2_len:$l}')
+	meta=$(jq -cn --arg c "$c" --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
+		'{type:"round", contender:$c, metric:"mpps", frame:$f, round:$r, l2_len:$l}')
 	line=$(taskset -c "$CPU_A" timeout --foreground $((WARMUP + DURATION + 30)) python3 "$BENCH_DIR/pktrate.py" \
-		measure --socket "/var/run/dpdk/${PFX}a/dpdk_telemetry.v2" --warmup "$WARMUP" \
+		measure "${socks[@]}" --ports "$A_PORTS" --warmup "$WARMUP" \
 		--duration "$DURATION" --expect-len "$l2" --meta "$meta" 2>>"$LOGS/A-$tag.log")
 	[ -n "$line" ] || { ERR="telemetry sampling failed (see A-$tag.log)"; return 1; }
-	view=$(ovs_view "$tag")
-	emit "$line" "$view"
-}
-
-# ovs2: two testpmd processes, one virtio-user port each (half of A_MEM each), each forwarding
-# to the other's MAC; both on CPU_A. Their telemetry sockets are summed like one process's ports.
-A2_PIDS=() A2_FDS=()
-a2_cmd() {
-	local fd
-	for fd in "${A2_FDS[@]}"; do printf '%s\n' "$@" 1>&"$fd" 2>/dev/null; done
-	return 0
-}
-
-start_a2() { # L2_LEN TAG
-	local i fd fifo mac peer
-	for i in 0 1; do
-		fifo=$T/a2-$i.fifo
-		rm -f "$fifo"
-		mkfifo "$fifo"
-		exec {fd}<>"$fifo"
-		A2_FDS+=("$fd")
-		if [ "$i" = 0 ]; then mac=$MAC_A0 peer=$MAC_A1; else mac=$MAC_A1 peer=$MAC_A0; fi
-		taskset -c "$CPU_A" dpdk-testpmd --lcores "0@$CPU_A,1@$CPU_A" --file-prefix "${PFX}a2$i" \
-			--huge-dir "$HUGE" -m $((A_MEM / 2)) --no-pci --single-file-segments \
-			--vdev "net_virtio_user0,path=$OVS_DIR/v$i,queue_size=$VHOST_QSIZE,mac=$mac" \
-			-- -i --forward-mode=mac --rxq=1 --txq=1 --nb-cores=1 --total-num-mbufs=16384 \
-			--rxd="$VHOST_QSIZE" --txd="$VHOST_QSIZE" --txpkts="$1" --eth-peer=0,$peer \
-			<&"$fd" >"$LOGS/A2-$i-$2.log" 2>&1 &
-		A2_PIDS+=($!)
-	done
-}
-
-stop_a2() {
-	local pid i
-	[ ${#A2_PIDS[@]} -gt 0 ] && a2_cmd stop quit
-	for pid in "${A2_PIDS[@]}"; do
-		wait_gone "$pid" 10 || log "testpmd did not quit"
-		stop_pid "$pid" testpmd 3
-	done
-	for i in "${A2_FDS[@]}"; do exec {i}>&-; done
-	A2_PIDS=() A2_FDS=()
-	for i in 0 1; do
-		rm -f "$T/a2-$i.fifo" "$HUGE/${PFX}a2$i"* 2>/dev/null
-		rm -rf "/var/run/dpdk/${PFX}a2$i"
-	done
-}
-
-run_ovs2() { # FRAME ROUND
-	local frame=$1 round=$2 tag="ovs2-$1-r$2" l2=$(($1 - 4)) line view meta i
-	start_ovs "$tag" || return 1
-	start_a2 "$l2" "$tag" || return 1
-	wait_until "$READY_TIMEOUT" ovs_links_up || { ERR="OVS vhost ports not up"; return 1; }
-	for i in 0 1; do
-		taskset -c "$CPU_A" python3 "$BENCH_DIR/pktrate.py" wait-link --ports 0 \
-			--socket "/var/run/dpdk/${PFX}a2$i/dpdk_telemetry.v2" --timeout "$READY_TIMEOUT" 2>"$T/ready.err" ||
-			{ ERR="testpmd $i link: $(tail -1 "$T/ready.err")"; return 1; }
-	done
-	ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
-	a2_cmd "start tx_first $TX_FIRST"
-	meta=$(jq -cn --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
-		'{type:"round", contender:"ovs2", metric:"mpps", frame:$f, round:$r, l2_len:$l}')
-	line=$(taskset -c "$CPU_A" timeout --foreground $((WARMUP + DURATION + 30)) python3 "$BENCH_DIR/pktrate.py" \
-		measure --socket "/var/run/dpdk/${PFX}a20/dpdk_telemetry.v2" \
-		--socket "/var/run/dpdk/${PFX}a21/dpdk_telemetry.v2" --ports 0 --warmup "$WARMUP" \
-		--duration "$DURATION" --expect-len "$l2" --meta "$meta" 2>>"$LOGS/A2-$tag.log")
-	[ -n "$line" ] || { ERR="telemetry sampling failed (see A2-$tag.log)"; return 1; }
 	view=$(ovs_view "$tag")
 	emit "$line" "$view"
 }
@@ -548,9 +516,7 @@ record_failure() { # CONTENDER FRAME ROUND MESSAGE
 
 stop_all() { # TAG
 	a_cmd stop
-	a2_cmd stop
 	sleep 0.2
-	stop_a2
 	stop_ovs
 	stop_a
 	stop_vmm "$1"
@@ -574,8 +540,7 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 	case $c in
 	pktgen) run_pktgen "$frame" "$round" && ok=1 ;;
 	pmd) run_pmd "$frame" "$round" && ok=1 ;;
-	ovs) run_ovs "$frame" "$round" && ok=1 ;;
-	ovs2) run_ovs2 "$frame" "$round" && ok=1 ;;
+	ovs | ovs2) run_ovs "$c" "$frame" "$round" && ok=1 ;;
 	iperf) run_iperf "$round" && ok=1 ;;
 	veth | veth-nooff) run_veth "$c" "$round" && ok=1 ;;
 	esac
