@@ -17,6 +17,7 @@ cleanup() {
   [[ -s $T/vmm.pid ]] && kill "$(cat "$T/vmm.pid")" 2>/dev/null && sleep 2
   [[ -s $T/pid ]] && kill "$(cat "$T/pid")" 2>/dev/null && sleep 1
   ip netns del demo-up 2>/dev/null || true
+  rm -rf /var/run/dpdk/vsw-demo  # EAL runtime dir of --name demo (its telemetry socket)
   rm -rf "$T"
 }
 trap cleanup EXIT
