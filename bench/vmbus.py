@@ -2,13 +2,15 @@
 """Helper for bench/vmbus.sh: turns the partitions' pktgen output and iperf3's JSON into round
 lines, and the round lines into a report.
 
-  vmbus.py pktgen --warmup S --duration S [--expect-len N] [--meta JSON] LOG0 LOG1
-      LOG0/LOG1: the logs of two vsw-guest-pktgen partitions run with ticks=1 (or of two
-      vsw-dpdk-app blast partitions, which print the same lines), each sending to the other. The window starts WARMUP seconds after the later of the two started sending
-      and lasts DURATION seconds (cut short if a sender stopped earlier; a round whose window
-      is shorter than 3/4 of DURATION is flagged). Each partition's
-      received rate is taken from its own once-per-second counters inside the window
-      ((last - first) / elapsed); the result is the sum of both. Prints one JSON line.
+  vmbus.py pktgen --warmup S --duration S [--expect-len N] [--meta JSON] LOG...
+      LOG: the logs of two vsw-guest-pktgen partitions run with ticks=1 (or of two
+      vsw-dpdk-app blast partitions, which print the same lines), each sending to the other;
+      or the one log of a vsw-dpdk-app pair partition, whose lines carry a "port" key: each
+      (log, port) is one receiver. The window starts WARMUP seconds after the last receiver
+      started sending and lasts DURATION seconds (cut short if a sender stopped earlier; a round
+      whose window is shorter than 3/4 of DURATION is flagged). Each receiver's rate is taken
+      from its own once-per-second counters inside the window ((last - first) / elapsed); the
+      result is the sum over receivers. Prints one JSON line.
   vmbus.py iperf [--meta JSON] FILE
       FILE: iperf3 -J output of the client. Prints one JSON line (receiver's Gbit/s over the
       non-omitted intervals).
@@ -62,12 +64,18 @@ def cmd_pktgen(args):
     parts = []
     for path in args.logs:
         lines = read_json_lines(path)
-        ticks = [x for x in lines if x.get("bench") == "guest_pktgen_tick"]
-        final = [x for x in lines if x.get("bench") == "guest_pktgen"]
-        if not final:
+        ports = sorted({x.get("port", -1) for x in lines if x.get("bench") == "guest_pktgen"})
+        if not ports:
             print(f"{path}: no final guest_pktgen line (did the partition attach?)", file=sys.stderr)
             return 1
-        parts.append((ticks, final[-1]))
+        for port in ports:
+            mine = [x for x in lines if x.get("port", -1) == port]
+            ticks = [x for x in mine if x.get("bench") == "guest_pktgen_tick"]
+            final = [x for x in mine if x.get("bench") == "guest_pktgen"]
+            parts.append((ticks, final[-1]))
+    if len(parts) != 2:
+        print(f"{len(parts)} receivers in the logs, 2 expected", file=sys.stderr)
+        return 1
     t_start = max(f["tx_start"] for _, f in parts) + args.warmup
     t_end = min(f["tx_end"] for _, f in parts)
     rx_pkts = rx_bytes = 0
@@ -153,7 +161,8 @@ def cmd_iperf(args):
     return 0
 
 
-RATIOS = [("pktgen", "ovs", "mpps"), ("pmd", "ovs", "mpps"), ("pmd", "ovs2", "mpps"), ("iperf", "veth", "gbps"), ("iperf", "veth-nooff", "gbps")]
+RATIOS = [("pktgen", "ovs", "mpps"), ("pmd", "ovs", "mpps"), ("pmd", "ovs2", "mpps"),
+          ("pmd1", "ovs", "mpps"), ("iperf", "veth", "gbps"), ("iperf", "veth-nooff", "gbps")]
 
 
 def cmd_report(args):
@@ -237,7 +246,7 @@ def cmd_report(args):
               f"rounds {meta.get('rounds', '')}  warmup {meta.get('warmup_s', '')} s  "
               f"measure {meta.get('duration_s', '')} s  endpoints CPU {meta.get('cpu_endpoints', '')}  "
               f"switch CPU {meta.get('cpu_switch', '')}")
-    pr = [c for c in ("pktgen", "pmd", "ovs", "ovs2") if any(k[0] == c for k in keys)]
+    pr = [c for c in ("pktgen", "pmd", "pmd1", "ovs", "ovs2") if any(k[0] == c for k in keys)]
     if pr:
         print()
         print("Packet rate, both directions summed, Mpps: median [min-max over rounds]")
@@ -306,7 +315,7 @@ def main():
     p.add_argument("--duration", type=float, default=8)
     p.add_argument("--expect-len", type=int, default=0)
     p.add_argument("--meta", default="")
-    p.add_argument("logs", nargs=2)
+    p.add_argument("logs", nargs="+")
     i = sub.add_parser("iperf")
     i.add_argument("--meta", default="")
     i.add_argument("file")

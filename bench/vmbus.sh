@@ -8,6 +8,9 @@
 #            netvsc PMD: vsw-dpdk-app blast --loop in each, a closed loop like the ovs
 #            contender's (PMD_LOOP frames injected, every frame sent back with its addresses
 #            rewritten; same frames and JSON lines as pktgen); PMD_LOOP=0: the open-loop flood
+#   pmd1     the same PMD in ONE partition with two guest=uio NICs: one vsw-dpdk-app pair, the
+#            shape of the ovs contender's one testpmd with two ports (each port's frames go
+#            out of the other, PMD_LOOP frames per direction); no second process shares CPU_A
 #   ovs      packet rate through Open vSwitch-DPDK (NORMAL): two dpdkvhostuserclient ports,
 #            one dpdk-testpmd with two virtio-user ports, mac forwarding, closed loop
 #   ovs2     the same switch between two dpdk-testpmd processes with one virtio-user port each
@@ -84,7 +87,7 @@ Usage: $0 [options]            (run as root)
   -d S        measured seconds per round (default $DURATION)
   -f "LIST"   frame sizes for the packet-rate contenders, FCS included, 64-1518
               (default "$FRAMES")
-  -c "LIST"   contenders, any of: pktgen pmd ovs ovs2 iperf veth veth-nooff
+  -c "LIST"   contenders, any of: pktgen pmd pmd1 ovs ovs2 iperf veth veth-nooff
               (default "$CONTENDERS")
   -b DIR      meson build dir with vswitch/vswitchd, ctl/vswitchctl, hypervisor/vmmd,
               hypervisor/vmmctl, guest-drivers/vsw-guest-init, guest-drivers/vsw-guest-pktgen,
@@ -137,7 +140,7 @@ done
 [ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 2 ] || die "need at least 1 round of at least 2 s"
 [[ $PMD_LOOP =~ ^[0-9]+$ ]] && [ "$PMD_LOOP" -le 2048 ] || die "PMD_LOOP: 0-2048, not $PMD_LOOP"
 for c in $CONTENDERS; do
-	case $c in pktgen | pmd | ovs | ovs2 | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
+	case $c in pktgen | pmd | pmd1 | ovs | ovs2 | iperf | veth | veth-nooff) ;; *) die "unknown contender: $c" ;; esac
 done
 for f in $FRAMES; do
 	[[ $f =~ ^[0-9]+$ ]] && [ "$f" -ge 64 ] && [ "$f" -le 1518 ] || die "bad frame size: $f (64-1518)"
@@ -226,27 +229,35 @@ trap 'log "interrupted"; exit 130' INT TERM HUP
 setup_hugepages() {
 	local need_mb=0
 	{ has ovs || has ovs2; } && need_mb=$((A_MEM + OVS_MEM_LIMIT + 256))
-	if has pktgen || has iperf || has pmd; then
+	if has pktgen || has iperf || has pmd || has pmd1; then
 		[ $((VSW_MEM + 256)) -gt "$need_mb" ] && need_mb=$((VSW_MEM + 256))
 	fi
 	[ "$need_mb" -gt 0 ] || return 0
 	reserve_hugepages "$need_mb"
 }
 
-# The rest of a pktgen or pmd round once p0 and p1 exist: start both, wait until both ports are
-# open, take the worker counters (busy % from there, traffic flowing, to the end), wait for both to
-# finish, cut the window from their logs and emit the round.
-pair_round() { # CONTENDER TAG FRAME ROUND L2 TX-SECONDS
-	local c=$1 tag=$2 frame=$3 round=$4 l2=$5 txs=$6 ws0 view line
-	start_part p0 && start_part p1 || return 1
-	check_affinity p0
-	check_affinity p1
+# The rest of a pktgen or pmd round once its partitions (default p0 and p1) exist: start them,
+# wait until both switch ports are open, take the worker counters (busy % from there, traffic
+# flowing, to the end), wait for the partitions to finish, cut the window from their logs and
+# emit the round.
+pair_round() { # CONTENDER TAG FRAME ROUND L2 TX-SECONDS [PARTITION...]
+	local c=$1 tag=$2 frame=$3 round=$4 l2=$5 txs=$6 ws0 view line p logs=() stopped=
+	shift 6
+	[ $# -gt 0 ] || set -- p0 p1
+	for p in "$@"; do
+		start_part "$p" || return 1
+	done
+	for p in "$@"; do
+		check_affinity "$p"
+		logs+=("$VMM_DIR/state/$p.log")
+		stopped+="${stopped:+ && }part_stopped $p"
+	done
 	if ! wait_until "$READY_TIMEOUT" ports_ready; then
 		ERR="netvsc ports not open: $(vctl --json list-ports 2>/dev/null | jq -c '[.[] | {name, state: .netvsc.state}]')"
 		return 1
 	fi
 	ws0=$(worker_stats)
-	if ! wait_until $((txs + 30)) eval 'part_stopped p0 && part_stopped p1'; then
+	if ! wait_until $((txs + 30)) eval "$stopped"; then
 		ERR="partitions did not finish"
 		return 1
 	fi
@@ -254,7 +265,7 @@ pair_round() { # CONTENDER TAG FRAME ROUND L2 TX-SECONDS
 	line=$(python3 "$BENCH_DIR/vmbus.py" pktgen --warmup "$WARMUP" --duration "$DURATION" \
 		--expect-len "$l2" --meta "$(jq -cn --arg c "$c" --argjson f "$frame" --argjson r "$round" --argjson l "$l2" \
 			'{type:"round", contender:$c, metric:"mpps", frame:$f, round:$r, l2_len:$l}')" \
-		"$VMM_DIR/state/p0.log" "$VMM_DIR/state/p1.log" 2>>"$LOGS/$tag.err")
+		"${logs[@]}" 2>>"$LOGS/$tag.err")
 	[ -n "$line" ] || { ERR="no result from the partitions' logs ($(tail -1 "$LOGS/$tag.err"))"; return 1; }
 	emit "$line" "$view"
 }
@@ -290,6 +301,22 @@ run_pmd() { # FRAME ROUND
 		"exec $DPDK_APP $eal -- blast --peer-mac $MAC_P0 --sizes $l2 --tx-seconds $txs --seconds 2 --idle-yield $loop" \
 		guest=uio || return 1
 	pair_round pmd "$tag" "$frame" "$round" "$l2" "$txs"
+}
+
+# pmd1: one guest=uio partition with two NICs (ports p0 and p1 of the switch), one
+# vsw-dpdk-app pair forwarding between them; its log has a set of lines per port.
+run_pmd1() { # FRAME ROUND
+	local frame=$1 round=$2 tag="pmd1-$1-r$2" l2=$(($1 - 4)) txs loop=$PMD_LOOP
+	txs=$((WARMUP + DURATION + 3))
+	[ "$loop" != 0 ] || loop=256
+	start_vsw "$tag" || return 1
+	start_vmm "$tag" "$GUEST_INIT" || return 1
+	vmmctl create p01 --memory "$PMD_MEM" \
+		--nic "switch=$VSW_NAME,mac=$MAC_P0,port=p0,guest=uio" \
+		--nic "switch=$VSW_NAME,mac=$MAC_P1,port=p1,guest=uio" \
+		--cmd "exec $DPDK_APP $PMD_EAL -- pair --sizes $l2 --tx-seconds $txs --seconds 2 --loop $loop" \
+		>>"$LOGS/vmmctl.log" 2>&1 || { ERR="vmmctl create p01 failed: $(tail -1 "$LOGS/vmmctl.log")"; return 1; }
+	pair_round pmd1 "$tag" "$frame" "$round" "$l2" "$txs" p01
 }
 
 # ---------------------------------------------------------------- iperf3 through vswitchd
@@ -540,6 +567,7 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 	case $c in
 	pktgen) run_pktgen "$frame" "$round" && ok=1 ;;
 	pmd) run_pmd "$frame" "$round" && ok=1 ;;
+	pmd1) run_pmd1 "$frame" "$round" && ok=1 ;;
 	ovs | ovs2) run_ovs "$c" "$frame" "$round" && ok=1 ;;
 	iperf) run_iperf "$round" && ok=1 ;;
 	veth | veth-nooff) run_veth "$c" "$round" && ok=1 ;;
@@ -559,7 +587,7 @@ run_one() { # CONTENDER FRAME(or "") ROUND
 
 # ---------------------------------------------------------------- main
 n_pr=0 n_tcp=0
-for c in pktgen pmd ovs; do has $c && n_pr=$((n_pr + 1)); done
+for c in pktgen pmd pmd1 ovs ovs2; do has $c && n_pr=$((n_pr + 1)); done
 for c in iperf veth veth-nooff; do has $c && n_tcp=$((n_tcp + 1)); done
 n_frames=$(wc -w <<<"$FRAMES")
 est=$((ROUNDS * (n_pr * n_frames * (WARMUP + DURATION + 11) + n_tcp * (WARMUP + DURATION + 6))))
@@ -596,7 +624,7 @@ fi
 setup_hugepages
 
 pr_list=() tcp_list=()
-for c in pktgen pmd ovs ovs2; do has $c && pr_list+=("$c"); done
+for c in pktgen pmd pmd1 ovs ovs2; do has $c && pr_list+=("$c"); done
 for c in iperf veth veth-nooff; do has $c && tcp_list+=("$c"); done
 for ((round = 1; round <= ROUNDS; round++)); do
 	log "round $round"

@@ -217,10 +217,22 @@ static int child_drop_caps(void)
 	return 0;
 }
 
+/* "VSW_NIC_QUEUES=N[,N...]": each NIC's channel count in NIC order (vsw-guest-init asks for
+ * N - 1 subchannels for eth0, or reserves their rings for each uio NIC). */
+static void env_queues_format(const struct vmm_part_config *c, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "VSW_NIC_QUEUES=%s", c->n_nics ? "" : "1");
+	unsigned int i;
+
+	for (i = 0; i < c->n_nics && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "",
+			c->nics[i].queues ? c->nics[i].queues : 1);
+}
+
 static void __attribute__((noreturn)) child_main(struct child_args *a)
 {
 	char *argv[3] = {(char *)"vsw-guest-init", NULL, NULL};
-	char env_name[64], env_queues[32];
+	char env_name[64], env_queues[32 + 3 * VMM_MAX_NICS];
 	char *envp[] = {(char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		(char *)"HOME=/root", env_name, env_queues, NULL, NULL};
 	char go;
@@ -249,9 +261,7 @@ static void __attribute__((noreturn)) child_main(struct child_args *a)
 	if (ret)
 		child_fail(a->sync_fd, "installing the seccomp filter", -ret);
 	snprintf(env_name, sizeof(env_name), "VSW_PARTITION=%s", a->p->cfg.name);
-	/* eth0's channel count: vsw-guest-init asks for queues - 1 subchannels */
-	snprintf(env_queues, sizeof(env_queues), "VSW_NIC_QUEUES=%u",
-		a->p->cfg.n_nics && a->p->cfg.nics[0].queues ? a->p->cfg.nics[0].queues : 1);
+	env_queues_format(&a->p->cfg, env_queues, sizeof(env_queues));
 	if (part_has_uio_nic(a->p))
 		envp[4] = (char *)"VSW_GUEST_NIC=uio"; /* guest-drivers/init/init.c */
 	if (a->p->cfg.cmd[0])

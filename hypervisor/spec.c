@@ -249,10 +249,11 @@ static int nics_check_unique(const struct vmm_part_config *c, char *err, size_t 
 			}
 		}
 	}
-	/* vsw-guest-init drives one NIC: a uio one cannot share it with another */
-	for (i = 0; i < c->n_nics && c->n_nics > 1; i++) {
-		if (c->nics[i].guest_uio) {
-			snprintf(err, errlen, "a guest=uio NIC must be the partition's only NIC");
+	/* vsw-guest-init either presents every NIC in uio form or drives eth0 itself */
+	for (i = 1; i < c->n_nics; i++) {
+		if (c->nics[i].guest_uio != c->nics[0].guest_uio) {
+			snprintf(err, errlen, "guest=uio NICs cannot share a partition with "
+					      "guest=netvsc ones");
 			return -EINVAL;
 		}
 	}

@@ -157,9 +157,9 @@ static void nic_spec_guest_key(void **state)
 	assert_false(nic.guest_uio);
 }
 
-/* vsw-guest-init drives one NIC: a uio NIC must be the partition's only one; it survives the
- * JSON round trip ("guest": "uio"), and a netvsc NIC is written without the key. */
-static void uio_nic_alone_and_kept_in_json(void **state)
+/* A partition's NICs are all guest=uio or none (vsw-guest-init presents them all or drives eth0);
+ * "guest": "uio" survives the JSON round trip, and a netvsc NIC is written without the key. */
+static void uio_nics_not_mixed_and_kept_in_json(void **state)
 {
 	struct vmm_part_config a, b;
 	json_t *j, *k;
@@ -168,7 +168,22 @@ static void uio_nic_alone_and_kept_in_json(void **state)
 		"memory", 256, "nics", "switch", "sw1", "mac", "02:00:00:00:00:01", "port", "p1",
 		"guest", "uio", "switch", "sw1", "mac", "02:00:00:00:00:02", "port", "p2");
 	assert_int_equal(vmm_part_config_from_json(j, 200, &a, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "only NIC"));
+	assert_non_null(strstr(err, "cannot share a partition"));
+	json_decref(j);
+	/* the other order too */
+	j = json_pack("{s:s, s:i, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}", "name", "vm1",
+		"memory", 256, "nics", "switch", "sw1", "mac", "02:00:00:00:00:01", "port", "p1",
+		"switch", "sw1", "mac", "02:00:00:00:00:02", "port", "p2", "guest", "uio");
+	assert_int_equal(vmm_part_config_from_json(j, 200, &a, err, sizeof(err)), -EINVAL);
+	json_decref(j);
+	/* two uio NICs */
+	j = json_pack("{s:s, s:i, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}", "name", "vm1",
+		"memory", 256, "nics", "switch", "sw1", "mac", "02:00:00:00:00:01", "port", "p1",
+		"guest", "uio", "switch", "sw1", "mac", "02:00:00:00:00:02", "port", "p2", "guest",
+		"uio");
+	assert_int_equal(vmm_part_config_from_json(j, 200, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.n_nics, 2);
+	assert_true(a.nics[0].guest_uio && a.nics[1].guest_uio);
 	json_decref(j);
 	j = json_pack("{s:s, s:i, s:[{s:s, s:s, s:s, s:s}]}", "name", "vm1", "memory", 256, "nics",
 		"switch", "sw1", "mac", "02:00:00:00:00:01", "port", "p1", "guest", "uio");
@@ -351,7 +366,7 @@ int main(void)
 		cmocka_unit_test(config_from_json_checks_nics),
 		cmocka_unit_test(config_json_round_trip_is_identity),
 		cmocka_unit_test(nic_spec_guest_key),
-		cmocka_unit_test(uio_nic_alone_and_kept_in_json),
+		cmocka_unit_test(uio_nics_not_mixed_and_kept_in_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
 /*
  * vsw-dpdk-app: a small DPDK application for a partition whose NIC is presented in
  * uio_hv_generic form (`guest=uio`, DESIGN.md decision 12): Debian's unmodified netvsc PMD drives
- * the NIC; this program only uses the ethdev API on port 0.
+ * the NIC; this program only uses the ethdev API, on port 0 (pair: ports 0 and 1).
  *
  *   vsw-dpdk-app EAL-ARGS -- MODE --ip A.B.C.D [--peer-ip A.B.C.D --peer-mac MAC]
  *                [--sizes 64,1400,1514] [--count N] [--seconds S] [--queues N]
@@ -34,11 +34,18 @@
  *         (--yield-below N, 1..32) also yields: our side of the loop is drained. The summary
  *         adds "loop", "injections", "polls" and "yields", and a line {"bench":"pmd_xstats",...}
  *         with the PMD's nonzero extended counters ends every blast.
+ *   pair  the closed loop of blast --loop between this partition's first two NICs, the shape of
+ *         one testpmd with two ports (mac forwarding, tx_first): each port sends --loop N
+ *         (default 256) frames of the first of --sizes bytes to the other port's MAC, then
+ *         every blast frame received on a port is sent out of the other port, addressed back
+ *         to the receiving port's MAC (so both directions keep N frames each in flight).
+ *         Runs --tx-seconds, drains --seconds more; prints blast's JSON lines once per port
+ *         with a "port" key (port P's lines count what P received and what it sent).
  * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
  * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
  * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
  * "rxq Q rx N" per queue.
- * Exits with a stopped and closed port (the PMD sends its packet filter 0) and rte_eal_cleanup().
+ * Exits with stopped and closed ports (the PMD sends its packet filter 0) and rte_eal_cleanup().
  * Testpmd is of no use here: Debian's 22.11 testpmd forwards nothing on netvsc
  * (reference/dpdk-netvsc-guest.md §0).
  */
@@ -80,7 +87,14 @@
 #define APP_LOOP_RING 4096u   /* RX/TX descriptors with --loop */
 #define APP_LOOP_STALL_MS 50u /* --loop: inject again after this long without a frame */
 
-enum app_mode { APP_ECHO, APP_GEN, APP_SINK, APP_BLAST };
+enum app_mode { APP_ECHO, APP_GEN, APP_SINK, APP_BLAST, APP_PAIR };
+
+#define APP_PAIR_LOOP 256u /* pair: frames each port injects by default */
+
+/* pair: one port's counters (blast's, per port) */
+struct app_pair_port {
+	uint64_t tx, rx, rx_bytes, other, tx_busy;
+};
 
 /* ramp[k] = k & 0xff: payload byte i of blast frame 'seq' is ramp[(seq & 0xff) + i] */
 static uint8_t app_ramp[256 + APP_FRAME_MAX];
@@ -108,6 +122,9 @@ struct app {
 	/* blast */
 	uint64_t b_rx, b_rx_bytes, b_bad, tx_busy, injections;
 	uint64_t polls, yields; /* blast: turns of the main loop, sched_yield() calls */
+	/* pair */
+	struct rte_ether_addr pmac[2];
+	struct app_pair_port pp[2];
 };
 
 static volatile sig_atomic_t app_quit;
@@ -191,12 +208,15 @@ static int app_args(struct app *a, int argc, char **argv)
 		a->mode = APP_SINK;
 	else if (strcmp(argv[1], "blast") == 0)
 		a->mode = APP_BLAST;
+	else if (strcmp(argv[1], "pair") == 0)
+		a->mode = APP_PAIR;
 	else
 		return -EINVAL;
 	a->count = 32;
 	a->n_queues = 1;
 	a->yield_below = APP_BURST;
-	a->seconds = a->mode == APP_GEN ? 10 : a->mode == APP_BLAST ? 2 : 0;
+	a->seconds = a->mode == APP_GEN ? 10 : (a->mode == APP_BLAST || a->mode == APP_PAIR) ? 2 : 0;
+	a->loop = a->mode == APP_PAIR ? APP_PAIR_LOOP : 0;
 	a->sizes[0] = 64;
 	a->sizes[1] = 1400;
 	a->sizes[2] = 1514;
@@ -258,6 +278,11 @@ static int app_args(struct app *a, int argc, char **argv)
 				       a->sizes[0] >= APP_BLAST_MIN
 			       ? 0
 			       : -EINVAL;
+	if (a->mode == APP_PAIR)
+		return a->tx_seconds > 0 && a->tx_seconds <= 86400 && a->sizes[0] >= APP_BLAST_MIN &&
+				       a->n_queues == 1
+			       ? 0
+			       : -EINVAL;
 	if (a->ip == 0)
 		return -EINVAL;
 	if (a->mode == APP_GEN &&
@@ -266,7 +291,8 @@ static int app_args(struct app *a, int argc, char **argv)
 	return 0;
 }
 
-static int app_port_init(struct app *a)
+/* Configure and start 'port' with a->n_queues queues; its MAC into '*mac_out'. */
+static int app_port_init(struct app *a, uint16_t port, struct rte_ether_addr *mac_out)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -275,13 +301,8 @@ static int app_port_init(struct app *a)
 	uint16_t q, ring = a->loop ? APP_LOOP_RING : APP_RING;
 	int ret;
 
-	if (rte_eth_dev_count_avail() == 0) {
-		fprintf(stderr, "vsw-dpdk-app: no ethdev port (is the uio view there?)\n");
-		return -ENODEV;
-	}
-	a->port = 0;
 	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_info_get(a->port, &info);
+	ret = rte_eth_dev_info_get(port, &info);
 	if (ret == 0 && a->n_queues > 1) {
 		if (info.max_rx_queues < a->n_queues || info.max_tx_queues < a->n_queues) {
 			fprintf(stderr, "vsw-dpdk-app: the port has %u/%u queues, not %u\n",
@@ -295,28 +316,45 @@ static int app_port_init(struct app *a)
 			info.flow_type_rss_offloads;
 	}
 	if (ret == 0)
-		ret = rte_eth_dev_configure(a->port, a->n_queues, a->n_queues, &conf);
+		ret = rte_eth_dev_configure(port, a->n_queues, a->n_queues, &conf);
 	for (q = 0; ret == 0 && q < a->n_queues; q++) {
-		ret = rte_eth_rx_queue_setup(
-			a->port, q, ring, rte_eth_dev_socket_id(a->port), NULL, a->pool);
+		ret = rte_eth_rx_queue_setup(port, q, ring, rte_eth_dev_socket_id(port), NULL, a->pool);
 		if (ret == 0)
-			ret = rte_eth_tx_queue_setup(a->port, q, ring, rte_eth_dev_socket_id(a->port), NULL);
+			ret = rte_eth_tx_queue_setup(port, q, ring, rte_eth_dev_socket_id(port), NULL);
 	}
 	if (ret == 0)
-		ret = rte_eth_dev_start(a->port);
+		ret = rte_eth_dev_start(port);
 	if (ret == 0)
-		ret = rte_eth_macaddr_get(a->port, &a->mac);
+		ret = rte_eth_macaddr_get(port, mac_out);
 	if (ret) {
-		fprintf(stderr, "vsw-dpdk-app: port setup: %s\n", rte_strerror(-ret));
+		fprintf(stderr, "vsw-dpdk-app: port %u setup: %s\n", port, rte_strerror(-ret));
 		return ret;
 	}
-	rte_eth_link_get_nowait(a->port, &link);
-	rte_ether_format_addr(mac, sizeof(mac), &a->mac);
-	printf("port 0 mac %s link %s speed %u queues %u rss 0x%" PRIx64 "\n", mac,
+	rte_eth_link_get_nowait(port, &link);
+	rte_ether_format_addr(mac, sizeof(mac), mac_out);
+	printf("port %u mac %s link %s speed %u queues %u rss 0x%" PRIx64 "\n", port, mac,
 		link.link_status ? "up" : "down", link.link_speed, a->n_queues,
 		(uint64_t)conf.rx_adv_conf.rss_conf.rss_hf);
 	fflush(stdout);
 	return 0;
+}
+
+/* Port 0 (pair: ports 0 and 1). */
+static int app_ports_init(struct app *a)
+{
+	uint16_t want = a->mode == APP_PAIR ? 2 : 1, p;
+	int ret = 0;
+
+	if (rte_eth_dev_count_avail() < want) {
+		fprintf(stderr, "vsw-dpdk-app: %u ethdev port(s), %u needed (is the uio view "
+				"there?)\n", rte_eth_dev_count_avail(), want);
+		return -ENODEV;
+	}
+	a->port = 0;
+	for (p = 0; p < want && ret == 0; p++)
+		ret = app_port_init(a, p, &a->pmac[p]);
+	a->mac = a->pmac[0];
+	return ret;
 }
 
 static void app_send(struct app *a, uint16_t q, struct rte_mbuf *m)
@@ -744,6 +782,153 @@ static int app_blast(struct app *a)
 	return a->b_bad ? 1 : 0;
 }
 
+/* pair: 'n' blast frames from port p to the other port's MAC. */
+static void app_pair_inject(struct app *a, uint16_t p, unsigned int n)
+{
+	struct rte_mbuf *m[APP_BURST];
+	size_t len = a->sizes[0];
+	uint16_t i, want, sent;
+
+	while (n) {
+		want = n > APP_BURST ? APP_BURST : (uint16_t)n;
+		if (rte_pktmbuf_alloc_bulk(a->pool, m, want) != 0)
+			return;
+		for (i = 0; i < want; i++) {
+			uint8_t *f = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)len);
+			struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+			uint32_t seq = (uint32_t)(a->pp[p].tx + i);
+
+			rte_ether_addr_copy(&a->pmac[p ^ 1], &eth->dst_addr);
+			rte_ether_addr_copy(&a->pmac[p], &eth->src_addr);
+			eth->ether_type = rte_cpu_to_be_16(APP_BLAST_TYPE);
+			memcpy(f + 14, &seq, 4);
+			memcpy(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
+				len - APP_BLAST_HDR);
+		}
+		sent = rte_eth_tx_burst(p, 0, m, want);
+		a->pp[p].tx += sent;
+		if (sent < want) {
+			a->pp[p].tx_busy++;
+			rte_pktmbuf_free_bulk(m + sent, want - sent);
+			return;
+		}
+		n -= want;
+	}
+}
+
+/*
+ * pair: a burst from port p goes out of the other port, addressed back to p (testpmd's mac
+ * forwarding over a port pair); 'reflect' false: count and free (the drain at the end).
+ * Returns the frames received.
+ */
+static uint16_t app_pair_poll(struct app *a, uint16_t p, bool reflect)
+{
+	const rte_be16_t blast = rte_cpu_to_be_16(APP_BLAST_TYPE);
+	struct rte_mbuf *pkts[APP_BURST], *out[APP_BURST];
+	struct app_pair_port *in = &a->pp[p], *eg = &a->pp[p ^ 1];
+	uint16_t n, i, k = 0, sent;
+
+	n = rte_eth_rx_burst(p, 0, pkts, APP_BURST);
+	for (i = 0; i < n; i++) {
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+
+		if (pkts[i]->data_len < APP_BLAST_HDR || eth->ether_type != blast) {
+			in->other++;
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		in->rx++;
+		in->rx_bytes += pkts[i]->data_len;
+		if (!reflect) {
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		rte_ether_addr_copy(&a->pmac[p], &eth->dst_addr);
+		rte_ether_addr_copy(&a->pmac[p ^ 1], &eth->src_addr);
+		out[k++] = pkts[i];
+	}
+	if (k) {
+		sent = rte_eth_tx_burst(p ^ 1, 0, out, k);
+		eg->tx += sent;
+		if (sent < k) {
+			eg->tx_busy++;
+			rte_pktmbuf_free_bulk(out + sent, k - sent);
+		}
+	}
+	return n;
+}
+
+static void app_pair_print(const struct app *a, double now, double t0, double t1, bool final)
+{
+	uint16_t p;
+
+	for (p = 0; p < 2; p++) {
+		const struct app_pair_port *s = &a->pp[p];
+
+		if (!final) {
+			printf("{\"bench\":\"guest_pktgen_tick\",\"port\":%u,\"t\":%.6f,\"tx\":%" PRIu64
+			       ",\"rx\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_bad\":0}\n",
+				p, now, s->tx, s->rx, s->rx_bytes);
+			continue;
+		}
+		printf("{\"bench\":\"guest_pktgen\",\"driver\":\"dpdk-netvsc\",\"port\":%u,"
+		       "\"size\":%u,\"tx\":%" PRIu64 ",\"tx_seconds\":%.6f,\"tx_pps\":%.0f,"
+		       "\"tx_busy\":%" PRIu64 ",\"tx_start\":%.6f,\"tx_end\":%.6f,\"rx\":%" PRIu64
+		       ",\"rx_bytes\":%" PRIu64 ",\"rx_bad\":0,\"rx_other\":%" PRIu64
+		       ",\"loop\":%u,\"injections\":%" PRIu64 ",\"polls\":%" PRIu64 "}\n",
+			p, a->sizes[0], s->tx, t1 - t0, t1 > t0 ? (double)s->tx / (t1 - t0) : 0.0,
+			s->tx_busy, t0, t1, s->rx, s->rx_bytes, s->other, a->loop, a->injections,
+			a->polls);
+	}
+}
+
+/* pair: the closed loop between ports 0 and 1 for tx_seconds, the drain, the lines. */
+static int app_pair(struct app *a)
+{
+	double t0 = app_now(), t1 = 0, now = t0, next = t0;
+	uint64_t hz = rte_get_timer_hz(), stall = hz * APP_LOOP_STALL_MS / 1000;
+	uint64_t tsc, last_rx_tsc = 0, last_rx = 0, rx;
+	uint16_t p;
+	size_t k;
+
+	for (k = 0; k < sizeof(app_ramp); k++)
+		app_ramp[k] = (uint8_t)k;
+	while (!app_quit) {
+		app_pair_poll(a, 0, t1 == 0);
+		app_pair_poll(a, 1, t1 == 0);
+		a->polls++;
+		now = app_now();
+		if (t1 == 0 && now < t0 + a->tx_seconds) {
+			/* an empty loop (a port was not up yet, frames lost) is filled again */
+			tsc = rte_get_timer_cycles();
+			rx = a->pp[0].rx + a->pp[1].rx;
+			if (rx != last_rx) {
+				last_rx = rx;
+				last_rx_tsc = tsc;
+			} else if (last_rx_tsc == 0 || tsc - last_rx_tsc > stall) {
+				for (p = 0; p < 2; p++)
+					app_pair_inject(a, p, a->loop);
+				a->injections++;
+				last_rx_tsc = tsc;
+			}
+		} else if (t1 == 0) {
+			t1 = now;
+		}
+		if (now >= next) {
+			app_pair_print(a, now, t0, t1, false);
+			next = now + 1.0;
+		}
+		if (t1 != 0 && now >= t1 + a->seconds)
+			break;
+	}
+	if (t1 == 0)
+		t1 = now;
+	app_pair_print(a, now, t0, t1, false);
+	app_pair_print(a, now, t0, t1, true);
+	fflush(stdout);
+	return 0;
+}
+
 static bool app_gen_done(const struct app *a)
 {
 	unsigned int k;
@@ -824,6 +1009,8 @@ static int app_run(struct app *a)
 
 	if (a->mode == APP_BLAST)
 		return app_blast(a);
+	if (a->mode == APP_PAIR)
+		return app_pair(a);
 	if (a->seconds)
 		end = rte_get_timer_cycles() + hz * a->seconds;
 	while (!app_quit) {
@@ -887,22 +1074,30 @@ int main(int argc, char **argv)
 			"[--count N] [--seconds S] [--queues N]\n"
 			"       vsw-dpdk-app EAL-ARGS -- blast --peer-mac MAC --sizes BYTES "
 			"--tx-seconds S [--seconds S] [--idle-yield] [--loop N [--yield-below N]] "
-			"[--ip A.B.C.D] [--queues N]\n");
+			"[--ip A.B.C.D] [--queues N]\n"
+			"       vsw-dpdk-app EAL-ARGS -- pair --sizes BYTES --tx-seconds S "
+			"[--seconds S] [--loop N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}
 	signal(SIGTERM, app_signal);
 	signal(SIGINT, app_signal);
-	a.pool = rte_pktmbuf_pool_create("app_pool", a.loop ? 2 * APP_LOOP_RING : APP_NB_MBUF, 256, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	/* a loop holds up to a ring of frames per port and direction */
+	a.pool = rte_pktmbuf_pool_create("app_pool",
+		a.mode == APP_PAIR ? 3 * APP_LOOP_RING : a.loop ? 2 * APP_LOOP_RING : APP_NB_MBUF, 256,
+		0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (a.pool == NULL) {
 		fprintf(stderr, "vsw-dpdk-app: mbuf pool: %s\n", rte_strerror(rte_errno));
 		rte_eal_cleanup();
 		return 1;
 	}
-	ret = app_port_init(&a) ? 1 : app_run(&a);
-	rte_eth_dev_stop(a.port);
-	rte_eth_dev_close(a.port);
+	ret = app_ports_init(&a) ? 1 : app_run(&a);
+	/* counted first: a closed port no longer counts as available */
+	n = RTE_MIN((int)rte_eth_dev_count_avail(), a.mode == APP_PAIR ? 2 : 1);
+	while (n-- > 0) {
+		rte_eth_dev_stop((uint16_t)n);
+		rte_eth_dev_close((uint16_t)n);
+	}
 	rte_eal_cleanup();
 	return ret;
 }

@@ -19,12 +19,13 @@
  * last case the thread keeps waiting for an answer up to VSW_GUEST_CONTACT_MS (default 5000)
  * and eth0 may appear after the command started.
  *
- * With VSW_GUEST_NIC=uio (vmmd sets it for a `guest=uio` NIC, DESIGN.md decision 12) the thread
- * does not run our netvsc driver: it opens the channel and writes the /sys/bus/vmbus view as
- * Linux's uio_hv_generic would (guest-drivers/uio/uio.h), then serves host messages and the
- * command's claims of the device. Once a host has answered, the command waits for that view
- * with no time limit (a DPDK command needs its device at start), and its environment carries
- * LD_PRELOAD=libvsw_uio.so and the VSW_UIO_* variables.
+ * With VSW_GUEST_NIC=uio (vmmd sets it for `guest=uio` NICs, DESIGN.md decision 12) the thread
+ * does not run our netvsc driver: it opens every NIC's channel and writes the /sys/bus/vmbus
+ * view as Linux's uio_hv_generic would (guest-drivers/uio/uio.h; NIC i is /dev/uio<i>), then
+ * serves host messages and the command's claims of the devices. Once a host has answered, the
+ * command waits for that view with no time limit (a DPDK command needs its devices at start),
+ * and its environment carries LD_PRELOAD=libvsw_uio.so and the VSW_UIO_* variables.
+ * VSW_NIC_QUEUES (vmmd) is each NIC's queues= in NIC order.
  *
  * File descriptor contract with vmmd:
  *   0       /dev/null
@@ -181,6 +182,25 @@ static int gd_env_ms(const char *name, int def)
 	return *end || v < 0 || v > 600000 ? def : (int)v;
 }
 
+/* VSW_NIC_QUEUES "N[,N...]" (vmmd: each NIC's queues=, in NIC order) into at most 'max'
+ * entries; returns how many were read (0: unset or malformed, every NIC then has 1). */
+static unsigned int gd_env_queues(uint32_t *out, unsigned int max)
+{
+	const char *s = getenv("VSW_NIC_QUEUES");
+	unsigned int n = 0;
+	char *end;
+	long v;
+
+	while (s && *s && n < max) {
+		v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > 64 || (*end != ',' && *end != '\0'))
+			return 0;
+		out[n++] = (uint32_t)v;
+		s = *end ? end + 1 : end;
+	}
+	return n;
+}
+
 static void gd_nic_set(struct gd_init_nic *nic, enum gd_nic_state state)
 {
 	pthread_mutex_lock(&nic->lock);
@@ -201,14 +221,16 @@ static void gd_nic_contacted(void *arg)
  */
 static void *gd_uio_thread(struct gd_init_nic *nic)
 {
+	uint32_t queues[GD_UIO_MAX_NICS];
+	unsigned int n_queues = gd_env_queues(queues, GD_UIO_MAX_NICS), i;
 	int ret;
 
 	for (;;) {
 		ret = gd_uio_dev_start(nic->uio_dev, HV_MSG_FD_MEMORY, HV_MSG_FD_SOCKET,
-			gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT), GD_REPLY_MS,
-			(uint32_t)gd_env_ms("VSW_NIC_QUEUES", 1), gd_nic_contacted, nic);
-		if (ret == 0)
-			ret = gd_uio_view_write(GD_UIO_SYSFS_DEVICES, &nic->uio_dev->view);
+			gd_env_ms("VSW_GUEST_CONTACT_MS", GD_CONTACT_MS_DEFAULT), GD_REPLY_MS, queues,
+			n_queues, gd_nic_contacted, nic);
+		for (i = 0; ret == 0 && i < nic->uio_dev->n_nics; i++)
+			ret = gd_uio_view_write(GD_UIO_SYSFS_DEVICES, &nic->uio_dev->nic[i].view);
 		if (ret == 0)
 			break;
 		gd_uio_dev_stop(nic->uio_dev);
@@ -265,8 +287,8 @@ static void *gd_nic_thread(void *arg)
 		.offloads = (uint32_t)gd_env_ms("VSW_GUEST_OFFLOADS", 0xff),
 		.on_contact = gd_nic_contacted,
 		.contact_arg = nic,
-		/* the NIC's queues=N (vmmd sets VSW_NIC_QUEUES): N - 1 subchannels */
-		.queues = (uint32_t)gd_env_ms("VSW_NIC_QUEUES", 1),
+		/* eth0's queues=N (the first of VSW_NIC_QUEUES): N - 1 subchannels */
+		.queues = 1,
 	};
 
 	/*
@@ -276,6 +298,7 @@ static void *gd_nic_thread(void *arg)
 	 */
 	if (nic->uio)
 		return gd_uio_thread(nic);
+	gd_env_queues(&cfg.queues, 1);
 	for (;;) {
 		nic->drv = gd_driver_start(&cfg);
 		if (nic->drv)
@@ -503,10 +526,10 @@ static int gd_init_run(int argc, char **argv)
 		const char *preload = gd_uio_preload();
 
 		if (preload == NULL)
-			fprintf(stderr, "vsw-guest-init: libvsw_uio.so not found: /dev/uio0 "
+			fprintf(stderr, "vsw-guest-init: libvsw_uio.so not found: the uio devices "
 					"will not work\n");
 		if (gd_uio_dev_export(nic.uio_dev, preload))
-			fprintf(stderr, "vsw-guest-init: cannot pass the uio NIC on\n");
+			fprintf(stderr, "vsw-guest-init: cannot pass the uio NICs on\n");
 	}
 	if (argc == 2) {
 		cmd_pid = gd_command_start(argv[1], &mask);

@@ -6,13 +6,14 @@
  *
  * The uio core treats an mmap offset as a map index (offset = index x page size), which no file
  * can do, so we wrap the calls DPDK's vmbus bus makes through the PLT:
- *  - open/open64 of /dev/uio<N>: an fd of /dev/null, remembered as "uio N" (the node need not
- *    exist; DPDK keeps one such fd and never reads or writes it, §4). A process's first open
- *    claims the device from vsw-guest-init over VSW_UIO_CTL_FD and waits for the answer: for
- *    every process after the first, init closes and reopens the channel, as the kernel does at
- *    the last close and next open, so each DPDK process meets a host without NVSP state;
+ *  - open/open64 of /dev/uio<N>, N one of the partition's uio NICs: an fd of /dev/null,
+ *    remembered as "uio N" (the node need not exist; DPDK keeps one such fd per device and
+ *    never reads or writes it, §4). A process's first open of each device claims it from
+ *    vsw-guest-init over VSW_UIO_CTL_FD and waits for the answer: for every process after the
+ *    first, init closes and reopens that channel, as the kernel does at the last close and next
+ *    open, so each DPDK process meets a host without NVSP state;
  *  - mmap/mmap64 on such an fd: map index = offset / 4096, mapped from the partition memory fd at
- *    that map's offset in partition memory; the length must fit the map;
+ *    that map of that device in partition memory; the length must fit the map;
  *  - memfd_create("nohuge") (EAL with --no-huge): a duplicate of the partition memory fd, so
  *    that DPDK's heap lives in partition memory; ftruncate of it succeeds without resizing, and
  *    its mmap at address A maps partition memory at offset A ("identity window"): with
@@ -30,8 +31,9 @@
  * Environment (set by vsw-guest-init):
  *   VSW_UIO_MEM_FD    the partition memory fd (inherited)
  *   VSW_UIO_CTL_FD    SOCK_SEQPACKET socket to vsw-guest-init (inherited; optional)
- *   VSW_UIO_DEV       N of /dev/uioN
- *   VSW_UIO_MAPS      "OFF:SIZE,OFF:SIZE,..." in map order, hex or decimal bytes
+ *   VSW_UIO_DEV       "N[,N...]": the N of each device's /dev/uioN
+ *   VSW_UIO_MAPS      "OFF:SIZE,OFF:SIZE,...[;OFF:SIZE,...]": each device's maps in map order,
+ *                     hex or decimal bytes, devices separated by ';' in VSW_UIO_DEV's order
  *   VSW_UIO_HEAP_MIN  lowest partition-memory offset the heap may occupy (init's own pages are
  *                     below it)
  *   VSW_UIO_SYSFS     the sysfs devices directory (tests; default /sys/bus/vmbus/devices)
@@ -57,6 +59,7 @@
 #include <unistd.h>
 
 #define UIO_MAX_MAPS 8
+#define UIO_MAX_DEVS 8 /* vmmd's NICs per partition */
 #define UIO_MAX_FDS 32
 #define UIO_PAGE 4096u
 
@@ -65,6 +68,7 @@ enum uio_kind { UIO_NONE, UIO_DEV, UIO_HEAP, UIO_RING };
 struct uio_fd {
 	int fd;
 	enum uio_kind kind;
+	unsigned int dev;	      /* UIO_DEV: slot in uio_cfg.dev[] */
 	uint64_t ring_off, ring_size; /* UIO_RING: the rings in partition memory */
 };
 
@@ -78,18 +82,24 @@ static int (*real_close)(int);
 static int (*real_ftruncate)(int, off_t);
 
 static pthread_mutex_t uio_claim_lock = PTHREAD_MUTEX_INITIALIZER;
-static pid_t uio_claimed_by; /* under uio_claim_lock (held across the exchange with init) */
+/* per device: the process holding it (under uio_claim_lock, held across the exchange with init) */
+static pid_t uio_claimed_by[UIO_MAX_DEVS];
+
+struct uio_dev_cfg {
+	unsigned int index; /* N of /dev/uioN */
+	unsigned int n_maps;
+	uint64_t off[UIO_MAX_MAPS], size[UIO_MAX_MAPS];
+};
 
 static struct {
 	int mem_fd;
 	int ctl_fd;
 	uint64_t mem_size;
-	int dev;
-	unsigned int n_maps;
-	uint64_t off[UIO_MAX_MAPS], size[UIO_MAX_MAPS];
+	struct uio_dev_cfg dev[UIO_MAX_DEVS];
+	unsigned int n_devs;
 	uint64_t heap_min;
 	char sysfs[256]; /* devices directory, no trailing slash */
-} uio_cfg = {.mem_fd = -1, .ctl_fd = -1, .dev = -1};
+} uio_cfg = {.mem_fd = -1, .ctl_fd = -1};
 
 static int env_u64(const char *name, uint64_t *v)
 {
@@ -103,17 +113,42 @@ static int env_u64(const char *name, uint64_t *v)
 	return errno || *end ? -1 : 0;
 }
 
-static void uio_maps_parse(const char *s)
+/* "N[,N...]" into the device slots; stops at the first malformed entry. */
+static void uio_devs_parse(const char *s)
 {
+	unsigned long n;
 	char *end;
 
-	while (s && *s && uio_cfg.n_maps < UIO_MAX_MAPS) {
-		uio_cfg.off[uio_cfg.n_maps] = strtoull(s, &end, 0);
+	while (s && *s >= '0' && *s <= '9' && uio_cfg.n_devs < UIO_MAX_DEVS) {
+		n = strtoul(s, &end, 10);
+		if (n > 255 || (*end != ',' && *end != '\0'))
+			break;
+		uio_cfg.dev[uio_cfg.n_devs++].index = (unsigned int)n;
+		if (*end == '\0')
+			break;
+		s = end + 1;
+	}
+}
+
+/* Each device's "OFF:SIZE,..." group, groups separated by ';'. */
+static void uio_maps_parse(const char *s)
+{
+	unsigned int d = 0;
+	char *end;
+
+	while (s && *s && d < uio_cfg.n_devs) {
+		struct uio_dev_cfg *c = &uio_cfg.dev[d];
+
+		if (c->n_maps == UIO_MAX_MAPS)
+			break;
+		c->off[c->n_maps] = strtoull(s, &end, 0);
 		if (*end != ':')
 			break;
-		uio_cfg.size[uio_cfg.n_maps] = strtoull(end + 1, &end, 0);
-		uio_cfg.n_maps++;
-		if (*end != ',')
+		c->size[c->n_maps] = strtoull(end + 1, &end, 0);
+		c->n_maps++;
+		if (*end == ';')
+			d++;
+		else if (*end != ',')
 			break;
 		s = end + 1;
 	}
@@ -134,8 +169,7 @@ static void uio_init(void)
 	}
 	if (env_u64("VSW_UIO_CTL_FD", &v) == 0 && v < 65536)
 		uio_cfg.ctl_fd = (int)v;
-	if (env_u64("VSW_UIO_DEV", &v) == 0 && v < 256)
-		uio_cfg.dev = (int)v;
+	uio_devs_parse(getenv("VSW_UIO_DEV"));
 	uio_maps_parse(getenv("VSW_UIO_MAPS"));
 	if (env_u64("VSW_UIO_HEAP_MIN", &v) == 0)
 		uio_cfg.heap_min = v;
@@ -148,29 +182,31 @@ static void uio_ready(void)
 	pthread_once(&uio_once, uio_init);
 }
 
-static void uio_fd_set_ring(int fd, enum uio_kind kind, uint64_t ring_off, uint64_t ring_size)
+/* Remember 'e' for its fd (kind UIO_NONE: forget the fd). */
+static void uio_fd_put(const struct uio_fd *e)
 {
 	unsigned int i, free_slot = UIO_MAX_FDS;
-	struct uio_fd e = {.fd = fd, .kind = kind, .ring_off = ring_off, .ring_size = ring_size};
 
 	pthread_mutex_lock(&uio_lock);
 	for (i = 0; i < UIO_MAX_FDS; i++) {
-		if (uio_fds[i].kind != UIO_NONE && uio_fds[i].fd == fd) {
-			uio_fds[i] = e;
+		if (uio_fds[i].kind != UIO_NONE && uio_fds[i].fd == e->fd) {
+			uio_fds[i] = *e;
 			goto out;
 		}
 		if (uio_fds[i].kind == UIO_NONE && free_slot == UIO_MAX_FDS)
 			free_slot = i;
 	}
-	if (kind != UIO_NONE && free_slot < UIO_MAX_FDS)
-		uio_fds[free_slot] = e;
+	if (e->kind != UIO_NONE && free_slot < UIO_MAX_FDS)
+		uio_fds[free_slot] = *e;
 out:
 	pthread_mutex_unlock(&uio_lock);
 }
 
 static void uio_fd_set(int fd, enum uio_kind kind)
 {
-	uio_fd_set_ring(fd, kind, 0, 0);
+	struct uio_fd e = {.fd = fd, .kind = kind};
+
+	uio_fd_put(&e);
 }
 
 static enum uio_kind uio_fd_get(int fd, struct uio_fd *out)
@@ -207,16 +243,23 @@ static bool uio_fd_table_full(void)
 	return n == UIO_MAX_FDS;
 }
 
-/* "/dev/uio<N>" with our N. */
-static bool uio_path_is_ours(const char *path)
+/* "/dev/uio<N>" with one of our N: its device slot, or -1. */
+static int uio_path_dev(const char *path)
 {
+	unsigned int d;
 	char *end;
 	long n;
 
 	if (!path || strncmp(path, "/dev/uio", 8) != 0 || path[8] < '0' || path[8] > '9')
-		return false;
+		return -1;
 	n = strtol(path + 8, &end, 10);
-	return *end == '\0' && n == uio_cfg.dev;
+	if (*end != '\0')
+		return -1;
+	for (d = 0; d < uio_cfg.n_devs; d++) {
+		if ((long)uio_cfg.dev[d].index == n)
+			return (int)d;
+	}
+	return -1;
 }
 
 /* "<sysfs>/<device>/channels/<relid>/ring": the relid (<= 65535), or -1. */
@@ -288,28 +331,32 @@ static int uio_ring_open(long relid, const char *path, int flags, mode_t mode)
 	}
 	/* the placeholder: access(), fstat() and close() are the file's own */
 	fd = real_open(path, flags, mode);
-	if (fd >= 0)
-		uio_fd_set_ring(fd, UIO_RING, off, size);
+	if (fd >= 0) {
+		struct uio_fd e = {.fd = fd, .kind = UIO_RING, .ring_off = off, .ring_size = size};
+
+		uio_fd_put(&e);
+	}
 	return fd;
 }
 
-/* 0 once this process holds the device (claimed now or before), or an errno. */
-static int uio_claim(void)
+/* 0 once this process holds device slot 'd' (claimed now or before), or an errno. */
+static int uio_claim(unsigned int d)
 {
-	uint32_t req = 0x55494f31u, status = EIO; /* guest-drivers/uio/uio.h GD_UIO_CTL_CLAIM */
+	/* guest-drivers/uio/uio.h: {GD_UIO_CTL_CLAIM, N of /dev/uioN} */
+	uint32_t req[2] = {0x55494f31u, uio_cfg.dev[d].index}, status = EIO;
 	int err = 0;
 
 	if (uio_cfg.ctl_fd < 0)
 		return 0;
 	pthread_mutex_lock(&uio_claim_lock);
-	if (uio_claimed_by != getpid()) {
-		if (send(uio_cfg.ctl_fd, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+	if (uio_claimed_by[d] != getpid()) {
+		if (send(uio_cfg.ctl_fd, req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
 			recv(uio_cfg.ctl_fd, &status, sizeof(status), 0) != sizeof(status))
 			err = EIO;
 		else
 			err = (int)status;
 		if (err == 0)
-			uio_claimed_by = getpid();
+			uio_claimed_by[d] = getpid();
 	}
 	pthread_mutex_unlock(&uio_claim_lock);
 	return err;
@@ -317,12 +364,13 @@ static int uio_claim(void)
 
 static int uio_open(const char *path, int flags, mode_t mode)
 {
-	int fd, err;
-
+	struct uio_fd e = {.kind = UIO_DEV};
+	int d, err;
 	long relid;
 
 	uio_ready();
-	if (!uio_path_is_ours(path)) {
+	d = uio_path_dev(path);
+	if (d < 0) {
 		relid = uio_ring_path_relid(path);
 		if (relid >= 0)
 			return uio_ring_open(relid, path, flags, mode);
@@ -332,17 +380,18 @@ static int uio_open(const char *path, int flags, mode_t mode)
 		errno = ENODEV;
 		return -1;
 	}
-	err = uio_claim();
+	err = uio_claim((unsigned int)d);
 	if (err) {
-		fprintf(stderr, "libvsw_uio: /dev/uio%d: the channel could not be reset (%s)\n",
-			uio_cfg.dev, strerror(err));
+		fprintf(stderr, "libvsw_uio: /dev/uio%u: the channel could not be reset (%s)\n",
+			uio_cfg.dev[d].index, strerror(err));
 		errno = err;
 		return -1;
 	}
-	fd = real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
-	if (fd >= 0)
-		uio_fd_set(fd, UIO_DEV);
-	return fd;
+	e.dev = (unsigned int)d;
+	e.fd = real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
+	if (e.fd >= 0)
+		uio_fd_put(&e);
+	return e.fd;
 }
 
 /* as libc decides whether a mode argument follows */
@@ -390,13 +439,15 @@ static void *uio_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 			(off_t)(e.ring_off + (uint64_t)off));
 	}
 	if (kind == UIO_DEV) {
+		const struct uio_dev_cfg *c = &uio_cfg.dev[e.dev];
+
 		/* the uio core's rule: the offset names the map, the length must fit in it */
 		if (off < 0 || (uint64_t)off % UIO_PAGE != 0)
 			return uio_fail(EINVAL, "uio mmap: offset is not a map index");
 		idx = (uint64_t)off / UIO_PAGE;
-		if (idx >= uio_cfg.n_maps || len == 0 || len > uio_cfg.size[idx])
+		if (idx >= c->n_maps || len == 0 || len > c->size[idx])
 			return uio_fail(EINVAL, "uio mmap: no such map, or longer than the map");
-		return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd, (off_t)uio_cfg.off[idx]);
+		return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd, (off_t)c->off[idx]);
 	}
 	if (kind == UIO_HEAP) {
 		/* identity window: partition memory at offset = address (see the top) */

@@ -2,8 +2,9 @@
 /*
  * libvsw_uio.so (shim.c), linked into this test so that its open/mmap/memfd_create/ftruncate/
  * close take the place of libc's as they do under LD_PRELOAD: /dev/uioN map indexes, map bounds,
- * the identity-mapped DPDK heap and its refusals, that close forgets an fd, and the subchannel
- * `ring` files (init asked where the rings are, mmap redirected inside them, refusals).
+ * two devices with their own maps and claims, the identity-mapped DPDK heap and its refusals,
+ * that close forgets an fd, and the subchannel `ring` files (init asked where the rings are,
+ * mmap redirected inside them, refusals).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #define MEM_SIZE (1ull << 30) /* sparse */
 #define MAP0_OFF 0x100000ull
 #define MAP1_OFF 0x300000ull
+#define MAP2_OFF 0x400000ull /* the second device's (/dev/uio2) only map */
 #define HEAP_MIN 0x1000000ull
 #define HEAP_VA 0x30000000ull
 #define RING_OFF 0x500000ull
@@ -157,6 +159,16 @@ static void heap_refusals(void **state)
 
 static int ctl_peer;
 
+/* A claim of /dev/uio<index> is {"UIO1", index}. */
+static void claim_expect(uint32_t index)
+{
+	uint32_t req[3];
+
+	assert_int_equal(recv(ctl_peer, req, sizeof(req), MSG_DONTWAIT), 8);
+	assert_int_equal(req[0], 0x55494f31u);
+	assert_int_equal(req[1], index);
+}
+
 /* A process's first open claims the device once (init answers 0); a forked child claims again and
  * sees init's refusal. */
 static void first_open_claims_once_per_process(void **state)
@@ -169,8 +181,7 @@ static void first_open_claims_once_per_process(void **state)
 	fd1 = open("/dev/uio0", O_RDWR);
 	fd2 = open("/dev/uio0", O_RDWR);
 	assert_true(fd1 >= 0 && fd2 >= 0);
-	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), sizeof(req));
-	assert_int_equal(req, 0x55494f31u);
+	claim_expect(0);
 	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), -1);
 	close(fd1);
 	close(fd2);
@@ -181,8 +192,34 @@ static void first_open_claims_once_per_process(void **state)
 	assert_true(pid > 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	assert_int_equal(recv(ctl_peer, &req, sizeof(req), MSG_DONTWAIT), sizeof(req));
-	assert_int_equal(req, 0x55494f31u);
+	claim_expect(0);
+}
+
+/* A second uio NIC (/dev/uio2): claimed on its own, with its own maps; uio1 is nobody's. */
+static void second_device_has_its_own_maps_and_claim(void **state)
+{
+	uint32_t zero = 0;
+	uint8_t *p;
+	int fd;
+
+	assert_int_equal(send(ctl_peer, &zero, sizeof(zero), 0), sizeof(zero));
+	fd = open("/dev/uio2", O_RDWR);
+	assert_true(fd >= 0);
+	claim_expect(2);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0xa2);
+	munmap(p, 4096);
+	/* its map 1 does not exist, though /dev/uio0 has one */
+	errno = 0;
+	assert_true(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	close(fd);
+	/* claimed once per process: a second open asks nothing */
+	fd = open("/dev/uio2", O_RDWR);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(recv(ctl_peer, &zero, sizeof(zero), MSG_DONTWAIT), -1);
 }
 
 struct ring_answer {
@@ -297,6 +334,7 @@ int main(void)
 		cmocka_unit_test(heap_identity_mapped),
 		cmocka_unit_test(heap_refusals),
 		cmocka_unit_test(first_open_claims_once_per_process),
+		cmocka_unit_test(second_device_has_its_own_maps_and_claim),
 		cmocka_unit_test(ring_mapped_from_partition_memory),
 		cmocka_unit_test(ring_refusals),
 	};
@@ -313,6 +351,7 @@ int main(void)
 		return 1;
 	pwrite(mem_fd, "\xa0", 1, MAP0_OFF);
 	pwrite(mem_fd, "\xa1", 1, MAP1_OFF);
+	pwrite(mem_fd, "\xa2", 1, MAP2_OFF);
 	pwrite(mem_fd, "\xb0", 1, HEAP_VA);
 	pwrite(mem_fd, "\xc0", 1, RING_OFF);
 	pwrite(mem_fd, "\xc1", 1, RING_OFF + 4096);
@@ -337,7 +376,7 @@ int main(void)
 	setenv("VSW_UIO_SYSFS", sysfs_dir, 1);
 	snprintf(v, sizeof(v), "%d", mem_fd);
 	setenv("VSW_UIO_MEM_FD", v, 1);
-	setenv("VSW_UIO_DEV", "0", 1);
+	setenv("VSW_UIO_DEV", "0,2", 1);
 	/* vsw-guest-init's side: the parent's first claim is answered in advance */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 ||
 		send(sv[0], &zero, sizeof(zero), 0) != sizeof(zero))
@@ -345,7 +384,8 @@ int main(void)
 	ctl_peer = sv[0];
 	snprintf(v, sizeof(v), "%d", sv[1]);
 	setenv("VSW_UIO_CTL_FD", v, 1);
-	snprintf(v, sizeof(v), "0x%llx:0x1000,0x%llx:0x2000", MAP0_OFF, MAP1_OFF);
+	snprintf(v, sizeof(v), "0x%llx:0x1000,0x%llx:0x2000;0x%llx:0x1000", MAP0_OFF, MAP1_OFF,
+		MAP2_OFF);
 	setenv("VSW_UIO_MAPS", v, 1);
 	snprintf(v, sizeof(v), "0x%llx", HEAP_MIN);
 	setenv("VSW_UIO_HEAP_MIN", v, 1);

@@ -31,6 +31,7 @@
 #define GD_UIO_SEND_SIZE (16u << 20) /* send buffer, as Linux */
 #define GD_UIO_SYSFS_DEVICES "/sys/bus/vmbus/devices"
 #define GD_UIO_MAX_SUBCHANNELS 15u /* vmmd's queues= is at most 16 */
+#define GD_UIO_MAX_NICS 8u	   /* vmmd's NICs per partition */
 
 struct gd_uio_map {
 	char name[GD_UIO_NAME_SIZE]; /* "txrx_rings", ..., "recv:<gpadl>" */
@@ -96,29 +97,36 @@ struct gd_uio_sub {
 	uint64_t failed_gen;  /* offer_gen when opening failed: not retried before a new offer */
 };
 
-/* A NIC taken over for a uio guest (dev.c). */
-struct gd_uio_dev {
-	struct gd_gmem gmem;
-	struct gd_vmbus vb;
+/* One NIC taken over for a uio guest (dev.c): /dev/uio<view.uio_index>. */
+struct gd_uio_nic {
 	struct gd_channel ch;
-	int msg_fd;
 	uint64_t recv_pfn, send_pfn;
 	uint32_t recv_gpadl, send_gpadl;
-	uint64_t end_pfn; /* first page above everything we allocated */
 	struct gd_uio_view view;
-	int ctl_fd[2]; /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
-	bool claimed;  /* a process has opened /dev/uioN since the channel was (re)opened */
+	bool claimed; /* a process has opened /dev/uioN since the channel was (re)opened */
 	uint64_t reopens;
 	/* multi-queue: the ring pages of queues - 1 subchannels are reserved at start, below
-	 * end_pfn (the DPDK heap lives above it); slot k - 1 is subchannel k's */
-	const char *sysfs; /* devices directory (GD_UIO_SYSFS_DEVICES unless a test sets it) */
-	uint32_t queues;   /* the NIC's queues=, 1..16 */
+	 * dev->end_pfn (the DPDK heap lives above it); slot k - 1 is subchannel k's */
+	uint32_t queues; /* the NIC's queues=, 1..16 */
 	uint64_t reserve_pfn;
 	struct gd_uio_sub subs[GD_UIO_MAX_SUBCHANNELS];
 };
 
-/* The request libvsw_uio.so sends on its control fd at a process's first open of /dev/uioN; the
- * answer is a u32: 0 (the channel is fresh for it) or a positive errno. */
+/* The partition's NICs taken over for a uio guest, on one VMBus connection (dev.c). */
+struct gd_uio_dev {
+	struct gd_gmem gmem;
+	struct gd_vmbus vb;
+	int msg_fd;
+	int ctl_fd[2];	   /* SOCK_SEQPACKET: [0] ours, [1] the command's (libvsw_uio.so) */
+	const char *sysfs; /* devices directory (GD_UIO_SYSFS_DEVICES unless a test sets it) */
+	uint64_t end_pfn;  /* first page above everything allocated for any NIC */
+	struct gd_uio_nic nic[GD_UIO_MAX_NICS]; /* nic[i] is /dev/uio<i> */
+	unsigned int n_nics;
+};
+
+/* The request libvsw_uio.so sends on its control fd at a process's first open of /dev/uioN,
+ * {u32 GD_UIO_CTL_CLAIM, u32 N}; the answer is a u32: 0 (that channel is fresh for it) or a
+ * positive errno (ENODEV: no such device). */
 #define GD_UIO_CTL_CLAIM 0x55494f31u /* "UIO1" */
 /* Its request at an open of channels/<relid>/ring: {u32 GD_UIO_CTL_RING, u32 relid}; the answer
  * is struct gd_uio_ctl_ring: status 0 and where that open channel's rings are in partition
@@ -132,14 +140,16 @@ struct gd_uio_ctl_ring {
 };
 _Static_assert(sizeof(struct gd_uio_ctl_ring) == 24, "ring answer");
 
-/* Connect, take the first netvsc offer, allocate and GPADL the buffers, open the channel with
- * GD_UIO_RING_PAGES per direction, reserve the rings of 'queues' - 1 subchannels (fewer if
- * memory is short), fill dev->view. Returns 0, -ENODEV (no host / no offer) or -errno. */
+/* Connect and take every netvsc offer (primaries, in relid order: the partition's NIC order, at
+ * most GD_UIO_MAX_NICS): for each, allocate and GPADL the buffers, open the channel with
+ * GD_UIO_RING_PAGES per direction, reserve the rings of queues[i] - 1 subchannels (fewer if
+ * memory is short; NICs past n_queues get 1 queue), fill nic[i].view (/dev/uio<i>). Returns 0,
+ * -ENODEV (no host / no offer) or -errno. */
 int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact_ms, int reply_ms,
-	uint32_t queues, void (*on_contact)(void *), void *arg);
+	const uint32_t *queues, unsigned int n_queues, void (*on_contact)(void *), void *arg);
 /* Serve host messages and the command's claims until 'stop_fd' is readable or the host goes
- * away. The first claim gets the channel as opened; each later one (a new DPDK process) gets it
- * closed and opened again, as Linux's last close and next open of /dev/uioN do, so that the
+ * away. A NIC's first claim gets its channel as opened; each later one (a new DPDK process) gets
+ * it closed and opened again, as Linux's last close and next open of /dev/uioN do, so that the
  * new PMD finds a host without NVSP state (its subchannels are closed first and their
  * directories removed; the host rescinds them with the primary's close). Subchannel offers
  * (after the PMD's NVSP SUBCHANNEL request) are opened and published as they come; rescinded
@@ -147,7 +157,8 @@ int gd_uio_dev_start(struct gd_uio_dev *dev, int mem_fd, int msg_fd, int contact
 int gd_uio_dev_run(struct gd_uio_dev *dev, int stop_fd);
 void gd_uio_dev_stop(struct gd_uio_dev *dev);
 /* Give the command (started after this) what libvsw_uio.so needs: a non-close-on-exec copy of
- * the memory fd and the VSW_UIO_* variables (shim.c), plus LD_PRELOAD='preload' if not NULL. */
+ * the memory fd and the VSW_UIO_* variables for every NIC (shim.c), plus LD_PRELOAD='preload'
+ * if not NULL. */
 int gd_uio_dev_export(struct gd_uio_dev *dev, const char *preload);
 
 #endif
