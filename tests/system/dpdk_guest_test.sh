@@ -24,6 +24,9 @@
 #  - closed loop (bench/vmbus.sh's pmd contender, blast --loop): 64 frames injected, both send
 #    every frame back for 3 s; each side received what the other sent, short only by injections
 #    made before the peer was up, and nothing more.
+#  - two uio NICs in one partition (bench/vmbus.sh's pmd1): /dev/uio0 and /dev/uio1 in NIC order,
+#    one app (pair) forwards each port's frames out of the other for 3 s; conservation as above,
+#    and vswitchd's two ports carried the traffic.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vmm_lib.sh"
 
@@ -239,6 +242,36 @@ jq -e -n --argjson a "$la" --argjson c "$lc" '$a.loop == 64 and $a.rx >= 10000 a
     $c.rx <= $a.tx and $a.tx - $c.rx <= 64 * $a.injections and
     $a.rx <= $c.tx and $c.tx - $a.rx <= 64 * $c.injections' >/dev/null ||
     fail "loop: frames lost, duplicated or too few: vma $la, vmc $lc"
+
+log "two uio NICs in one partition (bench/vmbus.sh's pmd1): /dev/uio0 and /dev/uio1, one app forwarding between them"
+MAC_D0=02:00:5e:30:00:d0
+MAC_D1=02:00:5e:30:00:d1
+vm_ok create vmd --memory $A_MEM --nic "switch=$SW,mac=$MAC_D0,port=vmd0,guest=uio" \
+    --nic "switch=$SW,mac=$MAC_D1,port=vmd1,guest=uio" \
+    --cmd "exec $DPDK_APP $EAL -- pair --sizes 60 --tx-seconds 3 --seconds 1 --loop 32" >/dev/null
+vm_ok start vmd >/dev/null
+wait_for 60 sh -c "[ \$(grep -c '\"bench\":\"guest_pktgen\",' '$VMM_STATE/vmd.log') -eq 2 ]" ||
+    fail "vmd: pair did not finish: $(tail -20 "$VMM_STATE/vmd.log")"
+# NIC order is device order: the first --nic is uio0 and DPDK's port 0
+grep -qi "^port 0 mac $MAC_D0 link up" "$VMM_STATE/vmd.log" &&
+    grep -qi "^port 1 mac $MAC_D1 link up" "$VMM_STATE/vmd.log" ||
+    fail "vmd: ports not in NIC order: $(grep '^port' "$VMM_STATE/vmd.log")"
+l0=$(grep '"bench":"guest_pktgen",' "$VMM_STATE/vmd.log" | jq -c 'select(.port == 0)')
+l1=$(grep '"bench":"guest_pktgen",' "$VMM_STATE/vmd.log" | jq -c 'select(.port == 1)')
+log "vmd port 0: $l0"
+log "vmd port 1: $l1"
+# each port's frames arrive at the other; only injections made before both ports were up may
+# be lost (32 a port each time)
+jq -e -n --argjson a "$l0" --argjson b "$l1" '$a.rx >= 10000 and $b.rx >= 10000 and
+    $a.rx_other == 0 and $b.rx_other == 0 and $a.rx_bytes == 60 * $a.rx and
+    $b.rx <= $a.tx and $a.tx - $b.rx <= 32 * $a.injections and
+    $a.rx <= $b.tx and $b.tx - $a.rx <= 32 * $b.injections' >/dev/null ||
+    fail "pair: frames lost, duplicated or too few: $l0 $l1"
+for p in vmd0 vmd1; do
+    vsjson port-stats | jq -e --arg p $p '.[] | select(.name == $p) | .rx_packets >= 10000 and .tx_packets >= 10000' >/dev/null ||
+        fail "$p: switch counters do not show the pair's traffic"
+done
+vm_gone vmd
 
 log "no guest protocol errors on any port (the PMD's requests all handled)"
 vsjson port-stats | jq -c '.[] | select(.netvsc) | {name, errors: .netvsc.errors}' >"$T/errors.json"
