@@ -798,19 +798,26 @@ static unsigned int app_blast_timed(struct app *a, double now, double t0, double
 	return 0;
 }
 
+/* The start of a blast or pair loop: the payload ramp, the clock, the refill state; returns now. */
+static double app_loop_start(struct app_clock *clk, struct app_inject *inj)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(app_ramp); k++)
+		app_ramp[k] = (uint8_t)k;
+	app_clock_init(clk);
+	app_inject_init(inj);
+	return clk->now;
+}
+
 /* blast: send for tx_seconds, receive 'seconds' longer, a tick line a second, the summary. */
 static int app_blast(struct app *a)
 {
 	struct app_inject inj;
 	struct app_clock clk;
 	double t0, t1 = 0, now, next;
-	size_t k;
 
-	for (k = 0; k < sizeof(app_ramp); k++)
-		app_ramp[k] = (uint8_t)k;
-	app_clock_init(&clk);
-	app_inject_init(&inj);
-	t0 = now = next = clk.now;
+	t0 = now = next = app_loop_start(&clk, &inj);
 	while (!app_quit) {
 		unsigned int busy = a->loop ? app_loop_poll(a, t1 == 0) : app_poll(a);
 		bool stop = false;
@@ -965,13 +972,8 @@ static int app_pair(struct app *a)
 	struct app_clock clk;
 	double t0, t1 = 0, now, next;
 	unsigned int turn = 0;
-	size_t k;
 
-	for (k = 0; k < sizeof(app_ramp); k++)
-		app_ramp[k] = (uint8_t)k;
-	app_clock_init(&clk);
-	app_inject_init(&inj);
-	t0 = now = next = clk.now;
+	t0 = now = next = app_loop_start(&clk, &inj);
 	while (!app_quit) {
 		app_pair_poll(a, 0, t1 == 0);
 		app_pair_poll(a, 1, t1 == 0);
