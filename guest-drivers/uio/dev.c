@@ -260,14 +260,14 @@ static unsigned int uio_offers(struct gd_uio_dev *dev, const struct gd_offer **o
 		if (!o->present || o->msg.sub_channel_index != 0 ||
 			memcmp(&o->msg.if_type, &gd_uio_netvsc_guid, sizeof(gd_uio_netvsc_guid)))
 			continue;
-		for (j = n; j > 0 && out[j - 1]->msg.child_relid > o->msg.child_relid; j--) {
-			if (j < max)
-				out[j] = out[j - 1];
-		}
-		if (j < max)
-			out[j] = o;
+		/* insertion; when full, the highest relid falls off the end */
+		if (n == max && o->msg.child_relid > out[n - 1]->msg.child_relid)
+			continue;
 		if (n < max)
 			n++;
+		for (j = n - 1; j > 0 && out[j - 1]->msg.child_relid > o->msg.child_relid; j--)
+			out[j] = out[j - 1];
+		out[j] = o;
 	}
 	return n;
 }
