@@ -582,33 +582,45 @@ static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned in
 
 /* 'want' (<= APP_BURST) blast frames on queue 0; what the PMD does not take is freed
  * (tx_busy). */
-static uint16_t app_blast_tx(struct app *a, uint16_t want)
+/* Make the fresh mbufs m[0..n) blast frames of a->sizes[0] bytes from 'src' to 'dst', sequence
+ * numbers from 'seq'. false (all freed) if one could not take the length (cannot happen: the
+ * length is at most the data room). */
+static bool app_blast_fill(const struct app *a, struct rte_mbuf **m, uint16_t n,
+	const struct rte_ether_addr *dst, const struct rte_ether_addr *src, uint64_t seq0)
 {
-	struct rte_mbuf *m[APP_BURST];
 	size_t len = a->sizes[0];
-	uint16_t i, n;
+	uint16_t i;
 
-	if (rte_pktmbuf_alloc_bulk(a->pool, m, want) != 0) {
-		a->tx_busy++;
-		return 0;
-	}
-	for (i = 0; i < want; i++) {
-		struct rte_ether_hdr *eth =
-			(struct rte_ether_hdr *)rte_pktmbuf_append(m[i], (uint16_t)len);
-		uint8_t *f = (uint8_t *)eth;
-		uint32_t seq = (uint32_t)(a->tx + i);
+	for (i = 0; i < n; i++) {
+		uint8_t *f = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)len);
+		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+		uint32_t seq = (uint32_t)(seq0 + i);
 
-		if (eth == NULL) { /* cannot happen: len <= the data room */
-			rte_pktmbuf_free_bulk(m, want);
-			return 0;
+		if (f == NULL) {
+			rte_pktmbuf_free_bulk(m, n);
+			return false;
 		}
-		rte_ether_addr_copy(&a->peer_mac, &eth->dst_addr);
-		rte_ether_addr_copy(&a->mac, &eth->src_addr);
+		rte_ether_addr_copy(dst, &eth->dst_addr);
+		rte_ether_addr_copy(src, &eth->src_addr);
 		eth->ether_type = rte_cpu_to_be_16(APP_BLAST_TYPE);
 		memcpy(f + 14, &seq, 4);
 		memcpy(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
 			len - APP_BLAST_HDR);
 	}
+	return true;
+}
+
+static uint16_t app_blast_tx(struct app *a, uint16_t want)
+{
+	struct rte_mbuf *m[APP_BURST];
+	uint16_t n;
+
+	if (rte_pktmbuf_alloc_bulk(a->pool, m, want) != 0) {
+		a->tx_busy++;
+		return 0;
+	}
+	if (!app_blast_fill(a, m, want, &a->peer_mac, &a->mac, a->tx))
+		return 0;
 	n = rte_eth_tx_burst(a->port, 0, m, want);
 	a->tx += n;
 	if (n < want) {
@@ -864,25 +876,13 @@ static int app_blast(struct app *a)
 static void app_pair_inject(struct app *a, uint16_t p, unsigned int n)
 {
 	struct rte_mbuf *m[APP_BURST];
-	size_t len = a->sizes[0];
-	uint16_t i, want, sent;
+	uint16_t want, sent;
 
 	while (n) {
 		want = n > APP_BURST ? APP_BURST : (uint16_t)n;
-		if (rte_pktmbuf_alloc_bulk(a->pool, m, want) != 0)
+		if (rte_pktmbuf_alloc_bulk(a->pool, m, want) != 0 ||
+			!app_blast_fill(a, m, want, &a->pmac[p ^ 1], &a->pmac[p], a->pp[p].tx))
 			return;
-		for (i = 0; i < want; i++) {
-			uint8_t *f = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)len);
-			struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
-			uint32_t seq = (uint32_t)(a->pp[p].tx + i);
-
-			rte_ether_addr_copy(&a->pmac[p ^ 1], &eth->dst_addr);
-			rte_ether_addr_copy(&a->pmac[p], &eth->src_addr);
-			eth->ether_type = rte_cpu_to_be_16(APP_BLAST_TYPE);
-			memcpy(f + 14, &seq, 4);
-			memcpy(f + APP_BLAST_HDR, app_ramp + (seq & 0xff) + APP_BLAST_HDR,
-				len - APP_BLAST_HDR);
-		}
 		sent = rte_eth_tx_burst(p, 0, m, want);
 		a->pp[p].tx += sent;
 		if (sent < want) {
