@@ -138,6 +138,8 @@ fi
 for cpu in "$CPU_A" "$CPU_B"; do
 	[ -d "/sys/devices/system/cpu/cpu$cpu" ] || die "no CPU $cpu"
 done
+# this script's own polling stays off the switch CPU (children inherit the mask)
+taskset -pc "$CPU_A" $$ >/dev/null || die "cannot pin this script to CPU $CPU_A"
 
 # ---------------------------------------------------------------- state and cleanup
 T=$(mktemp -d /tmp/vswtcp.XXXXXX) || die "mktemp failed"
@@ -333,7 +335,8 @@ run_vsw() { # CONTENDER MTU OFFLOADS ROUND
 	ws0=$(worker_stats)
 	cpu_mark
 	touch "$go"
-	if ! wait_until $((WARMUP + DURATION + 30)) part_stopped p0; then
+	sleep $((WARMUP + DURATION)) # no polling on CPU_A while iperf3 runs
+	if ! wait_until 30 part_stopped p0; then
 		ERR="iperf3 client did not finish"
 		return 1
 	fi

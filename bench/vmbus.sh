@@ -158,18 +158,22 @@ if has iperf || has veth || has veth-nooff; then
 	command -v iperf3 >/dev/null || die "missing command: iperf3"
 fi
 has veth-nooff && { command -v ethtool >/dev/null || die "missing command: ethtool"; }
-if has pktgen || has iperf || has pmd; then
+if has pktgen || has iperf || has pmd || has pmd1; then
 	for f in "$VSWITCHD" "$VSWITCHCTL" "$VMMD" "$VMMCTL" "$GUEST_INIT" "$GUEST_PKTGEN"; do
 		[ -x "$f" ] || die "$f not built: cd $REPO_DIR && meson setup $BUILD_DIR && ninja -C $BUILD_DIR"
 	done
 fi
-if has pmd; then
+if has pmd || has pmd1; then
 	[ -x "$DPDK_APP" ] && [ -e "$BUILD_DIR/guest-drivers/libvsw_uio.so" ] ||
 		die "$DPDK_APP or libvsw_uio.so not built (needs libdpdk-dev)"
 fi
 for cpu in "$CPU_A" "$CPU_B"; do
 	[ -d "/sys/devices/system/cpu/cpu$cpu" ] || die "no CPU $cpu"
 done
+# This script's own polling (vmmctl, vswitchctl, jq every fraction of a second) stays off the
+# switch CPU: perf on CPU_B showed jq there. Children inherit this; the switches pin their
+# forwarding threads to CPU_B themselves.
+taskset -pc "$CPU_A" $$ >/dev/null || die "cannot pin this script to CPU $CPU_A"
 
 # ---------------------------------------------------------------- state and cleanup
 T=$(mktemp -d /tmp/vswvmbus.XXXXXX) || die "mktemp failed"
@@ -257,7 +261,10 @@ pair_round() { # CONTENDER TAG FRAME ROUND L2 TX-SECONDS [PARTITION...]
 		return 1
 	fi
 	ws0=$(worker_stats)
-	if ! wait_until $((txs + 30)) eval "$stopped"; then
+	# No polling while they send: the OVS rounds' script sits blocked in pktrate.py meanwhile,
+	# and every poll here is a few processes on CPU_A, which the partitions run on.
+	sleep "$txs"
+	if ! wait_until 30 eval "$stopped"; then
 		ERR="partitions did not finish"
 		return 1
 	fi
@@ -341,7 +348,8 @@ run_iperf() { # ROUND
 	check_affinity p1
 	ws0=$(worker_stats)
 	touch "$go"
-	if ! wait_until $((WARMUP + DURATION + 30)) part_stopped p0; then
+	sleep $((WARMUP + DURATION)) # no polling on CPU_A while iperf3 runs (see pair_round)
+	if ! wait_until 30 part_stopped p0; then
 		ERR="iperf3 client did not finish"
 		return 1
 	fi
