@@ -45,6 +45,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -422,6 +423,37 @@ static void *uio_fail(int err, const char *why)
 	return MAP_FAILED;
 }
 
+/*
+ * A device map is placed at the address equal to its partition-memory offset when the caller
+ * did not fix one, as the heap is: with --iova-mode=va the PMD's iova of receive-buffer bytes
+ * is their address (rx_extmbuf_enable=1 attaches them to mbufs), and a frame sent back from
+ * there by GPA range names them by that iova. Anywhere else the host would read other pages of
+ * the partition. Where that range is taken, the caller's hint is used and we say so once.
+ */
+#define UIO_MAP_RECV_BUF 3u /* uio_hv_generic's map order: rings, int page, monitor, recv, send */
+
+static void *uio_map_at_home(void *addr, size_t len, int prot, int flags, uint64_t moff,
+	uint64_t idx)
+{
+	static bool warned;
+	void *home = (void *)(uintptr_t)moff, *p;
+
+	if (!(flags & MAP_FIXED)) {
+		p = real_mmap(home, len, prot, flags | MAP_FIXED_NOREPLACE, uio_cfg.mem_fd, (off_t)moff);
+		if (p == home)
+			return p;
+		if (p != MAP_FAILED) /* a kernel without MAP_FIXED_NOREPLACE treats it as a hint */
+			munmap(p, len);
+		if (idx == UIO_MAP_RECV_BUF && !warned) { /* the others' addresses never go to the host */
+			warned = true;
+			fprintf(stderr, "libvsw_uio: receive buffer not at its partition address 0x%" PRIx64
+					" (range taken): do not use the PMD's rx_extmbuf_enable\n",
+				moff);
+		}
+	}
+	return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd, (off_t)moff);
+}
+
 static void *uio_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct uio_fd e;
@@ -447,7 +479,7 @@ static void *uio_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 		idx = (uint64_t)off / UIO_PAGE;
 		if (idx >= c->n_maps || len == 0 || len > c->size[idx])
 			return uio_fail(EINVAL, "uio mmap: no such map, or longer than the map");
-		return real_mmap(addr, len, prot, flags, uio_cfg.mem_fd, (off_t)c->off[idx]);
+		return uio_map_at_home(addr, len, prot, flags, c->off[idx], idx);
 	}
 	if (kind == UIO_HEAP) {
 		/* identity window: partition memory at offset = address (see the top) */

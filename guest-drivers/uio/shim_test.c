@@ -2,6 +2,7 @@
 /*
  * libvsw_uio.so (shim.c), linked into this test so that its open/mmap/memfd_create/ftruncate/
  * close take the place of libc's as they do under LD_PRELOAD: /dev/uioN map indexes, map bounds,
+ * maps placed at their partition offsets,
  * two devices with their own maps and claims, the identity-mapped DPDK heap and its refusals,
  * that close forgets an fd, and the subchannel `ring` files (init asked where the rings are,
  * mmap redirected inside them, refusals).
@@ -63,6 +64,35 @@ static void uio_maps_by_index(void **state)
 	assert_true(p != MAP_FAILED);
 	assert_int_equal(p[0], 0xa0);
 	munmap(p, 4096);
+	close(fd);
+}
+
+/* Without MAP_FIXED a map lands at the address equal to its partition offset (the PMD's iova of
+ * receive-buffer bytes is then their guest address); where that range is taken, anywhere. */
+static void uio_maps_at_home(void **state)
+{
+	int fd = open("/dev/uio0", O_RDWR);
+	uint8_t *p, *q, *blocker;
+
+	assert_true(fd >= 0);
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+	assert_ptr_equal(p, (void *)MAP1_OFF);
+	assert_int_equal(p[0], 0xa1);
+	/* taken (by this very map): the second one goes elsewhere, same pages */
+	q = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 4096);
+	assert_true(q != MAP_FAILED && q != p);
+	assert_int_equal(q[0], 0xa1);
+	munmap(q, 8192);
+	munmap(p, 8192);
+	/* taken by something else */
+	blocker = mmap((void *)MAP0_OFF, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		-1, 0);
+	assert_ptr_equal(blocker, (void *)MAP0_OFF);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED && p != blocker);
+	assert_int_equal(p[0], 0xa0);
+	munmap(p, 4096);
+	munmap(blocker, 4096);
 	close(fd);
 }
 
@@ -329,6 +359,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(uio_maps_by_index),
+		cmocka_unit_test(uio_maps_at_home),
 		cmocka_unit_test(uio_refusals),
 		cmocka_unit_test(close_forgets_the_fd),
 		cmocka_unit_test(heap_identity_mapped),

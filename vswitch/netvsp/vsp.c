@@ -575,6 +575,7 @@ static void nvsp_rndis_pkt(struct vs_vsp *vsp, const struct vs_in *in)
 		e = vs_stream_add_gpa(vsp, s, in->ranges, in->ranges_size, in->range_count);
 		if (e)
 			goto complete;
+		vsp->stats.cnt[VS_VSP_CNT_FROM_GUEST_GPA]++;
 	}
 	if (s->size == 0) {
 		e = VS_VSP_ERR_RNDIS_NO_DATA;

@@ -211,6 +211,7 @@ struct vs_vsp_chan_stats {
 	X(FROM_GUEST_BYTES, "from_guest_bytes")                                                    \
 	X(FROM_GUEST_LSO, "from_guest_lso")                                                        \
 	X(FROM_GUEST_CSUM, "from_guest_csum")                                                      \
+	X(FROM_GUEST_GPA, "from_guest_gpa_msgs") /* SEND_RNDIS_PKTs with GPA ranges (any RNDIS) */ \
 	X(TO_GUEST_PACKETS, "to_guest_packets")                                                    \
 	X(TO_GUEST_BYTES, "to_guest_bytes")                                                        \
 	X(NVSP_MSGS, "nvsp_msgs")                                                                  \
