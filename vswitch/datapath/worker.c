@@ -491,10 +491,10 @@ static uint16_t poll_netvsc(struct burst_ctx *c)
 	return n;
 }
 
-static uint16_t poll_ports(struct vs_worker *w, const struct vs_dp_config *dp)
+static uint16_t poll_ports(struct vs_worker *w, const struct vs_dp_config *dp, uint64_t now)
 {
 	struct rte_mbuf *pkts[VS_BURST];
-	struct burst_ctx c = {.w = w, .dp = dp, .now = rte_rdtsc()};
+	struct burst_ctx c = {.w = w, .dp = dp, .now = now};
 	uint16_t i, n, total = 0;
 
 	for (i = 0; i < dp->rx[w->id].n; i++) {
@@ -516,16 +516,19 @@ static uint16_t poll_ports(struct vs_worker *w, const struct vs_dp_config *dp)
 	return total;
 }
 
-static void idle_sleep(struct vs_worker *w, unsigned int us)
+/* Sleep 'us' from TSC 't0'; returns the TSC after it. */
+static uint64_t idle_sleep(struct vs_worker *w, unsigned int us, uint64_t t0)
 {
 	struct timespec ts = {0, (long)us * 1000};
-	uint64_t t0 = rte_rdtsc();
+	uint64_t t1;
 
 	/* an offline thread does not hold back RCU grace periods while it sleeps */
 	rte_rcu_qsbr_thread_offline(w->sw->qs, w->id);
 	nanosleep(&ts, NULL);
 	rte_rcu_qsbr_thread_online(w->sw->qs, w->id);
-	w->sleep_cycles += rte_rdtsc() - t0;
+	t1 = rte_rdtsc();
+	w->sleep_cycles += t1 - t0;
+	return t1;
 }
 
 int vs_worker_main(void *arg)
@@ -535,6 +538,7 @@ int vs_worker_main(void *arg)
 	unsigned int sleep_us = SLEEP_MIN_US;
 	unsigned int sleep_max = sw->opts->idle_sleep_max_us;
 	uint64_t idle_grace = sw->hz / 1000000 * IDLE_BEFORE_SLEEP_US, last_busy = rte_rdtsc();
+	uint64_t t0 = last_busy, t1;
 
 	/* nanosleep() would otherwise round short sleeps up to the default 50 us slack */
 	prctl(PR_SET_TIMERSLACK, 1000UL);
@@ -542,27 +546,29 @@ int vs_worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(sw->qs, w->id);
 	while (!__atomic_load_n(&sw->quit, __ATOMIC_RELAXED)) {
 		const struct vs_dp_config *dp;
-		uint64_t t0, t1;
 		uint16_t n;
 
+		/* One TSC read a turn: a turn's end is the next one's start, and the busy/idle
+		 * split covers the RCU and FDB-cache bookkeeping too. */
 		rte_rcu_qsbr_quiescent(sw->qs, w->id);
 		vs_fdb_cache_sync(&w->fdb_cache, sw->fdb);
 		dp = __atomic_load_n(&sw->dp, __ATOMIC_ACQUIRE);
-		t0 = rte_rdtsc();
-		n = poll_ports(w, dp);
+		n = poll_ports(w, dp, t0);
 		t1 = rte_rdtsc();
 		if (n) {
 			w->busy_cycles += t1 - t0;
 			w->packets += n;
 			last_busy = t1;
 			sleep_us = SLEEP_MIN_US;
+			t0 = t1;
 			continue;
 		}
 		w->idle_cycles += t1 - t0;
+		t0 = t1;
 		/* a closed loop under load sees empty polls between bursts: do not sleep on them */
 		if (t1 - last_busy < idle_grace || sleep_max == 0)
 			continue;
-		idle_sleep(w, sleep_us);
+		t0 = idle_sleep(w, sleep_us, t1);
 		sleep_us = RTE_MIN(sleep_us * 2, sleep_max);
 	}
 	rte_rcu_qsbr_thread_offline(sw->qs, w->id);
