@@ -71,13 +71,18 @@ vm_ok start vmb >/dev/null
 wait_for 20 port_is_up vmb || fail "port vmb not up"
 vsctl_ok set-port vmb tag=30 >/dev/null
 
+# a_echo_up WHAT [EAL-EXTRA]: A runs the app in echo mode, on VLAN 30, its port up
+a_echo_up() {
+    a_create "exec $DPDK_APP $EAL ${2:-} -- echo --ip 10.30.0.1"
+    vm_ok start vma >/dev/null
+    wait_for 20 port_is_up vma || fail "port vma ($1) not up: $(a_log | tail -20)"
+    vsctl_ok set-port vma tag=30 >/dev/null
+    wait_for 30 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
+        fail "the DPDK app ($1) did not bring its port up: $(a_log | tail -30)"
+}
+
 log "partition A: DPDK netvsc PMD through the uio view (echo mode)"
-a_create "exec $DPDK_APP $EAL -- echo --ip 10.30.0.1"
-vm_ok start vma >/dev/null
-wait_for 20 port_is_up vma || fail "port vma not up: $(a_log | tail -20)"
-vsctl_ok set-port vma tag=30 >/dev/null
-wait_for 30 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
-    fail "the DPDK app did not bring its port up: $(a_log | tail -30)"
+a_echo_up "echo"
 grep -qi "port 0 mac $MAC_A link up" "$VMM_STATE/vma.log" ||
     fail "DPDK port: wrong MAC or link down: $(grep 'port 0' "$VMM_STATE/vma.log")"
 
@@ -281,12 +286,7 @@ log "A with the PMD's rx_extmbuf_enable=1,rx_copybreak=0,tx_copybreak=0: frames 
 # offset so that this names the right guest pages (elsewhere vswitchd read other pages)
 vm_gone vma # the loop's blasts ended their partitions
 vm_gone vmc
-a_create "exec $DPDK_APP $EAL -a \$(ls /sys/bus/vmbus/devices),rx_extmbuf_enable=1,rx_copybreak=0,tx_copybreak=0 -- echo --ip 10.30.0.1"
-vm_ok start vma >/dev/null
-wait_for 20 port_is_up vma || fail "port vma (extmbuf) not up: $(a_log | tail -20)"
-vsctl_ok set-port vma tag=30 >/dev/null
-wait_for 30 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
-    fail "the DPDK app (extmbuf) did not bring its port up: $(a_log | tail -30)"
+a_echo_up "extmbuf" "-a \$(ls /sys/bus/vmbus/devices),rx_extmbuf_enable=1,rx_copybreak=0,tx_copybreak=0"
 ! grep -q "not at its partition address" "$VMM_STATE/vma.log" || fail "receive buffer not at its partition address"
 gpa0=$(vsjson port-stats | jq '.[] | select(.name == "vma") | .netvsc.counters.from_guest_gpa_msgs')
 for s in 22 1358 1472; do
