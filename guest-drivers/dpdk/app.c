@@ -44,7 +44,9 @@
  * --queues N (1..16, default 1): N RX and N TX queues with RSS over IPv4/TCP/UDP (the PMD asks
  * the host for N - 1 subchannels); every RX queue is polled and a frame answered or echoed goes
  * out on the TX queue of the RX queue it came from; gen sends on queue 0. At the end one line
- * "rxq Q rx N" per queue.
+ * "rxq Q rx N" per queue. pair: both ports get N queues (the PMD asks for subchannels on both
+ * NICs) and every RX queue is polled; what it forwards goes out on TX queue 0 (its test frames
+ * are not IP: RSS keeps them on the primary channel anyway).
  * Exits with stopped and closed ports (the PMD sends its packet filter 0) and rte_eal_cleanup().
  * Testpmd is of no use here: Debian's 22.11 testpmd forwards nothing on netvsc
  * (reference/dpdk-netvsc-guest.md §0).
@@ -280,8 +282,7 @@ static int app_args(struct app *a, int argc, char **argv)
 			       ? 0
 			       : -EINVAL;
 	if (a->mode == APP_PAIR)
-		return a->tx_seconds > 0 && a->tx_seconds <= 86400 && a->sizes[0] >= APP_BLAST_MIN &&
-				       a->n_queues == 1
+		return a->tx_seconds > 0 && a->tx_seconds <= 86400 && a->sizes[0] >= APP_BLAST_MIN
 			       ? 0
 			       : -EINVAL;
 	if (a->ip == 0)
@@ -895,18 +896,18 @@ static void app_pair_inject(struct app *a, uint16_t p, unsigned int n)
 }
 
 /*
- * pair: a burst from port p goes out of the other port, addressed back to p (testpmd's mac
- * forwarding over a port pair); 'reflect' false: count and free (the drain at the end).
- * Returns the frames received.
+ * pair: a burst from port p's RX queue q goes out of the other port (queue 0), addressed back to
+ * p (testpmd's mac forwarding over a port pair); 'reflect' false: count and free (the drain at
+ * the end). Returns the frames received.
  */
-static uint16_t app_pair_poll(struct app *a, uint16_t p, bool reflect)
+static uint16_t app_pair_poll_queue(struct app *a, uint16_t p, uint16_t q, bool reflect)
 {
 	const rte_be16_t blast = rte_cpu_to_be_16(APP_BLAST_TYPE);
 	struct rte_mbuf *pkts[APP_BURST], *out[APP_BURST];
 	struct app_pair_port *in = &a->pp[p], *eg = &a->pp[p ^ 1];
 	uint16_t n, i, k = 0, sent;
 
-	n = rte_eth_rx_burst(p, 0, pkts, APP_BURST);
+	n = rte_eth_rx_burst(p, q, pkts, APP_BURST);
 	if (reflect) {
 		in->polls++;
 		in->bursts += n != 0;
@@ -937,6 +938,17 @@ static uint16_t app_pair_poll(struct app *a, uint16_t p, bool reflect)
 			rte_pktmbuf_free_bulk(out + sent, k - sent);
 		}
 	}
+	return n;
+}
+
+/* pair: every RX queue of port p (--queues; the test frames are not IP, so RSS leaves them all
+ * on queue 0, but the PMD still asks for and opens the subchannels). */
+static uint16_t app_pair_poll(struct app *a, uint16_t p, bool reflect)
+{
+	uint16_t q, n = app_pair_poll_queue(a, p, 0, reflect);
+
+	for (q = 1; q < a->n_queues; q++)
+		n = (uint16_t)(n + app_pair_poll_queue(a, p, q, reflect));
 	return n;
 }
 
@@ -1151,7 +1163,7 @@ int main(int argc, char **argv)
 			"--tx-seconds S [--seconds S] [--idle-yield] [--loop N [--yield-below N]] "
 			"[--ip A.B.C.D] [--queues N]\n"
 			"       vsw-dpdk-app EAL-ARGS -- pair --sizes BYTES --tx-seconds S "
-			"[--seconds S] [--loop N]\n");
+			"[--seconds S] [--loop N] [--queues N]\n");
 		rte_eal_cleanup();
 		return 2;
 	}

@@ -24,9 +24,10 @@
 #  - closed loop (bench/vmbus.sh's pmd contender, blast --loop): 64 frames injected, both send
 #    every frame back for 3 s; each side received what the other sent, short only by injections
 #    made before the peer was up, and nothing more.
-#  - two uio NICs in one partition (bench/vmbus.sh's pmd1): /dev/uio0 and /dev/uio1 in NIC order,
-#    one app (pair) forwards each port's frames out of the other for 3 s; conservation as above,
-#    and vswitchd's two ports carried the traffic.
+#  - two uio NICs in one partition (bench/vmbus.sh's pmd1), each with queues=2: /dev/uio0 and
+#    /dev/uio1 in NIC order, both NICs' subchannels open at once (vswitchd and vmmctl show), one
+#    app (pair --queues 2) forwards each port's frames out of the other for 3 s; conservation as
+#    above, and vswitchd's two ports carried the traffic.
 #  - A with the PMD's devargs rx_extmbuf_enable=1,rx_copybreak=0,tx_copybreak=0: received frames
 #    stay in the receive buffer and the echo answers leave from there by GPA range; pings with
 #    payloads checked at 64, 1400 and 1514 bytes.
@@ -251,13 +252,20 @@ jq -e -n --argjson a "$la" --argjson c "$lc" '$a.loop == 64 and $a.rx >= 10000 a
     $a.rx <= $c.tx and $c.tx - $a.rx <= 64 * $c.injections' >/dev/null ||
     fail "loop: frames lost, duplicated or too few: vma $la, vmc $lc"
 
-log "two uio NICs in one partition (bench/vmbus.sh's pmd1): /dev/uio0 and /dev/uio1, one app forwarding between them"
+log "two uio NICs in one partition (bench/vmbus.sh's pmd1), queues=2 each: /dev/uio0 and /dev/uio1, one app forwarding between them"
 MAC_D0=02:00:5e:30:00:d0
 MAC_D1=02:00:5e:30:00:d1
-vm_ok create vmd --memory $A_MEM --nic "switch=$SW,mac=$MAC_D0,port=vmd0,guest=uio" \
-    --nic "switch=$SW,mac=$MAC_D1,port=vmd1,guest=uio" \
-    --cmd "exec $DPDK_APP $EAL -- pair --sizes 60 --tx-seconds 3 --seconds 1 --loop 32" >/dev/null
+vm_ok create vmd --memory $A_MEM --nic "switch=$SW,mac=$MAC_D0,port=vmd0,guest=uio,queues=2" \
+    --nic "switch=$SW,mac=$MAC_D1,port=vmd1,guest=uio,queues=2" \
+    --cmd "exec $DPDK_APP $EAL -- pair --sizes 60 --tx-seconds 3 --seconds 1 --loop 32 --queues 2" >/dev/null
 vm_ok start vmd >/dev/null
+# both NICs with a subchannel each, at once (init keeps a reserve of subchannels per NIC)
+pair_mq_up() {
+    json_holds '[.[] | select(.name == "vmd0" or .name == "vmd1") | .netvsc.channels.open] == [2, 2]' list-ports &&
+        vmmctl --json show vmd | jq -e '[.vmbus.nics[].subchannels_open] == [1, 1]'
+}
+wait_for 30 pair_mq_up ||
+    fail "vmd: not 2 channels on each NIC: $(vsjson list-ports | jq -c '[.[] | select(.name | startswith("vmd")) | {name, open: .netvsc.channels.open}]') $(vmmctl --json show vmd | jq -c '[.vmbus.nics[].subchannels_open]')"
 wait_for 60 sh -c "[ \$(grep -c '\"bench\":\"guest_pktgen\",' '$VMM_STATE/vmd.log') -eq 2 ]" ||
     fail "vmd: pair did not finish: $(tail -20 "$VMM_STATE/vmd.log")"
 # NIC order is device order: the first --nic is uio0 and DPDK's port 0
