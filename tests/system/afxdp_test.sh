@@ -61,8 +61,10 @@ vsctl_ok del-port p1 >/dev/null
 wait_for 5 sh -c "! ip -d -j link show $(hsw 1) | jq -e '.[0].xdp != null'" ||
     fail "XDP program still on $(hsw 1) after del-port: $(ip -d link show "$(hsw 1)")"
 ping_fail 1 10.1.0.2
-# DPDK 22.11's af_xdp PMD keeps a reference to the closed XSK socket for the life of the
-# process, so binding queue 0 again in the same vswitchd fails with EBUSY (seen with strace).
+# DPDK 22.11's af_xdp PMD never destroys the UMEM on close (docs/cli.md, DEVARGS), so its XSK
+# socket stays bound to queue 0 and binding it again in the same vswitchd fails with EBUSY.
+# Closing that socket from vswitchd was tried: re-adds then work, but each deletion strands the
+# fill queue's 2048 buffers of the shared pool, and 15 cycles emptied it (session 7's note).
 # Re-adding is checked across a restart instead; the refusal must be clean meanwhile.
 vsctl add-port p1 "net_af_xdp,iface=$(hsw 1)" >/dev/null 2>"$T/err" &&
     fail "re-adding an af_xdp port in the same process unexpectedly worked: drop this workaround"
