@@ -72,15 +72,20 @@ vm_ok start vmb >/dev/null
 wait_for 20 port_is_up vmb || fail "port vmb not up"
 vsctl_ok set-port vmb tag=30 >/dev/null
 
-# a_echo_up WHAT [EAL-EXTRA]: A runs the app in echo mode, on VLAN 30, its port up
-a_echo_up() {
-    a_create "exec $DPDK_APP $EAL ${2:-} -- echo --ip 10.30.0.1"
+# a_up WHAT CMD [READY]: A runs CMD; its port up and on VLAN 30, then the shell test READY holds
+# within 60 s (default: the app printed its port line)
+a_up() {
+    a_create "$2"
     vm_ok start vma >/dev/null
     wait_for 20 port_is_up vma || fail "port vma ($1) not up: $(a_log | tail -20)"
     vsctl_ok set-port vma tag=30 >/dev/null
-    wait_for 30 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
-        fail "the DPDK app ($1) did not bring its port up: $(a_log | tail -30)"
+    wait_for 60 sh -c "${3:-grep -q 'port 0 mac' '$VMM_STATE/vma.log'}" ||
+        fail "A ($1) not ready: $(a_log | tail -30)"
 }
+# a_echo_up WHAT [EAL-EXTRA [APP-EXTRA]]: A runs the app in echo mode
+a_echo_up() { a_up "$1" "exec $DPDK_APP $EAL ${2:-} -- echo --ip 10.30.0.1 ${3:-}"; }
+# GEN_THEN_ECHO: a generator's last size all answered, and a second app (echo) printed its port
+GEN_THEN_ECHO="grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log' && [ \$(grep -c 'port 0 mac' '$VMM_STATE/vma.log') = 2 ]"
 
 log "partition A: DPDK netvsc PMD through the uio view (echo mode)"
 a_echo_up "echo"
@@ -152,12 +157,7 @@ a_gen 10.30.0.2 $MAC_B
 
 log "restart of A: a generator, then (same partition, channel reopened for it) echo; B pings it"
 a_stop
-a_create "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1"
-vm_ok start vma >/dev/null
-wait_for 20 port_is_up vma || fail "port vma not up after the restart: $(a_log | tail -20)"
-vsctl_ok set-port vma tag=30 >/dev/null
-wait_for 40 sh -c "grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log' && [ \$(grep -c 'port 0 mac' '$VMM_STATE/vma.log') = 2 ]" ||
-    fail "gen then echo in one partition: $(a_log | tail -30)"
+a_up "gen then echo" "$DPDK_APP $EAL -- gen --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1" "$GEN_THEN_ECHO"
 for s in 22 1472; do
     vping_vm_ok vmb 10.30.0.1 -s $s
 done
@@ -178,12 +178,7 @@ MQ_UP='.[] | select(.name == "vma") | .netvsc.channels.open == 4 and .netvsc.rss
 log "multi-queue: A with queues=4, the app with 4 RX/TX queues and RSS"
 a_stop
 A_QUEUES=4
-a_create "exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4"
-vm_ok start vma >/dev/null
-wait_for 20 port_is_up vma || fail "port vma (queues=4) not up: $(a_log | tail -20)"
-vsctl_ok set-port vma tag=30 >/dev/null
-wait_for 40 sh -c "grep -q 'port 0 mac' '$VMM_STATE/vma.log'" ||
-    fail "the DPDK app (4 queues) did not start its port: $(a_log | tail -30)"
+a_echo_up "4 queues" "" "--queues 4"
 grep -qi "port 0 mac $MAC_A link up .* queues 4" "$VMM_STATE/vma.log" ||
     fail "DPDK port with 4 queues: $(grep 'port 0' "$VMM_STATE/vma.log")"
 wait_for 10 json_holds "$MQ_UP" list-ports ||
@@ -202,12 +197,7 @@ n=$(rxq_busy)
 [ "$n" -ge 2 ] || fail "the app received on $n RX queue(s), want >= 2: $(a_log | grep '^rxq')"
 
 log "multi-queue restart: a generator then echo, both with 4 queues, in one start of A"
-a_create "$DPDK_APP $EAL -- gen --queues 4 --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4"
-vm_ok start vma >/dev/null
-wait_for 20 port_is_up vma || fail "port vma not up (queues=4, restart): $(a_log | tail -20)"
-vsctl_ok set-port vma tag=30 >/dev/null
-wait_for 60 sh -c "grep -q 'gen size 1514 sent 8 ok 8 bad 0' '$VMM_STATE/vma.log' && [ \$(grep -c 'port 0 mac' '$VMM_STATE/vma.log') = 2 ]" ||
-    fail "gen then echo with 4 queues: $(a_log | tail -30)"
+a_up "gen then echo, 4 queues" "$DPDK_APP $EAL -- gen --queues 4 --ip 10.30.0.1 --peer-ip 10.30.0.2 --peer-mac $MAC_B --sizes 64,1514 --count 8 --seconds 20 && exec $DPDK_APP $EAL -- echo --ip 10.30.0.1 --queues 4" "$GEN_THEN_ECHO"
 wait_for 10 json_holds "$MQ_UP" list-ports ||
     fail "vma after the second PMD: not 4 channels with RSS: $(vsjson list-ports | jq -c '.[] | select(.name == "vma") | .netvsc')"
 mq_pings
