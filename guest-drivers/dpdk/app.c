@@ -581,8 +581,6 @@ static struct rte_mbuf *app_gen_build(struct app *a, unsigned int k, unsigned in
 	return m;
 }
 
-/* 'want' (<= APP_BURST) blast frames on queue 0; what the PMD does not take is freed
- * (tx_busy). */
 /* Make the fresh mbufs m[0..n) blast frames of a->sizes[0] bytes from 'src' to 'dst', sequence
  * numbers from 'seq'. false (all freed) if one could not take the length (cannot happen: the
  * length is at most the data room). */
@@ -611,6 +609,8 @@ static bool app_blast_fill(const struct app *a, struct rte_mbuf **m, uint16_t n,
 	return true;
 }
 
+/* 'want' (<= APP_BURST) blast frames on queue 0; what the PMD does not take is freed
+ * (tx_busy). */
 static uint16_t app_blast_tx(struct app *a, uint16_t want)
 {
 	struct rte_mbuf *m[APP_BURST];

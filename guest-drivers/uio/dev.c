@@ -250,7 +250,8 @@ static void uio_subs_reserve(struct gd_uio_dev *dev, struct gd_uio_nic *nic, uin
 }
 
 /* The netvsc primary offers in relid order (at most 'max'); returns how many. */
-static unsigned int uio_offers(struct gd_uio_dev *dev, const struct gd_offer **out, unsigned int max)
+static unsigned int uio_offers(struct gd_uio_dev *dev, const struct gd_offer **out,
+	unsigned int max)
 {
 	unsigned int i, j, n = 0;
 
@@ -407,7 +408,8 @@ static void uio_intr(struct gd_channel *ch)
 }
 
 /* An open channel's doorbell as entry n of 'p'; returns the next entry. */
-static nfds_t uio_intr_fd(struct gd_channel *ch, struct pollfd *p, struct gd_channel **chs, nfds_t n)
+static nfds_t uio_intr_fd(struct gd_channel *ch, struct pollfd *p, struct gd_channel **chs,
+	nfds_t n)
 {
 	if (!ch->open || ch->intr_fd < 0)
 		return n;

@@ -19,7 +19,8 @@
  *    its mmap at address A maps partition memory at offset A ("identity window"): with
  *    --iova-mode=va the page numbers the PMD puts in GPA ranges (iova >> 12 = A >> 12) are then
  *    guest page numbers the host checks against partition memory like any other;
- *  - open/open64 of <sysfs devices>/<dev>/channels/<relid>/ring (multi-queue, reference §2 row 18):
+ *  - open/open64 of <sysfs devices>/<dev>/channels/<relid>/ring (multi-queue, reference §2
+ *    row 18):
  *    vsw-guest-init publishes a sparse placeholder of the rings' size there (so access() and
  *    fstat() need nothing from us) and, asked over VSW_UIO_CTL_FD, says where that open channel's
  *    rings are in partition memory; the real fd of the placeholder is remembered with that place.
@@ -423,6 +424,8 @@ static void *uio_fail(int err, const char *why)
 	return MAP_FAILED;
 }
 
+#define UIO_MAP_RECV_BUF 3u /* uio_hv_generic's map order: rings, int page, monitor, recv, send */
+
 /*
  * A device map is placed at the address equal to its partition-memory offset when the caller
  * did not fix one, as the heap is: with --iova-mode=va the PMD's iova of receive-buffer bytes
@@ -430,7 +433,6 @@ static void *uio_fail(int err, const char *why)
  * there by GPA range names them by that iova. Anywhere else the host would read other pages of
  * the partition. Where that range is taken, the caller's hint is used and we say so once.
  */
-#define UIO_MAP_RECV_BUF 3u /* uio_hv_generic's map order: rings, int page, monitor, recv, send */
 
 static void *uio_map_at_home(void *addr, size_t len, int prot, int flags, uint64_t moff,
 	uint64_t idx)

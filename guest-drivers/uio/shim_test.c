@@ -85,8 +85,8 @@ static void uio_maps_at_home(void **state)
 	munmap(q, 8192);
 	munmap(p, 8192);
 	/* taken by something else */
-	blocker = mmap((void *)MAP0_OFF, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-		-1, 0);
+	blocker = mmap((void *)MAP0_OFF, 4096, PROT_NONE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	assert_ptr_equal(blocker, (void *)MAP0_OFF);
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	assert_true(p != MAP_FAILED && p != blocker);

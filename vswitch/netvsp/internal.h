@@ -47,9 +47,10 @@ static inline void vs_wr32(void *p, uint32_t v)
  * Send sections and GPA-range pages are read ahead with the non-temporal hint: we read them once,
  * and the guest writes a section again a few dozen sections later (DPDK's PMD takes sections
  * round-robin by 64). Kept in our caches, every line of it would have to be taken back from this
- * core before the guest's stores complete: in a 64-byte DPDK-PMD loop the PMD's store into its section header was the
- * hottest spot of the partitions' CPU (20 %). With the hint the line stays near L1 only and is
- * gone by then. Measured: 64-byte PMD loop median 2.98 -> 4.11 Mpps, 6 interleaved rounds each.
+ * core before the guest's stores complete: in a 64-byte DPDK-PMD loop the PMD's store into its
+ * section header was the hottest spot of the partitions' CPU (20 %). With the hint the line stays
+ * near L1 only and is gone by then. Measured: 64-byte PMD loop median 2.98 -> 4.11 Mpps, 6
+ * interleaved rounds each.
  */
 static inline void vs_prefetchw(const void *p)
 {
